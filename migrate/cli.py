@@ -1,0 +1,239 @@
+"""The only module that knows click, exit codes and sys.exit."""
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from migrate import __version__, config as config_module, engine
+from migrate.classify import fails_lint
+from migrate.config import Config, ConfigError
+from migrate.findings import Finding
+from migrate.report import FORMATTERS, Report, unified_diff
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+NO_REGISTRY = (
+    "no registry: pass --registry <account>.dkr.ecr.<region>.amazonaws.com, set `registry:` in "
+    ".ecr-ptc.yaml, set ECR_PTC_REGISTRY, or use --aws"
+)
+
+
+@dataclass(frozen=True)
+class Options:
+    paths: tuple[str, ...]
+    config: Config
+    output: str
+    aws: bool
+    cwd: Path
+
+
+def _common(func: Callable[..., Any]) -> Callable[..., Any]:
+    decorators = [
+        click.argument("paths", nargs=-1, type=click.Path(), envvar="ECR_PTC_PATHS"),
+        click.option("--registry", envvar="ECR_PTC_REGISTRY", metavar="HOST",
+                     help="Private ECR registry host the cache lives in."),
+        click.option("--config", "config_file", envvar="ECR_PTC_CONFIG",
+                     type=click.Path(dir_okay=False), help="Config file (default: nearest .ecr-ptc.yaml)."),
+        click.option("--aws", is_flag=True, envvar="ECR_PTC_AWS",
+                     help="Read rules (and account/region) from AWS."),
+        click.option("--exclude", multiple=True, envvar="ECR_PTC_EXCLUDE", metavar="GLOB",
+                     help="Skip paths matching GLOB (repeatable)."),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def _format_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--format", "output", type=click.Choice(sorted(FORMATTERS)), default="text",
+                        envvar="ECR_PTC_FORMAT", show_default=True)(func)
+
+
+class _Stop(Exception):
+    def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _options(
+    paths: tuple[str, ...], registry: str | None, config_file: str | None, aws: bool,
+    exclude: tuple[str, ...], output: str = "text",
+) -> Options:
+    cwd = Path.cwd()
+    try:
+        found = Path(config_file) if config_file else config_module.find(cwd)
+        config = config_module.load(found) if found else Config()
+    except ConfigError as exc:
+        raise _Stop(f"config error: {exc}") from None
+    if registry:
+        from migrate import registries
+
+        if not registries.ecr_host(registry):
+            raise _Stop(f"--registry {registry!r} is not a private ECR host "
+                        "(<account>.dkr.ecr.<region>.amazonaws.com)")
+        config = config.with_registry(registry.lower())
+    if exclude:
+        from dataclasses import replace
+
+        config = replace(config, exclude=config.exclude + exclude)
+    return Options(paths or (".",), config, output, aws, cwd)
+
+
+def _run(options: Options, **kwargs: bool) -> tuple[list[engine.FileResult], Report]:
+    results = list(engine.run(options.paths, options.config, options.cwd, **kwargs))
+    findings = tuple(f for r in results for f in r.findings)
+    changed = tuple(r.path for r in results if r.changed)
+    color = options.output == "text" and sys.stdout.isatty() and "NO_COLOR" not in __import__("os").environ
+    return results, Report(findings, len(results), changed, color)
+
+
+def _emit(report: Report, output: str) -> None:
+    click.echo(FORMATTERS[output](report), nl=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ecr-ptc")
+def cli() -> None:
+    """Move container image references onto Amazon ECR pull-through cache."""
+
+
+@cli.command()
+@_common
+@_format_option
+def scan(paths: tuple[str, ...], registry: str | None, config_file: str | None, aws: bool,
+         exclude: tuple[str, ...], output: str) -> int:
+    """List every image reference found, with its verdict."""
+    options = _options(paths, registry, config_file, aws, exclude, output)
+    _, report = _run(options)
+    _emit(report, output)
+    return EXIT_ERROR if report.errors else EXIT_OK
+
+
+@cli.command()
+@_common
+@_format_option
+@click.option("--fail-on", multiple=True, envvar="ECR_PTC_FAIL_ON", metavar="WHAT",
+              help="supported, unsupported, an upstream (docker-hub, quay, ...), a prefix or a code.")
+def lint(paths: tuple[str, ...], registry: str | None, config_file: str | None, aws: bool,
+         exclude: tuple[str, ...], output: str, fail_on: tuple[str, ...]) -> int:
+    """Report references that bypass the cache."""
+    options = _options(paths, registry, config_file, aws, exclude, output)
+    if fail_on:
+        try:
+            config_module.check_fail_on(fail_on, options.config.rules)
+        except ConfigError as exc:
+            raise _Stop(f"--fail-on: {exc.reason}") from None
+    fail = fail_on or options.config.fail_on
+    _, report = _run(options)
+    shown = tuple(f for f in report.findings if f.code)
+    _emit(Report(shown, report.files, color=report.color), output)
+    if report.errors:
+        return EXIT_ERROR
+    failing = [f for f in shown if fails_lint(f.code, f.upstream, f.prefix, fail)]
+    return EXIT_FINDINGS if failing else EXIT_OK
+
+
+@cli.command()
+@_common
+@click.option("--diff", is_flag=True, help="Print a unified diff; write nothing.")
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 if anything would change.")
+def fix(paths: tuple[str, ...], registry: str | None, config_file: str | None, aws: bool,
+        exclude: tuple[str, ...], diff: bool, check: bool) -> int:
+    """Rewrite references in place to pull-through cache URLs."""
+    options = _require_registry(_options(paths, registry, config_file, aws, exclude))
+    results, report = _run(options, fix=True, write=not (diff or check))
+    changed = [r for r in results if r.changed]
+    if diff:
+        click.echo(unified_diff((r.path, r.before or b"", r.after or b"") for r in changed), nl=False)
+    else:
+        verb = "would rewrite" if check else "rewrote"
+        for r in changed:
+            count = sum(1 for f in r.findings if f.target)
+            click.echo(f"{verb} {r.path} ({count} reference{'s' if count != 1 else ''})")
+    for finding in report.errors:
+        click.echo(f"{finding.path}:{finding.line}:{finding.column}: PTC900 {finding.message}", err=True)
+    if report.errors:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if changed else EXIT_OK
+
+
+@cli.group()
+def rules() -> None:
+    """Check and plan the pull-through cache rules the references need."""
+
+
+@rules.command("check")
+@_common
+@_format_option
+@click.option("--validate", is_flag=True, help="Also ask AWS to validate each needed rule.")
+def rules_check(paths: tuple[str, ...], registry: str | None, config_file: str | None, aws: bool,
+                exclude: tuple[str, ...], output: str, validate: bool) -> int:
+    """Which rules the references need, which exist in AWS, which are missing or wrong."""
+    # RULES-CHECK-BODY (owned by the AWS work: replace this stub)
+    raise _Stop("rules check: not implemented yet")
+
+
+@rules.command("plan")
+@_common
+@click.option("--emit", type=click.Choice(["cli", "terraform", "cloudformation", "json", "renovate"]),
+              default="cli", show_default=True, envvar="ECR_PTC_EMIT")
+def rules_plan(paths: tuple[str, ...], registry: str | None, config_file: str | None, aws: bool,
+               exclude: tuple[str, ...], emit: str) -> int:
+    """Print what would create the missing rules (or the Renovate aliases)."""
+    # RULES-PLAN-BODY (owned by the AWS work: replace this stub)
+    raise _Stop("rules plan: not implemented yet")
+
+
+@cli.command()
+@_common
+@click.option("--branch", default="ecr-ptc/migrate", show_default=True, envvar="ECR_PTC_BRANCH")
+@click.option("--push", "push", is_flag=False, flag_value="origin", default=None, metavar="[REMOTE]",
+              envvar="ECR_PTC_PUSH", help="Push the branch (to REMOTE, default origin).")
+@click.option("--open", "open_pr", is_flag=True, envvar="ECR_PTC_OPEN",
+              help="Push and open the GitHub PR / GitLab MR.")
+@click.option("--body-file", type=click.Path(dir_okay=False), envvar="ECR_PTC_BODY_FILE",
+              help="Write the PR description here (default: stdout).")
+def pr(paths: tuple[str, ...], registry: str | None, config_file: str | None, aws: bool,
+       exclude: tuple[str, ...], branch: str, push: str | None, open_pr: bool,
+       body_file: str | None) -> int:
+    """On a new branch: fix, commit the changed files, write a PR description."""
+    # PR-BODY (owned by the workflow work: replace this stub)
+    raise _Stop("pr: not implemented yet")
+
+
+def _require_registry(options: Options) -> Options:
+    if options.aws:
+        from migrate import aws
+
+        try:
+            options = Options(options.paths, aws.account_config(options.config), options.output,
+                              True, options.cwd)
+        except aws.AwsError as exc:
+            raise _Stop(str(exc)) from None
+    if options.config.registry is None:
+        raise _Stop(NO_REGISTRY)
+    return options
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        result = cli.main(args=list(argv) if argv is not None else None, prog_name="ecr-ptc",
+                          standalone_mode=False)
+    except _Stop as stop:
+        click.echo(f"ecr-ptc: {stop}", err=True)
+        return stop.code
+    except click.exceptions.Abort:
+        click.echo("ecr-ptc: aborted", err=True)
+        return EXIT_ERROR
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_ERROR
+    return result if isinstance(result, int) else EXIT_OK
+
+
+def findings_of(results: Sequence[engine.FileResult]) -> list[Finding]:
+    return [f for r in results for f in r.findings]

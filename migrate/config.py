@@ -1,0 +1,173 @@
+"""`.ecr-ptc.yaml` -> Config. Errors name the file, the line and the reason."""
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from migrate import registries
+
+CONFIG_NAME = ".ecr-ptc.yaml"
+MAX_FILE_SIZE = 10 * 1024 * 1024
+_TOP_KEYS = {"registry", "rules", "lint", "exclude", "private", "max-file-size"}
+_LINT_KEYS = {"fail-on"}
+_RULE_KEYS = {"upstream", "upstream-prefix"}
+
+
+class ConfigError(Exception):
+    def __init__(self, path: Path | None, line: int, reason: str) -> None:
+        where = f"{path}:{line}: " if path else ""
+        super().__init__(f"{where}{reason}")
+        self.path, self.line, self.reason = path, line, reason
+
+
+@dataclass(frozen=True)
+class Rule:
+    prefix: str  # ecrRepositoryPrefix
+    upstream: str  # upstreamRegistryUrl
+    upstream_prefix: str | None = None  # upstreamRepositoryPrefix (None: ROOT)
+    credential_arn: str | None = None  # known only from the account
+
+
+def default_rules() -> tuple[Rule, ...]:
+    return tuple(
+        Rule(u.default_prefix, u.url) for u in registries.UPSTREAMS if u.default_prefix
+    )
+
+
+@dataclass(frozen=True)
+class Config:
+    registry: str | None = None
+    rules: tuple[Rule, ...] = field(default_factory=default_rules)
+    fail_on: tuple[str, ...] = ("supported",)
+    exclude: tuple[str, ...] = ()
+    private: tuple[str, ...] = ()
+    max_file_size: int = MAX_FILE_SIZE
+    path: Path | None = None
+
+    def with_registry(self, registry: str | None) -> Config:
+        return replace(self, registry=registry) if registry else self
+
+    def excluded(self, relpath: str) -> bool:
+        return any(fnmatch.fnmatch(relpath, pattern) for pattern in self.exclude)
+
+
+def find(start: Path) -> Path | None:
+    """Nearest `.ecr-ptc.yaml` from `start` up to the git root (never above it)."""
+    here = start.resolve()
+    for directory in (here, *here.parents):
+        candidate = directory / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+        if (directory / ".git").exists():
+            return None
+    return None
+
+
+def load(path: Path) -> Config:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(path, 1, f"cannot read: {exc}") from None
+    try:
+        data = YAML(typ="rt", pure=True).load(text)  # round-trip loader: safe, and keeps lines
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise ConfigError(path, mark.line + 1 if mark else 1, f"invalid YAML: {exc}") from None
+    if data is None:
+        return Config(path=path)
+    return _build(path, data)
+
+
+def _line(node: Any, key: Any = None) -> int:
+    try:
+        return int(node.lc.key(key)[0] + 1 if key is not None else node.lc.line + 1)
+    except (AttributeError, KeyError, TypeError):
+        return 1
+
+
+def _mapping(path: Path, node: Any, where: str, line: int) -> dict[Any, Any]:
+    if not isinstance(node, dict):
+        raise ConfigError(path, line, f"{where} must be a mapping")
+    return node
+
+
+def _strings(path: Path, node: Any, where: str, line: int) -> tuple[str, ...]:
+    if isinstance(node, str):
+        node = [node]
+    if not isinstance(node, list) or not all(isinstance(s, str) for s in node):
+        raise ConfigError(path, line, f"{where} must be a list of strings")
+    return tuple(node)
+
+
+def _build(path: Path, data: Any) -> Config:
+    top = _mapping(path, data, "the config", 1)
+    for key in top:
+        if key not in _TOP_KEYS:
+            raise ConfigError(path, _line(top, key), f"unknown key {key!r}")
+    config = Config(path=path)
+    if "registry" in top:
+        registry = top["registry"]
+        if not isinstance(registry, str) or not registries.ecr_host(registry):
+            raise ConfigError(
+                path, _line(top, "registry"),
+                f"registry {registry!r} is not a private ECR host "
+                "(<account>.dkr.ecr.<region>.amazonaws.com)",
+            )
+        config = replace(config, registry=registry.lower())
+    if "rules" in top:
+        config = replace(config, rules=_rules(path, top["rules"], _line(top, "rules")))
+    if "lint" in top:
+        lint = _mapping(path, top["lint"], "lint", _line(top, "lint"))
+        for key in lint:
+            if key not in _LINT_KEYS:
+                raise ConfigError(path, _line(lint, key), f"unknown key 'lint.{key}'")
+        if "fail-on" in lint:
+            fail_on = _strings(path, lint["fail-on"], "lint.fail-on", _line(lint, "fail-on"))
+            check_fail_on(fail_on, config.rules, path, _line(lint, "fail-on"))
+            config = replace(config, fail_on=fail_on)
+    for key, attr in (("exclude", "exclude"), ("private", "private")):
+        if key in top:
+            config = replace(config, **{attr: _strings(path, top[key], key, _line(top, key))})
+    if "max-file-size" in top:
+        size = top["max-file-size"]
+        if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
+            raise ConfigError(path, _line(top, "max-file-size"), "max-file-size must be bytes > 0")
+        config = replace(config, max_file_size=size)
+    return config
+
+
+def _rules(path: Path, node: Any, line: int) -> tuple[Rule, ...]:
+    rules = []
+    for prefix, value in _mapping(path, node, "rules", line).items():
+        at = _line(node, prefix)
+        if not isinstance(prefix, str) or not registries.is_valid_prefix(prefix):
+            raise ConfigError(path, at, f"bad prefix {prefix!r}: 2-30 characters of a-z 0-9 . _ - /")
+        upstream_prefix = None
+        if isinstance(value, dict):
+            for key in value:
+                if key not in _RULE_KEYS:
+                    raise ConfigError(path, _line(value, key), f"unknown key 'rules.{prefix}.{key}'")
+            upstream_prefix, value = value.get("upstream-prefix"), value.get("upstream")
+        if not isinstance(value, str) or registries.upstream_for_url(value) is None:
+            raise ConfigError(
+                path, at, f"rule {prefix!r}: {value!r} is not an upstream pull-through cache supports"
+            )
+        rules.append(Rule(prefix, registries.host_of(value), upstream_prefix or None))
+    return tuple(rules)
+
+
+def check_fail_on(
+    fail_on: tuple[str, ...], rules: tuple[Rule, ...], path: Path | None = None, line: int = 1
+) -> None:
+    from migrate.findings import CODES
+
+    known = {"supported", "unsupported", *CODES} | {u.key for u in registries.UPSTREAMS}
+    known |= {rule.prefix for rule in rules}
+    for item in fail_on:
+        if item not in known:
+            raise ConfigError(path, line, f"lint.fail-on: unknown {item!r} (one of {sorted(known)})")

@@ -1,0 +1,62 @@
+"""The one place that builds replacement text: plan edits from a verdict, splice them in."""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from migrate.classify import Verdict
+from migrate.scanners import Occurrence
+
+
+class Edit(NamedTuple):
+    start: int
+    end: int
+    old: str  # the text the edit expects at [start, end): refuses to apply otherwise
+    new: str
+
+
+class EditConflict(Exception):
+    pass
+
+
+def plan(text: str, occurrence: Occurrence, verdict: Verdict, registry: str) -> list[Edit]:
+    assert verdict.target_name and verdict.repository and verdict.ref
+    edits = []
+    for role, start, end in occurrence.parts:
+        old = text[start:end]
+        if role == "ref":
+            new = verdict.target_name + old[len(_written_name(old, verdict)) :]
+        elif role == "name":
+            new = verdict.target_name
+        elif role == "registry":
+            new = registry
+        elif role == "path":
+            new = verdict.repository
+        else:
+            raise ValueError(f"unknown role {role!r}")
+        if new != old:
+            edits.append(Edit(start, end, old, new))
+    return edits
+
+
+def _written_name(old: str, verdict: Verdict) -> str:
+    """The name part of a 'ref' span: everything before the tag/digest text as written."""
+    if verdict.tail and old.endswith(verdict.tail):
+        return old[: len(old) - len(verdict.tail)]
+    return old
+
+
+def apply(text: str, edits: list[Edit]) -> str:
+    """Splice back to front so earlier offsets stay valid; every untouched byte is the original."""
+    ordered = sorted(set(edits), reverse=True)
+    for later, earlier in zip(ordered, ordered[1:]):
+        if earlier.end > later.start:
+            raise EditConflict(f"overlapping edits at offsets {earlier.start} and {later.start}")
+    pieces, cursor = [], len(text)
+    for edit in ordered:
+        if text[edit.start : edit.end] != edit.old:
+            raise EditConflict(f"expected {edit.old!r} at offset {edit.start}")
+        pieces.append(text[edit.end : cursor])
+        pieces.append(edit.new)
+        cursor = edit.start
+    pieces.append(text[:cursor])
+    return "".join(reversed(pieces))

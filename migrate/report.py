@@ -1,0 +1,165 @@
+"""Output formats: pure functions from a Report to text, one dict entry each."""
+from __future__ import annotations
+
+import difflib
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from migrate import __version__
+from migrate.findings import CODES, Finding, Severity
+
+INFORMATION_URI = "https://github.com/ecr-ptc/ecr-ptc"
+_SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+@dataclass(frozen=True)
+class Report:
+    findings: tuple[Finding, ...]  # references (with or without a code) and PTC900 errors
+    files: int  # files examined
+    changed: tuple[str, ...] = ()  # paths fix changed (or would change)
+    color: bool = False
+
+    @property
+    def problems(self) -> list[Finding]:
+        return [f for f in self.findings if f.code and f.code != "PTC900"]
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.code == "PTC900"]
+
+
+def _paint(text: str, code: str | None, color: bool) -> str:
+    if not color or not code:
+        return text
+    shade = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}[CODES[code].severity]
+    return f"\033[{shade}m{text}\033[0m"
+
+
+def text(report: Report) -> str:
+    lines = []
+    for f in report.findings:
+        code = _paint(f.code or "-", f.code, report.color)
+        suffix = "" if f.code else f" [{f.status.value}]"
+        lines.append(f"{f.path}:{f.line}:{f.column}: {code} {f.message}{suffix}")
+    counts = Counter(f.code for f in report.findings if f.code)
+    detail = ", ".join(f"{counts[c]} {c}" for c in sorted(counts))
+    references = sum(1 for f in report.findings if f.code != "PTC900" and f.code != "PTC006")
+    summary = f"{report.files} files, {references} references"
+    summary += f": {detail}" if detail else ", nothing to report"
+    if report.changed:
+        summary += f"; {len(report.changed)} files changed"
+    lines.append(summary)
+    return "\n".join(lines) + "\n"
+
+
+def _as_dict(f: Finding) -> dict[str, object]:
+    return {
+        "path": f.path, "line": f.line, "column": f.column, "end_line": f.end_line,
+        "end_column": f.end_column, "code": f.code,
+        "severity": f.severity.value if f.severity else None, "status": f.status.value,
+        "message": f.message, "kind": f.kind, "original": f.original, "reference": f.reference,
+        "upstream": f.upstream, "prefix": f.prefix, "target": f.target, "file_kind": f.file_kind,
+    }
+
+
+def as_json(report: Report) -> str:
+    body = {
+        "findings": [_as_dict(f) for f in report.findings if f.code != "PTC900"],
+        "errors": [_as_dict(f) for f in report.errors],
+        "files": report.files,
+        "changed": list(report.changed),
+    }
+    return json.dumps(body, indent=2) + "\n"
+
+
+def sarif(report: Report) -> str:
+    codes = sorted(CODES)
+    rules = [
+        {
+            "id": code,
+            "name": CODES[code].title.title().replace(" ", "").replace(":", "").replace(",", ""),
+            "shortDescription": {"text": CODES[code].title},
+            "fullDescription": {"text": CODES[code].title},
+            "defaultConfiguration": {"level": _SARIF_LEVEL[CODES[code].severity]},
+            "helpUri": f"{INFORMATION_URI}#{code.lower()}",
+        }
+        for code in codes
+    ]
+    results = [
+        {
+            "ruleId": f.code,
+            "ruleIndex": codes.index(f.code),
+            "level": _SARIF_LEVEL[CODES[f.code].severity],
+            "message": {"text": f.message},
+            "locations": [{
+                "physicalLocation": {
+                    "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
+                    "region": {
+                        "startLine": f.line, "startColumn": f.column,
+                        "endLine": f.end_line, "endColumn": max(f.end_column, f.column),
+                    },
+                }
+            }],
+            "partialFingerprints": {"ecrPtc/v1": f"{f.code}:{f.path}:{f.original or f.line}"},
+        }
+        for f in report.findings if f.code
+    ]
+    log = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "ecr-ptc", "version": __version__, "informationUri": INFORMATION_URI,
+                "rules": rules,
+            }},
+            "results": results,
+        }],
+    }
+    return json.dumps(log, indent=2) + "\n"
+
+
+def _escape_data(value: str) -> str:
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(value: str) -> str:
+    return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def github(report: Report) -> str:
+    """Workflow commands: https://docs.github.com/actions/reference/workflow-commands-for-github-actions"""
+    lines = []
+    for f in report.findings:
+        if not f.code:
+            continue
+        severity = CODES[f.code].severity
+        command = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}[severity]
+        props = (
+            f"file={_escape_property(f.path)},line={f.line},col={f.column},"
+            f"endLine={f.end_line},endColumn={f.end_column},title={f.code}"
+        )
+        lines.append(f"::{command} {props}::{_escape_data(f'{f.code} {f.message}')}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+FORMATTERS: dict[str, Callable[[Report], str]] = {
+    "text": text, "json": as_json, "sarif": sarif, "github": github,
+}
+
+
+def unified_diff(changes: Iterable[tuple[str, bytes, bytes]]) -> str:
+    """`fix --diff`: a git-style unified diff of each changed file (decoded as UTF-8)."""
+    out = []
+    for path, before, after in changes:
+        out.extend(
+            difflib.unified_diff(
+                before.decode("utf-8-sig").splitlines(keepends=True),
+                after.decode("utf-8-sig").splitlines(keepends=True),
+                fromfile=f"a/{path}", tofile=f"b/{path}",
+            )
+        )
+        if out and not out[-1].endswith("\n"):
+            out[-1] += "\n\\ No newline at end of file\n"
+    return "".join(out)

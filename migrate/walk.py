@@ -1,0 +1,110 @@
+"""Which files: git-aware directory walks, explicit files, excludes, symlink and type guards."""
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+from migrate.config import Config
+from migrate.scanners import is_candidate
+
+SKIPPED_DIRS = frozenset({".git", "node_modules", "vendor", ".venv", "venv", ".tox", "__pycache__"})
+
+
+class Candidate(NamedTuple):
+    display: str  # relative to the working directory, '/'-separated
+    real: Path | None  # the regular file to read; None when `problem` says why not
+    problem: str | None = None
+
+
+def display_path(path: Path, cwd: Path) -> str:
+    try:
+        return path.relative_to(cwd).as_posix()
+    except ValueError:
+        return os.path.relpath(path, cwd).replace(os.sep, "/")
+
+
+def root_of(start: Path) -> Path:
+    """The boundary no symlink may leave: the git work tree, else the starting directory."""
+    top = _git(start, "rev-parse", "--show-toplevel")
+    return Path(top.strip()).resolve() if top else start.resolve()
+
+
+def walk(paths: Iterable[str], config: Config, cwd: Path) -> Iterator[Candidate]:
+    cwd = cwd.resolve()
+    root = root_of(cwd)
+    seen: set[Path] = set()
+    for given in paths:
+        start = Path(cwd, given)
+        if start.is_dir() and not start.is_symlink():
+            files: Iterable[Path] = _directory(start.resolve())
+            explicit = False
+        else:
+            files, explicit = [Path(os.path.abspath(start))], True
+        for path in files:
+            display = display_path(path, cwd)
+            if config.excluded(display) or not (explicit or is_candidate(path)):
+                continue
+            if explicit and not is_candidate(path):
+                continue
+            candidate = _guard(path, display, root)
+            if candidate.real is not None:
+                if candidate.real in seen:
+                    continue
+                seen.add(candidate.real)
+            yield candidate
+
+
+def _guard(path: Path, display: str, root: Path) -> Candidate:
+    try:
+        info = os.lstat(path)
+    except OSError as exc:
+        return Candidate(display, None, f"cannot read: {exc.strerror}")
+    if stat.S_ISLNK(info.st_mode):
+        real = path.resolve()
+        if not real.exists():
+            return Candidate(display, None, "broken symlink")
+        if not real.is_relative_to(root):
+            return Candidate(display, None, "symlink points outside the repository; not followed")
+        info = os.stat(real)
+    else:
+        real = path.resolve()
+    if stat.S_ISDIR(info.st_mode):  # a directory named like a Dockerfile: nothing to read
+        return Candidate(display, None, None)
+    if not stat.S_ISREG(info.st_mode):
+        return Candidate(display, None, "not a regular file")
+    return Candidate(display, real)
+
+
+def _directory(top: Path) -> Iterator[Path]:
+    listed = _git(top, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    if listed is None:
+        yield from _os_walk(top)
+        return
+    for name in sorted(set(listed.split("\0"))):
+        if name and not SKIPPED_DIRS.intersection(name.split("/")[:-1]):
+            path = top / name
+            if os.path.lexists(path):  # deleted but still in the index
+                yield path
+
+
+def _os_walk(top: Path) -> Iterator[Path]:
+    for directory, dirnames, filenames in os.walk(top):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS)
+        for name in sorted(filenames):
+            yield Path(directory, name)
+        # os.walk lists symlinked directories as dirs but does not enter them: good, and a
+        # symlink to a file is yielded as a file, then guarded.
+
+
+def _git(where: Path, *args: str) -> str | None:
+    try:
+        done = subprocess.run(
+            ["git", *args], cwd=where, capture_output=True, text=True, check=False
+        )
+    except OSError:
+        return None
+    return done.stdout if done.returncode == 0 else None
