@@ -1,0 +1,240 @@
+"""YAML positions shared by the YAML kinds: documents as small trees with exact value spans.
+
+The parser backend (ruamel.yaml's pure composer) is used only inside `documents()` and
+`_convert()`: they read nothing but what libyaml-style nodes also carry (value, tag, style,
+start/end mark index), so a C-backed composer can replace it there alone. Nothing is ever
+constructed (no Python objects from tags) and nothing is ever dumped: rewriting splices spans.
+
+A scalar's `span` is the characters of its value alone (no anchor, tag or quotes). It is None
+when those characters are not exactly the value: block scalars (`|`, `>`), escapes (`\\x41`,
+`''`), folded multi-line scalars. Such values are reported, never rewritten.
+"""
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from migrate.scanners import Occurrence, Part, ScanError
+
+STR = "tag:yaml.org,2002:str"
+MERGE = "tag:yaml.org,2002:merge"
+ESCAPED = "quoted scalar with escapes"
+BLOCK = "block scalar"
+
+# Files whose text never mentions one of the scanners' keys have nothing to rewrite, so they are
+# not composed at all. Occurrences are identical either way; the one difference is that invalid
+# YAML without such a word is not reported (it has nothing to migrate). False turns it off.
+PREFILTER = True
+
+
+@dataclass(eq=False)  # identity, not value: an alias is the very same object
+class Scalar:
+    value: str
+    tag: str  # resolved tag; plain scalars are never constructed, so `1.30` keeps its text
+    start: int  # node range as the parser reports it (anchor and tag included)
+    end: int
+    span: tuple[int, int] | None  # the value's own characters, when they are exactly the value
+    refused: str | None  # why span is None
+
+
+@dataclass(eq=False)
+class Mapping:
+    start: int
+    end: int
+    pairs: list[tuple[Node, Node]] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class Sequence:
+    start: int
+    end: int
+    items: list[Node] = field(default_factory=list)
+
+
+Node = Union[Scalar, Mapping, Sequence]
+
+
+def mentions(text: str, pattern: re.Pattern[str]) -> bool:
+    return not PREFILTER or pattern.search(text) is not None
+
+
+def documents(text: str) -> list[Node]:
+    """Every document of `text`, composed; YAML errors become ScanError at the problem mark."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.reader import ReaderError
+
+    memo: dict[int, Node] = {}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # ReusedAnchorWarning: legal YAML, not our concern
+            loader = YAML(typ="safe", pure=True)
+            return [_convert(node, text, memo) for node in loader.compose_all(text)]
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise ScanError(mark.index if mark else 0, exc.problem or exc.context or "invalid YAML")
+    except ReaderError as exc:
+        raise ScanError(exc.position, f"unacceptable character #x{exc.character:04x}")
+    except YAMLError as exc:
+        raise ScanError(0, str(exc).splitlines()[0])
+    except RecursionError:
+        # The composer recurses per nesting level; ~300 levels deep is not a real manifest.
+        raise ScanError(0, "nesting too deep") from None
+
+
+def _convert(node: Any, text: str, memo: dict[int, Node]) -> Node:
+    if id(node) in memo:  # an alias: the node already converted, shared
+        return memo[id(node)]
+    start, end = node.start_mark.index, node.end_mark.index
+    if node.id == "scalar":  # `id` names the node kind in ruamel, PyYAML and their C loaders
+        span, refused = _span(node.value, node.style, start, end, text)
+        memo[id(node)] = out = Scalar(node.value, str(node.tag), start, end, span, refused)
+        return out
+    if node.id == "sequence":
+        seq = memo[id(node)] = Sequence(start, end)
+        seq.items = [_convert(item, text, memo) for item in node.value]
+        return seq
+    mapping = memo[id(node)] = Mapping(start, end)
+    seen: set[tuple[str, str]] = set()
+    for key, value in node.value:
+        k = _convert(key, text, memo)
+        if isinstance(k, Scalar):
+            # Kubernetes, Compose and Helm reject duplicate keys too; which one would we rewrite?
+            if (k.tag, k.value) in seen:
+                raise ScanError(k.start, f"duplicate key {k.value!r}")
+            seen.add((k.tag, k.value))
+        mapping.pairs.append((k, _convert(value, text, memo)))
+    return mapping
+
+
+def _span(
+    value: str, style: str | None, start: int, end: int, text: str
+) -> tuple[tuple[int, int] | None, str | None]:
+    """The value's own characters, found from the end mark (the start mark sits on an anchor or
+    tag when there is one). Escapes and folding only ever shorten the raw text, so a match of
+    `value` right before the end, with no escape character or line break in it and the opening
+    quote right before it, can only be the whole raw value."""
+    if style in ("|", ">"):
+        return None, BLOCK
+    if "\n" in value or "\r" in value:
+        return None, ESCAPED if style else "multi-line plain scalar"
+    if style in ("'", '"'):
+        close = end - 1
+        begin = close - len(value)
+        escape = "\\" if style == '"' else "'"
+        if (
+            begin > start
+            and text[close] == style
+            and text[begin - 1] == style
+            and escape not in value
+            and text[begin:close] == value
+        ):
+            return (begin, close), None
+        return None, ESCAPED
+    begin = end - len(value)
+    if begin >= start and text[begin:end] == value:
+        return (begin, end), None
+    return None, "multi-line plain scalar"
+
+
+def walk(roots: Iterable[Node | None]) -> Iterator[Node]:
+    """Every node once, however often it is aliased (an alias bomb stays linear)."""
+    seen: set[int] = set()
+    stack = [n for n in reversed(list(roots)) if n is not None]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        yield node
+        if isinstance(node, Mapping):
+            stack.extend(n for pair in reversed(node.pairs) for n in reversed(pair))
+        elif isinstance(node, Sequence):
+            stack.extend(reversed(node.items))
+
+
+def fields(mapping: Mapping) -> dict[str, Node]:
+    """String keys to values as a merge-aware loader sees them: own keys win over `<<:` merged
+    ones, and earlier merged mappings win over later ones (yaml.org/type/merge.html)."""
+    out: dict[str, Node] = {}
+    seen: set[int] = set()
+    todo: list[Mapping] = [mapping]
+    while todo:
+        current = todo.pop(0)
+        if id(current) in seen:  # a merge cycle (`&a {<<: *a}`) or the same base twice
+            continue
+        seen.add(id(current))
+        merged: list[Mapping] = []
+        for key, value in current.pairs:
+            if isinstance(key, Scalar) and key.tag == MERGE:
+                sources = value.items if isinstance(value, Sequence) else [value]
+                merged.extend(m for m in sources if isinstance(m, Mapping))
+            elif isinstance(key, Scalar):
+                out.setdefault(key.value, value)
+        todo[:0] = merged
+    return out
+
+
+def string(node: Node | None) -> Scalar | None:
+    """A non-empty string scalar: what an image value must be (null, numbers, maps are not)."""
+    if isinstance(node, Scalar) and node.tag == STR and node.value.strip():
+        return node
+    return None
+
+
+def text_of(node: Node | None) -> str | None:
+    """A scalar's text whatever its type (a tag `1.30` is a float but reads `1.30`), if set."""
+    if isinstance(node, Scalar) and node.tag != "tag:yaml.org,2002:null" and node.value:
+        return node.value
+    return None
+
+
+def where(node: Scalar) -> tuple[int, int]:
+    return node.span or (node.start, node.end)
+
+
+def unresolved(kind: str, written: str, node: Scalar, reason: str) -> Occurrence:
+    return Occurrence(kind, written, (), *where(node), unresolved=reason)
+
+
+def reference(kind: str, node: Scalar, role: str = "ref", written: str | None = None) -> Occurrence:
+    """One scalar that holds a whole reference (role 'ref') or an image name ('name', with
+    `written` adding the tag and digest kept elsewhere)."""
+    written = node.value if written is None else written
+    reason = node.refused or templated(node.value, tag_allowed=role == "ref")
+    if reason or node.span is None:
+        return unresolved(kind, written, node, reason or ESCAPED)
+    return Occurrence(kind, written, (Part(role, *node.span),), *node.span)
+
+
+_TEMPLATE = re.compile(r"\{\{|\$\(|\$")
+
+
+def templated(value: str, tag_allowed: bool = True) -> str | None:
+    """Why `value` is not a concrete reference, or None. A variable only in the tag or digest
+    (`node:${TAG}`) is fine: the engine keeps tag text as written."""
+    if "{{" in value or "$(" in value:
+        return "templated value"
+    if "$$" in value:
+        return "literal $$ in reference"  # the engine's parser has no notion of it: refuse
+    match = _TEMPLATE.search(value)
+    if match is None:
+        return None
+    prefix = value[: match.start()]
+    if tag_allowed and ("@" in prefix or ":" in prefix and "/" not in prefix.rpartition(":")[2]):
+        return None
+    return "variable in image name"
+
+
+def tag_suffix(tag: Node | None, digest: Node | None) -> str:
+    """`:tag@digest` from separate keys, as written: a float tag `1.30` keeps its text (and is
+    never rewritten); an empty or templated one is left out, as it does not change the name."""
+    out = ""
+    for sep, node in ((":", tag), ("@", digest)):
+        value = text_of(node)
+        if value and templated(value) is None:
+            out += sep + value
+    return out

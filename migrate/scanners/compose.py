@@ -1,0 +1,99 @@
+"""Compose files: `services.*.image`, through `<<:` merges, with `${VAR:-default}` defaults.
+
+https://docs.docker.com/reference/compose-file/interpolation/
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from migrate.scanners import YAML_SUFFIXES, Occurrence, Part, in_helm_templates
+from migrate.scanners import _yaml, helm
+from migrate.scanners._yaml import Mapping, Scalar, fields, reference, string, unresolved
+
+NAME = "compose"
+
+# compose.yaml, docker-compose.yml, compose.override.yaml, docker-compose.prod.yml
+_NAMES = re.compile(r"^(?:docker-)?compose(?:\..+)?\.ya?ml$")
+# Sniffing other names stays textual: a top-level `services:` whose first entry is a nested
+# mapping (`  web:`), an indented `image:`/`build:`, and no top-level apiVersion/kind.
+# GitLab CI's top-level `services:` is a list, so it does not match.
+_SERVICES = re.compile(
+    r"^services:[ \t]*(?:#.*)?\r?\n(?:[ \t]*(?:#.*)?\r?\n)*[ \t]+[^\s#:-][^:\n]*:[ \t]*(?:#.*)?\r?$",
+    re.M,
+)
+_SERVICE_KEY = re.compile(r"^[ \t]+(?:image|build)[ \t]*:", re.M)
+_KUBERNETES = re.compile(r"^(?:apiVersion|kind)[ \t]*:", re.M)
+_WORDS = re.compile("image")
+
+_VARIABLE = r"\$\{[A-Za-z_][A-Za-z0-9_]*"
+# `${VAR:-default}` / `${VAR-default}` opening the value; a default with `$` or `}` in it is
+# nested interpolation, which is not resolved.
+_DEFAULT = re.compile(_VARIABLE + r":?-([^${}]*)\}")
+_BARE = re.compile(r"^(?:" + _VARIABLE + r"(?::?\?[^}]*)?\}|\$[A-Za-z_][A-Za-z0-9_]*)$")
+
+
+def claims(path: Path, text: str) -> bool:
+    name = path.name.lower()
+    if not name.endswith(YAML_SUFFIXES) or in_helm_templates(path):
+        return False
+    if _NAMES.match(name):
+        return True
+    if helm.is_values(path) or name.startswith("kustomization"):
+        return False
+    return bool(
+        _SERVICES.search(text) and _SERVICE_KEY.search(text) and not _KUBERNETES.search(text)
+    )
+
+
+def scan(text: str) -> Iterator[Occurrence]:
+    if not _yaml.mentions(text, _WORDS):
+        return
+    yield from sorted(_images(text), key=lambda occ: occ.at)  # merged `x-*` images come first
+
+
+def _images(text: str) -> Iterator[Occurrence]:
+    seen: set[int] = set()  # an anchored image shared by several services is reported once
+    for doc in _yaml.documents(text):
+        services = fields(doc).get("services") if isinstance(doc, Mapping) else None
+        if not isinstance(services, Mapping):
+            continue
+        for service in fields(services).values():
+            if not isinstance(service, Mapping):
+                continue
+            keys = fields(service)
+            if "build" in keys:  # then `image:` names the image being built, not pulled
+                continue
+            node = string(keys.get("image"))
+            if node is not None and id(node) not in seen:
+                seen.add(id(node))
+                yield _image(node)
+
+
+def _image(node: Scalar) -> Occurrence:
+    value = node.value
+    if node.span is None or "$" not in value:
+        return reference("image", node)
+    if "$$" in value:
+        # `$$` is a literal `$`; no valid reference holds one, and the engine cannot prove its
+        # rewrite keeps the escape, so it is refused.
+        return unresolved("image", value, node, "literal $$ in image")
+    if _BARE.match(value):
+        return unresolved("image", value, node, "variable without default")
+    match = _DEFAULT.match(value)
+    if match is None:
+        return reference("image", node)  # a variable in the tag only is fine; else unresolved
+    default, rest = match[1], value[match.end():]
+    start, end = node.span[0] + match.start(1), node.span[0] + match.end(1)
+    if not default:
+        return unresolved("compose-default", value, node, "empty default")
+    if _yaml.templated(default) is not None:
+        return unresolved("compose-default", value, node, "variable in image name")
+    if not rest:
+        return Occurrence("compose-default", default, (Part("ref", start, end),), start, end)
+    has_tag = "@" in default or ":" in default and "/" not in default.rpartition(":")[2]
+    if rest[0] not in ":@" or has_tag:
+        return unresolved("compose-default", value, node, "variable in image name")
+    # `${IMAGE:-nginx}:${TAG}`: the default is the name, the tag follows the variable.
+    return Occurrence("compose-default", default + rest, (Part("name", start, end),), start, end)

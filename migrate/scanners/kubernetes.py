@@ -1,0 +1,52 @@
+"""Kubernetes manifests: every `image:` string at any depth, in every document.
+
+That covers all workload kinds, `List` items and CRDs that call the key `image` (Argo
+Workflows, Tekton, Prometheus Operator), plus image volumes: `volumes[].image.reference`
+(https://kubernetes.io/docs/concepts/storage/volumes/#image).
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from migrate.scanners import YAML_SUFFIXES, Occurrence, in_helm_templates
+from migrate.scanners import _yaml
+from migrate.scanners._yaml import Mapping, Scalar, fields, reference, string
+
+NAME = "kubernetes"
+
+# Top-level keys start a line; a manifest inside a block scalar (indented) does not count.
+_API_VERSION = re.compile(r"""^["']?apiVersion["']?[ \t]*:""", re.M)
+_KIND = re.compile(r"""^["']?kind["']?[ \t]*:""", re.M)
+_WORDS = re.compile("image")
+
+
+def claims(path: Path, text: str) -> bool:
+    if not path.name.lower().endswith(YAML_SUFFIXES) or in_helm_templates(path):
+        return False
+    if "templates" in path.parts[:-1] and "{{" in text:
+        return False  # a chart's templates whose Chart.yaml is not in view: Go, not YAML
+    return bool(_API_VERSION.search(text) and _KIND.search(text))
+
+
+def scan(text: str) -> Iterator[Occurrence]:
+    if not _yaml.mentions(text, _WORDS):
+        return
+    yield from sorted(_images(text), key=lambda occ: occ.at)  # walk order is not text order
+
+
+def _images(text: str) -> Iterator[Occurrence]:
+    seen: set[int] = set()  # one scalar aliased under two `image:` keys is one reference
+    for node in _yaml.walk(_yaml.documents(text)):
+        if not isinstance(node, Mapping):
+            continue
+        for key, value in node.pairs:
+            if not (isinstance(key, Scalar) and key.value == "image"):
+                continue
+            found = string(value)
+            if found is None and isinstance(value, Mapping):
+                found = string(fields(value).get("reference"))  # an image volume
+            if found is not None and id(found) not in seen:
+                seen.add(id(found))
+                yield reference("image", found)
