@@ -79,7 +79,7 @@ def _ecr(written: str, ref: reference.ImageRef, tail: str, host: str, config: Co
             if ref.path.startswith(rule.prefix + "/"):
                 return Verdict(
                     Status.CACHED, None, f"{written} already uses the pull-through cache",
-                    ref, tail, rule.upstream, rule.prefix, ref.path, ref.name,
+                    ref, tail, rule.upstream, rule.prefix, ref.path,
                 )
     return Verdict(Status.PRIVATE, None, f"{written} is in a private ECR registry", ref, tail)
 
