@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from migrate.config import Config
+from migrate.walk import walk
+
+
+def _walk(root: Path, *paths: str, config: Config | None = None) -> list[tuple[str, str | None]]:
+    return [(c.display, c.problem) for c in walk(paths or (".",), config or Config(), root)]
+
+
+def test_plain_directory_walk_skips_vendored_trees(tmp_path: Path) -> None:
+    for rel in ("Dockerfile", "a/compose.yaml", "node_modules/x/Dockerfile", ".git/Dockerfile",
+                "vendor/y/Dockerfile", "docs/README.md"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("")
+    assert _walk(tmp_path) == [("Dockerfile", None), ("a/compose.yaml", None)]
+
+
+def test_git_walk_honours_gitignore_and_lists_untracked(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / ".gitignore").write_text("ignored/\n")
+    for rel in ("ignored/Dockerfile", "new/Dockerfile", "x.yaml"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("")
+    assert _walk(tmp_path) == [("new/Dockerfile", None), ("x.yaml", None)]
+
+
+def test_symlinks_never_leave_the_root(tmp_path: Path) -> None:
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    root.mkdir()
+    outside.mkdir()
+    (outside / "Dockerfile").write_text("FROM alpine\n")
+    (root / "Dockerfile").write_text("FROM alpine\n")
+    os.symlink(outside / "Dockerfile", root / "escape.Dockerfile")
+    os.symlink(root / "Dockerfile", root / "inside.Dockerfile")
+    os.symlink(root / "missing", root / "broken.Dockerfile")
+    os.symlink(outside, root / "linked-dir")
+
+    assert _walk(root) == [
+        ("Dockerfile", None),
+        ("broken.Dockerfile", "broken symlink"),
+        ("escape.Dockerfile", "symlink points outside the repository; not followed"),
+    ]
+
+
+def test_explicit_files_and_excludes(tmp_path: Path) -> None:
+    (tmp_path / "charts" / "vendor").mkdir(parents=True)
+    (tmp_path / "charts" / "vendor" / "values.yaml").write_text("")
+    (tmp_path / "Dockerfile").write_text("")
+    (tmp_path / "notes.txt").write_text("")
+    config = Config(exclude=("charts/vendor/**",))
+    assert _walk(tmp_path, config=config) == [("Dockerfile", None)]
+    assert _walk(tmp_path, "Dockerfile", "notes.txt", "Dockerfile") == [("Dockerfile", None)]
+
+
+def test_fifo_named_like_a_dockerfile_is_reported_not_opened(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "Dockerfile")
+    (tmp_path / "Containerfile").mkdir()
+    assert _walk(tmp_path) == [("Dockerfile", "not a regular file")]
