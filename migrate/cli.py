@@ -84,7 +84,12 @@ def _options(
 
 
 def _run(options: Options, **kwargs: bool) -> tuple[list[engine.FileResult], Report]:
-    results = list(engine.run(options.paths, options.config, options.cwd, **kwargs))
+    from migrate import progress
+
+    found = engine.run(options.paths, options.config, options.cwd, **kwargs)
+    if progress.wanted(options.output):  # a person at a terminal, reading text: show a counter
+        found = progress.track(found, lambda result: result.path, sys.stderr)
+    results = list(found)
     findings = tuple(f for r in results for f in r.findings)
     changed = tuple(r.path for r in results if r.changed)
     color = options.output == "text" and sys.stdout.isatty() and "NO_COLOR" not in __import__("os").environ
@@ -173,8 +178,37 @@ def rules() -> None:
 def rules_check(paths: tuple[str, ...], registry: str | None, config_file: str | None, aws: bool,
                 exclude: tuple[str, ...], output: str, validate: bool) -> int:
     """Which rules the references need, which exist in AWS, which are missing or wrong."""
-    # RULES-CHECK-BODY (owned by the AWS work: replace this stub)
-    raise _Stop("rules check: not implemented yet")
+    # RULES-CHECK-BODY
+    from dataclasses import replace
+
+    from migrate import aws as aws_api, rules as rules_api
+
+    options = _options(paths, registry, config_file, aws, exclude, output)
+    own, use_account = options.config, options.aws
+    try:
+        if use_account:  # read once: the account's rules become the ones references map to
+            account = aws_api.read_account(own.registry)
+            options = replace(options, config=aws_api.with_account(own, account), aws=False)
+        options = _require_registry(options)  # no registry: exit 2 before touching AWS
+        if not use_account:
+            account = aws_api.read_account(options.config.registry)
+    except aws_api.AwsError as exc:
+        raise _Stop(str(exc)) from None
+    _, report = _run(options)
+    host = options.config.registry or account.registry
+    needs = rules_api.needed(report.findings, options.config, own)
+    result = rules_api.check(needs, account.rules, own, host)
+    if validate:
+        existing = [s.prefix for s in result.rules if s.need and s.status == rules_api.OK]
+        try:
+            validations = aws_api.validate(account, existing)
+        except aws_api.AwsError as exc:
+            raise _Stop(str(exc)) from None
+        result = rules_api.check(needs, account.rules, own, host, validations)
+    click.echo(rules_api.render(result, report.errors, report.files, output), nl=False)
+    if report.errors:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if result.failed else EXIT_OK
 
 
 @rules.command("plan")
@@ -184,8 +218,42 @@ def rules_check(paths: tuple[str, ...], registry: str | None, config_file: str |
 def rules_plan(paths: tuple[str, ...], registry: str | None, config_file: str | None, aws: bool,
                exclude: tuple[str, ...], emit: str) -> int:
     """Print what would create the missing rules (or the Renovate aliases)."""
-    # RULES-PLAN-BODY (owned by the AWS work: replace this stub)
-    raise _Stop("rules plan: not implemented yet")
+    # RULES-PLAN-BODY
+    from dataclasses import replace
+
+    from migrate import aws as aws_api, plan as plan_api, rules as rules_api
+
+    options = _options(paths, registry, config_file, aws, exclude)
+    own, account = options.config, None
+    if options.aws:  # read once: plan only what the account lacks, under the account's prefixes
+        try:
+            account = aws_api.read_account(own.registry)
+        except aws_api.AwsError as exc:
+            raise _Stop(str(exc)) from None
+        options = replace(options, config=aws_api.with_account(own, account), aws=False)
+    options = _require_registry(options)
+    _, report = _run(options)
+    host = options.config.registry or ""
+    needs = rules_api.needed(report.findings, options.config, own)
+    if account is None:
+        create = tuple(n.rule for n in needs)
+        notes = rules_api.limits(host, create, 0)
+    else:
+        result = rules_api.check(needs, account.rules, own, host)
+        create = result.missing
+        notes = result.notes + tuple(  # what creating rules will not fix
+            f"{s.prefix}/ -> {s.upstream}: {s.status}: {s.message}"
+            for s in result.rules if s.status not in (rules_api.OK, rules_api.MISSING)
+        )
+    plan = plan_api.Plan(host, create, tuple(n.rule for n in needs), notes)
+    click.echo(plan_api.EMITTERS[emit](plan), nl=False)
+    for note in notes:
+        click.echo(f"ecr-ptc: note: {note}", err=True)
+    if not create and emit != "renovate":
+        click.echo("ecr-ptc: nothing to create", err=True)
+    for finding in report.errors:
+        click.echo(f"{finding.path}:{finding.line}:{finding.column}: PTC900 {finding.message}", err=True)
+    return EXIT_ERROR if report.errors else EXIT_OK
 
 
 @cli.command()
@@ -201,8 +269,71 @@ def pr(paths: tuple[str, ...], registry: str | None, config_file: str | None, aw
        exclude: tuple[str, ...], branch: str, push: str | None, open_pr: bool,
        body_file: str | None) -> int:
     """On a new branch: fix, commit the changed files, write a PR description."""
-    # PR-BODY (owned by the workflow work: replace this stub)
-    raise _Stop("pr: not implemented yet")
+    # PR-BODY: git and the forge live in git_pr and forge; this turns their outcomes into exits.
+    from dataclasses import replace
+
+    from migrate import aws as aws_api, forge, git_pr, plan as plan_api, pr_body, rules as rules_api
+
+    options = _options(paths, registry, config_file, aws, exclude)
+    own, account = options.config, None
+    if options.aws:  # read once, before any git work: an AWS error leaves no branch behind
+        try:
+            account = aws_api.read_account(own.registry)
+        except aws_api.AwsError as exc:
+            raise _Stop(str(exc)) from None
+        options = replace(options, config=aws_api.with_account(own, account), aws=False)
+    options = _require_registry(options)
+    host = options.config.registry or ""
+    remote = push or ("origin" if open_pr else None)
+    try:
+        repo = git_pr.Repository(options.cwd)
+        planned, report = _run(options, fix=True)  # writes nothing: which files, are they clean?
+        for error in report.errors:
+            click.echo(f"{error.path}:{error.line}:{error.column}: PTC900 {error.message}", err=True)
+        touched = [repo.relative(options.cwd, r.path) for r in planned if r.changed]
+        if not touched:
+            raise _Stop("nothing to migrate: no reference needs rewriting", EXIT_FINDINGS)
+        repo.refuse_dirty(touched)
+        if remote:
+            repo.remote_url(remote)  # an unknown remote fails before anything is committed
+        # The rules, as `rules plan` (and with --aws `rules check`) would print them.
+        needs = rules_api.needed(findings_of(planned), options.config, own)
+        needed = tuple(n.rule for n in needs)
+        create, check, notes = needed, None, rules_api.limits(host, needed, 0)
+        if account is not None:
+            result = rules_api.check(needs, account.rules, own, host)
+            check = [{"prefix": s.prefix, "upstream": s.upstream, "status": s.status,
+                      "message": s.message} for s in result.rules]
+            create, notes = result.missing, result.notes
+        rule_plan = plan_api.Plan(host, create, needed, notes)
+        migration = repo.migrate(
+            options.cwd, branch, lambda: _run(options, fix=True, write=True)[0],
+            lambda results: pr_body.commit_message(pr_body.summarise(host, results)))
+        click.echo(f"committed {len(migration.files)} files to {branch} "
+                   f"({migration.commit[:12]}); {migration.base} is unchanged", err=True)
+        if remote:
+            repo.push(remote, branch)
+            click.echo(f"pushed {branch} to {remote}", err=True)
+        summary = pr_body.summarise(host, migration.results)
+        text = pr_body.body(
+            summary, needed, plan=plan_api.cli(rule_plan), renovate=plan_api.renovate(rule_plan),
+            check=check,
+            limit=pr_body.GITHUB_BODY_LIMIT if open_pr else None)
+        if body_file:
+            try:
+                Path(body_file).write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise _Stop(f"cannot write {body_file}: {exc.strerror}") from None
+        elif not open_pr:  # with --open the description goes into the pull request instead
+            click.echo(text, nl=False)
+        if open_pr and remote:
+            base = repo.pr_base(migration, remote)
+            click.echo(forge.open_request(repo.remote_url(remote), branch, base, pr_body.TITLE, text))
+    except git_pr.GitError as exc:
+        raise _Stop(str(exc), exc.code) from None
+    except forge.ForgeError as exc:
+        raise _Stop(f"{branch} is pushed, but the pull request was not opened: {exc}") from None
+    return EXIT_OK
 
 
 def _require_registry(options: Options) -> Options:

@@ -1,7 +1,12 @@
 """Per file: scanner -> verdicts -> edits -> splice -> re-scan to verify -> (atomic write)."""
 from __future__ import annotations
 
+import collections
+import itertools
+import os
 import re
+import signal
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,12 +37,110 @@ class FileResult:
 
 
 def run(
-    paths: Iterable[str], config: Config, cwd: Path, *, fix: bool = False, write: bool = False
+    paths: Iterable[str], config: Config, cwd: Path, *, fix: bool = False, write: bool = False,
+    jobs: int | None = None,
 ) -> Iterator[FileResult]:
-    for candidate in walk(paths, config, cwd):
+    """Every candidate's result, in walk order. Large trees are spread over `jobs` processes
+    (default: $ECR_PTC_JOBS, else one per CPU); small ones, such as a hook's files, stay in
+    this process, where forking would cost more than it saves."""
+    candidates = walk(paths, config, cwd)
+    workers = _workers(jobs)
+    head: list[Candidate] = []
+    if workers > 1:
+        work = 0
+        for candidate in candidates:
+            head.append(candidate)
+            work += _SIZE_PER_FILE + _size(candidate)
+            if work >= POOL_MIN_WORK:
+                yield from _pooled(itertools.chain(head, candidates), config, fix, write, workers)
+                return
+    for candidate in itertools.chain(head, candidates):
         result = process(candidate, config, fix=fix, write=write)
         if result is not None:
             yield result
+
+
+# Measured on 2 cores (bench/run.py): forking the pool and its first imports cost ~60 ms, and a
+# small YAML file takes ~0.3 ms, as much as ~10 KB of bytes; below ~2 MB of such work one
+# process finishes first.
+POOL_MIN_WORK = 2 * 1024 * 1024
+_SIZE_PER_FILE = 10 * 1024
+# A batch is one round trip to a worker: enough files to amortise the pipe (~0.1 ms), few enough
+# that the last batches still spread over every worker.
+_BATCH_WORK = 256 * 1024
+_BATCH_FILES = 32
+_IN_FLIGHT_PER_WORKER = 4  # batches queued ahead: bounded memory, and no worker waits
+
+
+def _workers(jobs: int | None) -> int:
+    if jobs is None:
+        try:
+            jobs = int(os.environ.get("ECR_PTC_JOBS") or 0)
+        except ValueError:
+            jobs = 0
+    if jobs > 0:
+        return jobs
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity else os.cpu_count() or 1
+
+
+def _size(candidate: Candidate) -> int:
+    try:
+        return os.stat(candidate.real).st_size if candidate.real else 0
+    except OSError:
+        return 0  # process() reports it
+
+
+def _batches(candidates: Iterable[Candidate]) -> Iterator[list[Candidate]]:
+    batch: list[Candidate] = []
+    work = 0
+    for candidate in candidates:
+        batch.append(candidate)
+        work += _SIZE_PER_FILE + _size(candidate)
+        if work >= _BATCH_WORK or len(batch) >= _BATCH_FILES:
+            yield batch
+            batch, work = [], 0
+    if batch:
+        yield batch
+
+
+def _pooled(
+    candidates: Iterable[Candidate], config: Config, fix: bool, write: bool, workers: int
+) -> Iterator[FileResult]:
+    import multiprocessing
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    # fork: workers start with every module already imported (spawn re-imports, ~150 ms each);
+    # Linux only, as macOS system libraries are not fork-safe. ProcessPoolExecutor rather than
+    # multiprocessing.Pool: a worker that dies raises BrokenProcessPool instead of hanging.
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
+                               initargs=(config, fix, write))
+    window: collections.deque[Future[list[FileResult | None]]] = collections.deque()
+    try:
+        for batch in _batches(candidates):
+            window.append(pool.submit(_worker_batch, batch))
+            if len(window) >= workers * _IN_FLIGHT_PER_WORKER:
+                yield from (r for r in window.popleft().result() if r is not None)
+        while window:
+            yield from (r for r in window.popleft().result() if r is not None)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+_worker_args: tuple[Config, bool, bool] | None = None
+
+
+def _worker_init(config: Config, fix: bool, write: bool) -> None:
+    global _worker_args
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _worker_args = (config, fix, write)
+
+
+def _worker_batch(batch: list[Candidate]) -> list[FileResult | None]:
+    assert _worker_args is not None
+    config, fix, write = _worker_args
+    return [process(candidate, config, fix=fix, write=write) for candidate in batch]
 
 
 def process(candidate: Candidate, config: Config, *, fix: bool, write: bool) -> FileResult | None:
@@ -55,7 +158,7 @@ def process(candidate: Candidate, config: Config, *, fix: bool, write: bool) -> 
         return None
     kind = scanner.NAME
     try:
-        occurrences = list(scanner.scan(src.text))
+        occurrences = _in_text_order(scanner.scan(src.text))
     except ScanError as exc:
         line, column = src.position(exc.offset)
         return FileResult(display, kind, (file_error(display, line, column, exc.reason, kind),))
@@ -83,7 +186,9 @@ def process(candidate: Candidate, config: Config, *, fix: bool, write: bool) -> 
                 raise OSError("file is read-only; not rewritten")
             source.write_atomic(candidate.real, after, src.raw)
     except (edits.EditConflict, _Unverified, ScanError, OSError) as exc:
-        findings.append(file_error(display, 1, 1, f"not rewritten: {exc}", kind))
+        # str(OSError) names the absolute (or temp) path; output paths stay relative.
+        reason = exc.strerror if isinstance(exc, OSError) and exc.filename else str(exc)
+        findings.append(file_error(display, 1, 1, f"not rewritten: {reason}", kind))
         return FileResult(display, kind, tuple(findings), src.raw)
     return FileResult(display, kind, tuple(findings), src.raw, after, write and after != src.raw)
 
@@ -131,7 +236,9 @@ def _suppressions(text: str) -> dict[int, frozenset[str] | None]:
     if "ecr-ptc" not in text:  # the common case: no per-line work at all
         return {}
     found: dict[int, frozenset[str] | None] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
+    # split("\n"), not splitlines(): positions count "\n" only, and splitlines() also breaks
+    # on \x0c, \x85, U+2028..., which would shift every later suppression off its line.
+    for number, line in enumerate(text.split("\n"), start=1):
         match = _SUPPRESS.search(line)
         if match:
             codes = match["codes"]
@@ -147,6 +254,12 @@ def _suppressed(suppressions: dict[int, frozenset[str] | None], line: int, code:
     return codes is None or code in codes
 
 
+def _in_text_order(found: Iterable[Occurrence]) -> list[Occurrence]:
+    """Reports read top to bottom whatever order a scanner resolves references in (an ARG
+    default is found at the FROM that uses it)."""
+    return sorted(found, key=lambda occ: occ.at)
+
+
 class _Unverified(Exception):
     pass
 
@@ -157,7 +270,7 @@ def _verify(
 ) -> None:
     """Re-scan the result: the same references must come back, the rewritten ones as their
     targets and every other one exactly as before."""
-    again = list(scanner.scan(new))
+    again = _in_text_order(scanner.scan(new))
     if len(again) != len(judged):
         raise _Unverified(f"re-scan found {len(again)} references instead of {len(judged)}")
     for (occ, verdict), found in zip(judged, again):

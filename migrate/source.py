@@ -83,17 +83,21 @@ def write_atomic(path: Path, data: bytes, expected: bytes) -> None:
     (where permitted) ownership are copied; on any failure the temp file is removed.
     """
     info = os.stat(path)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
+    try:
+        # The name is cut so the temp name stays within NAME_MAX (255) for any original name.
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:64]}.", suffix=TEMP_SUFFIX)
+    except OSError as exc:
+        raise OSError(f"cannot create a temporary file beside it: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temp, stat.S_IMODE(info.st_mode))
-        try:
+        try:  # before chmod: chown clears the setuid and setgid bits
             os.chown(temp, info.st_uid, info.st_gid)
         except (PermissionError, AttributeError):
             pass
+        os.chmod(temp, stat.S_IMODE(info.st_mode))
         with open(path, "rb") as handle:
             current = handle.read()
         if current == data:  # another run (pre-commit runs hooks in parallel) got there first

@@ -40,7 +40,13 @@ def walk(paths: Iterable[str], config: Config, cwd: Path) -> Iterator[Candidate]
     for given in paths:
         start = Path(cwd, given)
         if start.is_dir() and not start.is_symlink():
-            files: Iterable[Path] = _directory(start.resolve())
+            top = start.resolve()
+            if top != Path(os.path.abspath(start)) and not top.is_relative_to(root):
+                # `linked-dir/sub` where linked-dir points outside: walking it would write there
+                problem = "symlink points outside the repository; not followed"
+                yield Candidate(display_path(start, cwd), None, problem)
+                continue
+            files: Iterable[Path] = _directory(top)
             explicit = False
         else:
             files, explicit = [Path(os.path.abspath(start))], True
@@ -63,15 +69,18 @@ def _guard(path: Path, display: str, root: Path) -> Candidate:
         info = os.lstat(path)
     except OSError as exc:
         return Candidate(display, None, f"cannot read: {exc.strerror}")
+    try:
+        real = path.resolve(strict=True)
+    except (FileNotFoundError, NotADirectoryError):
+        return Candidate(display, None, "broken symlink")
+    except (OSError, RuntimeError):  # ELOOP: Python < 3.13 raises RuntimeError for a loop
+        return Candidate(display, None, "symlink loop")
+    # `path` is absolute and normalised, so any difference is a symlink: on the file itself or
+    # on a directory above it (`linked-dir/Dockerfile` given explicitly). Either may not leave.
+    if real != path and not real.is_relative_to(root):
+        return Candidate(display, None, "symlink points outside the repository; not followed")
     if stat.S_ISLNK(info.st_mode):
-        real = path.resolve()
-        if not real.exists():
-            return Candidate(display, None, "broken symlink")
-        if not real.is_relative_to(root):
-            return Candidate(display, None, "symlink points outside the repository; not followed")
         info = os.stat(real)
-    else:
-        real = path.resolve()
     if stat.S_ISDIR(info.st_mode):  # a directory named like a Dockerfile: nothing to read
         return Candidate(display, None, None)
     if not stat.S_ISREG(info.st_mode):

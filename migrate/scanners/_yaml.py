@@ -9,13 +9,14 @@ A scalar's `span` is the characters of its value alone (no anchor, tag or quotes
 when those characters are not exactly the value: block scalars (`|`, `>`), escapes (`\\x41`,
 `''`), folded multi-line scalars. Such values are reported, never rewritten.
 """
+
 from __future__ import annotations
 
 import re
 import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any, TypeAlias
 
 from migrate.scanners import Occurrence, Part, ScanError
 
@@ -54,11 +55,18 @@ class Sequence:
     items: list[Node] = field(default_factory=list)
 
 
-Node = Union[Scalar, Mapping, Sequence]
+Node: TypeAlias = Scalar | Mapping | Sequence
 
 
 def mentions(text: str, pattern: re.Pattern[str]) -> bool:
     return not PREFILTER or pattern.search(text) is not None
+
+
+# ruamel's scanner keeps a possible simple key per open flow collection and rescans them all
+# per token: `[[[[...` costs quadratic time (1600 levels: 3.5 s) before the composer's recursion
+# gives up at ~490 levels. No real file opens 64 flow collections, each within 32 characters of
+# the last, without closing one.
+_DEEP_FLOW = re.compile(r"(?:[\[{][^\[\]{}]{0,32}){64}")
 
 
 def documents(text: str) -> list[Node]:
@@ -67,12 +75,17 @@ def documents(text: str) -> list[Node]:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
     from ruamel.yaml.reader import ReaderError
 
-    memo: dict[int, Node] = {}
+    deep = _DEEP_FLOW.search(text)
+    if deep:
+        raise ScanError(deep.start(), "nesting too deep")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # ReusedAnchorWarning: legal YAML, not our concern
             loader = YAML(typ="safe", pure=True)
-            return [_convert(node, text, memo) for node in loader.compose_all(text)]
+            nodes = loader.compose_all(_tabs_as_spaces(text))
+            # One memo per document: anchors do not cross documents, and a finished document's
+            # nodes are freed, so their ids are reused by the next one.
+            return [_convert(node, text, {}) for node in nodes]
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         raise ScanError(mark.index if mark else 0, exc.problem or exc.context or "invalid YAML")
@@ -83,6 +96,19 @@ def documents(text: str) -> list[Node]:
     except RecursionError:
         # The composer recurses per nesting level; ~300 levels deep is not a real manifest.
         raise ScanError(0, "nesting too deep") from None
+
+
+# YAML 1.2 allows tabs as separation inside a line (`image: x\t# pinned`, `key:\tvalue`, a
+# trailing tab) and go-yaml (Kubernetes, Compose, Helm) reads them; ruamel's scanner does not.
+# Spaces of the same length keep every offset. A tab inside a quoted or plain value changes the
+# composed value, so its span no longer matches the original text and it is refused, not guessed.
+_SEPARATING_TABS = re.compile(r"(?<=\S)[ \t]*\t|^[ \t]*\t[ \t]*(?=\r?$)", re.MULTILINE)
+
+
+def _tabs_as_spaces(text: str) -> str:
+    if "\t" not in text:
+        return text
+    return _SEPARATING_TABS.sub(lambda m: " " * len(m.group()), text)
 
 
 def _convert(node: Any, text: str, memo: dict[int, Node]) -> Node:
@@ -137,7 +163,7 @@ def _span(
     begin = end - len(value)
     if begin >= start and text[begin:end] == value:
         return (begin, end), None
-    return None, "multi-line plain scalar"
+    return None, "value differs from its text"  # a tab inside it, read as a space
 
 
 def walk(roots: Iterable[Node | None]) -> Iterator[Node]:
@@ -210,20 +236,17 @@ def reference(kind: str, node: Scalar, role: str = "ref", written: str | None = 
     return Occurrence(kind, written, (Part(role, *node.span),), *node.span)
 
 
-_TEMPLATE = re.compile(r"\{\{|\$\(|\$")
-
-
 def templated(value: str, tag_allowed: bool = True) -> str | None:
     """Why `value` is not a concrete reference, or None. A variable only in the tag or digest
     (`node:${TAG}`) is fine: the engine keeps tag text as written."""
-    if "{{" in value or "$(" in value:
+    if "{{" in value or "$(" in value:  # Go templates (Helm, Argo), Tekton/Kubernetes `$(var)`
         return "templated value"
     if "$$" in value:
         return "literal $$ in reference"  # the engine's parser has no notion of it: refuse
-    match = _TEMPLATE.search(value)
-    if match is None:
+    dollar = value.find("$")
+    if dollar < 0:
         return None
-    prefix = value[: match.start()]
+    prefix = value[:dollar]
     if tag_allowed and ("@" in prefix or ":" in prefix and "/" not in prefix.rpartition(":")[2]):
         return None
     return "variable in image name"

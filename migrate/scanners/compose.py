@@ -2,14 +2,14 @@
 
 https://docs.docker.com/reference/compose-file/interpolation/
 """
+
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from migrate.scanners import YAML_SUFFIXES, Occurrence, Part, in_helm_templates
-from migrate.scanners import _yaml, helm
+from migrate.scanners import YAML_SUFFIXES, Occurrence, Part, _yaml, helm, in_helm_templates
 from migrate.scanners._yaml import Mapping, Scalar, fields, reference, string, unresolved
 
 NAME = "compose"
@@ -21,10 +21,10 @@ _NAMES = re.compile(r"^(?:docker-)?compose(?:\..+)?\.ya?ml$")
 # GitLab CI's top-level `services:` is a list, so it does not match.
 _SERVICES = re.compile(
     r"^services:[ \t]*(?:#.*)?\r?\n(?:[ \t]*(?:#.*)?\r?\n)*[ \t]+[^\s#:-][^:\n]*:[ \t]*(?:#.*)?\r?$",
-    re.M,
+    re.MULTILINE,
 )
-_SERVICE_KEY = re.compile(r"^[ \t]+(?:image|build)[ \t]*:", re.M)
-_KUBERNETES = re.compile(r"^(?:apiVersion|kind)[ \t]*:", re.M)
+_SERVICE_KEY = re.compile(r"^[ \t]+(?:image|build)[ \t]*:", re.MULTILINE)
+_KUBERNETES = re.compile(r"^(?:apiVersion|kind)[ \t]*:", re.MULTILINE)
 _WORDS = re.compile("image")
 
 _VARIABLE = r"\$\{[A-Za-z_][A-Za-z0-9_]*"
@@ -84,7 +84,7 @@ def _image(node: Scalar) -> Occurrence:
     match = _DEFAULT.match(value)
     if match is None:
         return reference("image", node)  # a variable in the tag only is fine; else unresolved
-    default, rest = match[1], value[match.end():]
+    default, rest = match[1], value[match.end() :]
     start, end = node.span[0] + match.start(1), node.span[0] + match.end(1)
     if not default:
         return unresolved("compose-default", value, node, "empty default")

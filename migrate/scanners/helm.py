@@ -5,14 +5,14 @@ the common shapes are `{{ registry }}/{{ repository }}:{{ tag }}` (Bitnami, with
 `global.imageRegistry` overriding every registry) and `{{ repository }}:{{ tag }}`.
 https://github.com/bitnami/charts/blob/main/bitnami/common/templates/_images.tpl
 """
+
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from migrate.scanners import YAML_SUFFIXES, Occurrence, Part, in_helm_templates
-from migrate.scanners import _yaml
+from migrate.scanners import YAML_SUFFIXES, Occurrence, Part, _yaml, in_helm_templates
 from migrate.scanners._yaml import Mapping, Node, Scalar, fields, reference, string, unresolved
 
 NAME = "helm"
@@ -22,7 +22,7 @@ NAME = "helm"
 _VALUES = re.compile(r"^(?:.*[._-])?values(?:[._-].*)?\.ya?ml$")
 _CHART_FILES = frozenset({"chart.yaml", "chart.lock", "requirements.yaml", "requirements.lock"})
 _MAP_KEYS = ("tag", "digest", "registry", "pullPolicy")
-_WORDS = re.compile("image|repository", re.I)
+_WORDS = re.compile("image|repository", re.IGNORECASE)
 _GLOBAL = "global.imageRegistry overrides the registry in templates"
 
 
@@ -91,9 +91,9 @@ def _image_map(keys: dict[str, Node], repository: Scalar, overridden: bool) -> O
         # A full reference (`quay.io/prometheus/prometheus`) or a Docker Hub path: the name.
         return reference(kind, repository, "name", written=path + suffix)
     registry = string(keys["registry"])
-    written = f"{registry.value if registry else ''}/{path}{suffix}"
     if registry is None:
         return unresolved(kind, path + suffix, repository, "empty registry: templates decide")
+    written = f"{registry.value}/{path}{suffix}"
     if overridden:
         return unresolved(kind, written, repository, _GLOBAL)
     reason = (

@@ -4,21 +4,21 @@ That covers all workload kinds, `List` items and CRDs that call the key `image` 
 Workflows, Tekton, Prometheus Operator), plus image volumes: `volumes[].image.reference`
 (https://kubernetes.io/docs/concepts/storage/volumes/#image).
 """
+
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from migrate.scanners import YAML_SUFFIXES, Occurrence, in_helm_templates
-from migrate.scanners import _yaml
+from migrate.scanners import YAML_SUFFIXES, Occurrence, _yaml, in_helm_templates
 from migrate.scanners._yaml import Mapping, Scalar, fields, reference, string
 
 NAME = "kubernetes"
 
 # Top-level keys start a line; a manifest inside a block scalar (indented) does not count.
-_API_VERSION = re.compile(r"""^["']?apiVersion["']?[ \t]*:""", re.M)
-_KIND = re.compile(r"""^["']?kind["']?[ \t]*:""", re.M)
+_API_VERSION = re.compile(r"""^["']?apiVersion["']?[ \t]*:""", re.MULTILINE)
+_KIND = re.compile(r"""^["']?kind["']?[ \t]*:""", re.MULTILINE)
 _WORDS = re.compile("image")
 
 
@@ -37,9 +37,11 @@ def scan(text: str) -> Iterator[Occurrence]:
 
 
 def _images(text: str) -> Iterator[Occurrence]:
+    docs = _yaml.documents(text)
+    built = {id(m) for doc in docs for m in _skaffold_artifacts(doc)}
     seen: set[int] = set()  # one scalar aliased under two `image:` keys is one reference
-    for node in _yaml.walk(_yaml.documents(text)):
-        if not isinstance(node, Mapping):
+    for node in _yaml.walk(docs):
+        if not isinstance(node, Mapping) or id(node) in built:
             continue
         for key, value in node.pairs:
             if not (isinstance(key, Scalar) and key.value == "image"):
@@ -50,3 +52,22 @@ def _images(text: str) -> Iterator[Occurrence]:
             if found is not None and id(found) not in seen:
                 seen.add(id(found))
                 yield reference("image", found)
+
+
+def _skaffold_artifacts(doc: _yaml.Node | None) -> Iterator[Mapping]:
+    """Skaffold's `build.artifacts[].image` names an image it builds, like Compose's `build:`;
+    it is never pulled. https://skaffold.dev/docs/references/yaml/#build-artifacts"""
+    if not isinstance(doc, Mapping):
+        return
+    keys = fields(doc)
+    api = string(keys.get("apiVersion"))
+    if api is None or not api.value.startswith("skaffold/"):
+        return
+    profiles = keys.get("profiles")
+    configs = [keys, *(fields(p) for p in getattr(profiles, "items", ()) if isinstance(p, Mapping))]
+    for config in configs:
+        build = config.get("build")
+        artifacts = fields(build).get("artifacts") if isinstance(build, Mapping) else None
+        for artifact in getattr(artifacts, "items", ()):
+            if isinstance(artifact, Mapping):
+                yield artifact

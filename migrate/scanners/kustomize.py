@@ -6,14 +6,14 @@ must become whatever those images become: when every base is a local path, the b
 migrated too and `name` follows them (role 'name', the same target name); when a base is remote,
 its images stay as they are and so must `name` (PTC004).
 """
+
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from migrate.scanners import Occurrence
-from migrate.scanners import _yaml
+from migrate.scanners import Occurrence, _yaml
 from migrate.scanners._yaml import Mapping, Node, Sequence, fields, reference, string, unresolved
 
 NAME = "kustomize"
@@ -24,9 +24,10 @@ _BASE_KEYS = ("resources", "bases", "components")
 # Remote targets: URLs, git forms, `?ref=` query, or a host-like first component
 # (`github.com/org/repo//path`). https://github.com/kubernetes-sigs/kustomize/blob/master/examples/remoteBuild.md
 _REMOTE = re.compile(
-    r"^(?:[a-z][a-z0-9+.-]*://|git@|git::|ssh:)|\?(?:ref|version|timeout|submodules)=", re.I
+    r"^(?:[a-z][a-z0-9+.-]*://|git@|git::|ssh:)|\?(?:ref|version|timeout|submodules)=",
+    re.IGNORECASE,
 )
-_HOST_LIKE = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)+/", re.I)
+_HOST_LIKE = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)+/", re.IGNORECASE)
 _WORDS = re.compile("images")
 REMOTE = "bases are remote: name must match them"
 

@@ -1,0 +1,156 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from migrate.scanners import kustomize
+
+Found = tuple[str, str, list[tuple[str, str]], "str | None"]
+REMOTE = "bases are remote: name must match them"
+
+
+def _found(text: str) -> list[Found]:
+    out = []
+    for o in kustomize.scan(text):
+        assert o.parts or o.unresolved
+        out.append(
+            (o.kind, o.written, [(p.role, text[p.start : p.end]) for p in o.parts], o.unresolved)
+        )
+    return out
+
+
+def _name(value: str) -> Found:
+    return ("kustomize-name", value, [("name", value)], None)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    (
+        pytest.param(
+            "resources:\n- ../base\nimages:\n- name: nginx\n  newTag: '1.27'\n",
+            [_name("nginx")],
+            id="local-base-name-follows",
+        ),
+        pytest.param(
+            "resources: [deployment.yaml]\nimages:\n- name: redis\n  newName: quay.io/opstree/redis\n  newTag: v7\n",
+            [
+                _name("redis"),
+                (
+                    "kustomize-newName",
+                    "quay.io/opstree/redis:v7",
+                    [("name", "quay.io/opstree/redis")],
+                    None,
+                ),
+            ],
+            id="new-name-with-tag",
+        ),
+        pytest.param(
+            "images:\r\n- {name: 'nginx', newName: \"ghcr.io/a/nginx\", newTag: 1.30, digest: 'sha256:"
+            + "c" * 64
+            + "'}\r\n",
+            [
+                _name("nginx"),
+                (
+                    "kustomize-newName",
+                    "ghcr.io/a/nginx:1.30@sha256:" + "c" * 64,
+                    [("name", "ghcr.io/a/nginx")],
+                    None,
+                ),
+            ],
+            id="flow-crlf-float-tag-digest",
+        ),
+        pytest.param(
+            "resources:\n- github.com/org/repo//deploy?ref=v1\nimages:\n- name: nginx\n  newName: nginx\n  newTag: '1'\n",
+            [
+                ("kustomize-name", "nginx", [], REMOTE),
+                ("kustomize-newName", "nginx:1", [("name", "nginx")], None),
+            ],
+            id="remote-base",
+        ),
+        pytest.param(
+            "bases:\n- https://example.com/base.tar.gz\nimages:\n- name: nginx\n",
+            [("kustomize-name", "nginx", [], REMOTE)],
+            id="remote-in-bases-key",
+        ),
+        pytest.param(
+            "components:\n- git@github.com:org/repo.git//c\nimages:\n- name: nginx\n",
+            [("kustomize-name", "nginx", [], REMOTE)],
+            id="remote-component",
+        ),
+        pytest.param(
+            "helmCharts:\n- name: redis\n  repo: https://charts.bitnami.com\nimages:\n- name: nginx\n",
+            [("kustomize-name", "nginx", [], REMOTE)],
+            id="helm-charts-are-remote",
+        ),
+        pytest.param(
+            "kind: Component\nimages:\n- name: nginx\n",
+            [_name("nginx")],
+            id="component-without-bases",
+        ),
+        pytest.param(
+            "images:\n- name: '{{ x }}'\n",
+            [("kustomize-name", "{{ x }}", [], "templated value")],
+            id="templated",
+        ),
+        pytest.param(
+            "images:\n- name: nginx:${TAG}\n",
+            [("kustomize-name", "nginx:${TAG}", [], "variable in image name")],
+            id="variable-never-allowed-in-a-name",
+        ),
+    ),
+)
+def test_scan(text: str, expected: list[Found]) -> None:
+    assert _found(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    (
+        pytest.param("resources:\n- deployment.yaml\n", id="no-images"),
+        pytest.param("images:\n- newTag: '1'\n", id="no-name"),
+        pytest.param("images: {name: nginx}\n", id="images-not-a-list"),
+        pytest.param("images:\n- nginx\n", id="entry-not-a-map"),
+        pytest.param(
+            "patches:\n- patch: |\n    - op: replace\n      value: {image: nginx}\n",
+            id="patch-text",
+        ),
+    ),
+)
+def test_scan_noop(text: str) -> None:
+    assert _found(text) == []
+
+
+@pytest.mark.parametrize(
+    ("base", "remote"),
+    (
+        ("../base", False),
+        ("deployment.yaml", False),
+        ("service.v1.yaml", False),
+        ("overlays/prod", False),
+        ("github.com/kubernetes-sigs/kustomize/examples/multibases?ref=v1.0.6", True),
+        ("https://github.com/org/repo//base?ref=main", True),
+        ("git@github.com:org/repo.git", True),
+        ("git::https://example.com/repo", True),
+        ("ssh://git@example.com/repo", True),
+        ("gitlab.com/org/repo/base", True),
+        ("example.com/some/base", True),
+    ),
+)
+def test_is_remote(base: str, remote: bool) -> None:
+    assert kustomize.is_remote(base) is remote
+
+
+@pytest.mark.parametrize(
+    ("name", "claimed"),
+    (
+        ("kustomization.yaml", True),
+        ("kustomization.yml", True),
+        ("Kustomization", True),
+        ("Kustomization.yaml", False),
+        ("kustomize.yaml", False),
+        ("deploy.yaml", False),
+    ),
+)
+def test_claims(name: str, claimed: bool) -> None:
+    assert kustomize.claims(Path("k") / name, "") is claimed

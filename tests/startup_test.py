@@ -1,0 +1,77 @@
+"""Hook start-up is part of the product: lint and fix on one file import neither boto3 (~140 ms)
+nor GitPython (~66 ms), nor importlib.metadata (~40 ms) (STYLE.md, idea 10)."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import REGISTRY
+
+FORBIDDEN = ("boto3", "botocore", "git", "gitdb", "importlib.metadata", "migrate.git_pr",
+             "migrate.forge", "migrate.aws")
+FILES = {
+    "Dockerfile": "FROM alpine:3.20\n",
+    "compose.yaml": "services:\n  web:\n    image: nginx:1.27\n",
+    "deploy.yaml": "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: redis:7\n",
+    "values.yaml": "image:\n  repository: bitnami/redis\n  tag: 7.2\n",
+}
+# Run the command in-process, then list the modules it loaded: exactly what the hook pays for.
+_WRAPPER = """
+import json, sys
+from migrate.cli import main
+sys.argv = ["ecr-ptc", *json.loads(sys.argv[1])]
+try:
+    main()
+finally:
+    sys.stderr.write("\\nMODULES " + json.dumps(sorted(sys.modules)) + "\\n")
+"""
+
+
+def _loaded(loaded: list[str]) -> list[str]:
+    return [m for m in loaded if any(m == f or m.startswith(f + ".") for f in FORBIDDEN)]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    for name, text in FILES.items():
+        (tmp_path / name).write_text(text)
+    return tmp_path
+
+
+@pytest.mark.parametrize("args", [
+    pytest.param(["lint", "Dockerfile"], id="lint-dockerfile"),
+    pytest.param(["fix", "--registry", REGISTRY, "Dockerfile"], id="fix-dockerfile"),
+    pytest.param(["lint", *FILES], id="lint-every-kind"),
+    pytest.param(["fix", "--registry", REGISTRY, *FILES], id="fix-every-kind"),
+    pytest.param(["fix", "--check", "--registry", REGISTRY, "compose.yaml"], id="fix-check"),
+    pytest.param(["lint", "--format", "sarif", "."], id="lint-sarif-tree"),
+    pytest.param(["scan", "--format", "json", "."], id="scan-json"),
+])
+def test_no_heavy_imports(project: Path, args: list[str]) -> None:
+    done = subprocess.run([sys.executable, "-c", _WRAPPER, json.dumps(args)], cwd=project,
+                          capture_output=True, text=True, check=False)
+
+    assert done.returncode == 0, done.stderr
+    modules = json.loads(done.stderr.rsplit("MODULES ", 1)[1])
+    assert "migrate.engine" in modules  # the command really ran
+    assert _loaded(modules) == []
+
+
+def test_the_installed_console_script_under_importtime(project: Path) -> None:
+    script = shutil.which("ecr-ptc", path=str(Path(sys.executable).parent))
+    if script is None:
+        pytest.skip("ecr-ptc is not installed in this environment")
+    done = subprocess.run([sys.executable, "-X", "importtime", script, "fix", "--registry",
+                           REGISTRY, "Dockerfile"], cwd=project, capture_output=True, text=True,
+                          check=False)
+
+    assert done.returncode == 1  # rewrote the file
+    imported = re.findall(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)$", done.stderr, re.MULTILINE)
+    assert "migrate.cli" in imported
+    assert _loaded(imported) == []
