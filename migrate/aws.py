@@ -89,12 +89,12 @@ def list_rules(client: Any, registry_id: str) -> tuple[AccountRule, ...]:
 
 def _rule(item: dict[str, Any]) -> AccountRule:
     prefix = str(item["ecrRepositoryPrefix"])
-    upstream_prefix = item.get("upstreamRepositoryPrefix")
+    upstream_prefix = item.get("upstreamRepositoryPrefix") or ROOT
     url = re.sub(r"^https?://", "", str(item["upstreamRegistryUrl"])).rstrip("/")
     return AccountRule(
         prefix=prefix if prefix == ROOT else prefix.rstrip("/"),  # "a/" and "a" are one prefix
         upstream=registries.host_of(url),
-        upstream_prefix=None if upstream_prefix in (None, "", ROOT) else upstream_prefix.rstrip("/"),
+        upstream_prefix=None if upstream_prefix == ROOT else upstream_prefix.rstrip("/"),
         credential_arn=item.get("credentialArn") or None,
         custom_role_arn=item.get("customRoleArn") or None,
         upstream_registry=item.get("upstreamRegistry"),
@@ -155,7 +155,8 @@ def _client_config() -> Any:
     from botocore.config import Config as BotoConfig  # type: ignore[import-untyped]
 
     # Retries (AWS_MAX_ATTEMPTS, AWS_RETRY_MODE) stay the credential chain's to decide.
-    return BotoConfig(connect_timeout=10, read_timeout=30, user_agent_extra=f"ecr-ptc/{__version__}")
+    return BotoConfig(connect_timeout=10, read_timeout=30,
+                      user_agent_extra=f"ecr-ptc/{__version__}")
 
 
 # --- errors -------------------------------------------------------------------------------------
@@ -184,7 +185,8 @@ def _translated(action: str) -> Iterator[None]:
         raise AwsError("no AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
                        "AWS_SECRET_ACCESS_KEY, or run `aws sso login`") from None
     except (bx.SSOTokenLoadError, bx.UnauthorizedSSOTokenError, bx.TokenRetrievalError):
-        raise AwsError("the AWS SSO session is missing or has expired: run `aws sso login`") from None
+        raise AwsError("the AWS SSO session is missing or has expired: "
+                       "run `aws sso login`") from None
     except bx.NoRegionError:
         raise AwsError("no AWS region: set AWS_REGION (or the profile's region), "
                        "or pass --registry") from None

@@ -33,7 +33,7 @@ class Options:
 
 def _common(func: Callable[..., Any]) -> Callable[..., Any]:
     decorators = [
-        click.argument("paths", nargs=-1, type=click.Path(), envvar="ECR_PTC_PATHS"),
+        click.argument("paths", nargs=-1, type=click.Path(readable=False), envvar="ECR_PTC_PATHS"),
         click.option("--registry", envvar="ECR_PTC_REGISTRY", metavar="HOST",
                      help="Private ECR registry host the cache lives in."),
         click.option("--config", "config_file", envvar="ECR_PTC_CONFIG",
@@ -251,8 +251,8 @@ def rules_plan(paths: tuple[str, ...], registry: str | None, config_file: str | 
         click.echo(f"ecr-ptc: note: {note}", err=True)
     if not create and emit != "renovate":
         click.echo("ecr-ptc: nothing to create", err=True)
-    for finding in report.errors:
-        click.echo(f"{finding.path}:{finding.line}:{finding.column}: PTC900 {finding.message}", err=True)
+    for error in report.errors:
+        click.echo(f"{error.path}:{error.line}:{error.column}: PTC900 {error.message}", err=True)
     return EXIT_ERROR if report.errors else EXIT_OK
 
 

@@ -17,7 +17,8 @@ UPSTREAM_REGISTRY = {
     "github": "github-container-registry", "gitlab": "gitlab-container-registry",
     "chainguard": "chainguard", "azure": "azure-container-registry", "ecr": "ecr",
 }
-# What each secret must hold: https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-creating-secret.html
+# What each secret must hold, whatever the upstream:
+# https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-creating-secret.html
 SECRET_SHAPE = '{"username": "...", "accessToken": "..."}'
 
 

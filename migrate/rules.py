@@ -19,8 +19,8 @@ from migrate.report import Report, as_json, github, sarif
 
 # https://docs.aws.amazon.com/AmazonECR/latest/userguide/service-quotas.html
 QUOTA = 50
-OK, MISSING, NO_CREDENTIALS, MISMATCH, INVALID = "ok", "missing", "no-credentials", "mismatch", "invalid"
-STATUSES = (OK, MISSING, NO_CREDENTIALS, MISMATCH, INVALID)
+STATUSES = ("ok", "missing", "no-credentials", "mismatch", "invalid")  # `rules check` JSON
+OK, MISSING, NO_CREDENTIALS, MISMATCH, INVALID = STATUSES
 # ECR only reads upstream credentials from secrets whose name starts with this.
 SECRET_PREFIX = "ecr-pullthroughcache/"
 
@@ -209,11 +209,11 @@ def _disagreements(own: Config, existing: Sequence[Rule], by_prefix: Mapping[str
             continue
         have = by_prefix.get(rule.prefix)
         if have is not None and not _same_source(have, rule):
-            message = (f"the config maps {rule.prefix}/ to {source(rule)}, but the account binds it "
-                       f"to {source(have)}")
+            message = (f"the config maps {rule.prefix}/ to {source(rule)}, but the account "
+                       f"binds it to {source(have)}")
         elif have is None and (elsewhere := [r.prefix for r in existing if _same_source(r, rule)]):
-            message = (f"the config maps {source(rule)} to {rule.prefix}/, but the account serves it "
-                       f"under {elsewhere[0]}/: make .ecr-ptc.yaml say {elsewhere[0]}")
+            message = (f"the config maps {source(rule)} to {rule.prefix}/, but the account "
+                       f"serves it under {elsewhere[0]}/: make .ecr-ptc.yaml say {elsewhere[0]}")
         else:
             continue
         found.append(RuleStatus(rule.prefix, rule.upstream, MISMATCH, message))
@@ -271,7 +271,10 @@ def _text(result: Check, report: Report) -> str:
     lines += [f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}" for f in report.findings]
     counts = Counter(s.status for s in result.rules)
     summary = ", ".join(f"{counts[s]} {s}" for s in STATUSES if counts[s])
-    summary = f"{_count(len(result.rules), 'rule')}: {summary}" if result.rules else "no rules needed"
+    if not result.rules:
+        summary = "no rules needed"
+    else:
+        summary = f"{_count(len(result.rules), 'rule')}: {summary}"
     if result.findings:
         summary += f"; {len(result.findings)} PTC005"
     return "\n".join([*lines, summary]) + "\n"

@@ -267,18 +267,12 @@ def test_every_catalogue_file_has_an_entry() -> None:
     assert names == in_table
 
 
-# --- bugs found, reported, not fixed here (scanners and cli.py are not this test's to change) -
+# --- bugs this catalogue found (both fixed) ---
 
 # click.Path() checks that an existing PATH argument is readable before the command runs.
 CLI_REJECTS_NAMED = {"unreadable.Dockerfile"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "cli.py: click.Path() (readable=True by default) rejects an unreadable file named on the "
-    "command line with a usage error before anything runs, so one unreadable file passed by "
-    "pre-commit stops the whole hook; it should be one PTC900 and the other files processed "
-    "(fix: click.Path(readable=False) or no type check on PATHS)"
-))
 def test_unreadable_file_named_explicitly_is_one_finding(tmp_path: Path) -> None:
     _unreadable(tmp_path, tmp_path)
     (tmp_path / "Dockerfile").write_bytes(b"FROM nginx:1.27\n")
@@ -291,12 +285,6 @@ def test_unreadable_file_named_explicitly_is_one_finding(tmp_path: Path) -> None
     assert "Dockerfile:1:6: PTC001 " in ran.out
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "dockerfile scanner splits lines with str.splitlines(), which also breaks on \\x0b \\x0c "
-    "\\x1c-\\x1e \\x85 U+2028 U+2029 and a lone \\r; Docker (moby/buildkit parser, "
-    "bufio.ScanLines) breaks on \\n only, so `FROM` text after one of them inside a comment "
-    "or a RUN argument is read as an instruction and rewritten"
-))
 @pytest.mark.parametrize("separator", ["\x0c", "\x0b", "\x85", "\u2028", "\u2029", "\x1c", "\r"])
 def test_dockerfile_line_separators_are_not_line_breaks(separator: str) -> None:
     text = f"FROM alpine:3.20\n# notes{separator}FROM nginx:1.27\nRUN echo a{separator}FROM x\n"

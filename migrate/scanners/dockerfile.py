@@ -48,7 +48,10 @@ class _Logical:
 
 
 def scan(text: str) -> Iterator[Occurrence]:
-    lines = text.splitlines(keepends=True)
+    # Only "\n" ends a line for the builder (bufio.ScanLines); str.splitlines would also break
+    # on \x0b, \x1c, U+2028 and a lone "\r" and read what follows them as an instruction.
+    lines = text.split("\n")
+    lines = [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
     escape, first, directives = _directives(lines)
     yield from directives
     global_args: dict[str, tuple[str, int, int]] = {}
