@@ -6,7 +6,9 @@ pay its ~140 ms of start-up (STYLE.md, idea 10). Every AWS failure leaves this m
 """
 from __future__ import annotations
 
+import os
 import re
+import urllib.parse
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -37,6 +39,7 @@ class Account:
     region: str
     rules: tuple[AccountRule, ...]  # every rule in the registry, ROOT-prefixed ones included
     client: Any = field(default=None, repr=False, compare=False)  # the ECR client, for validate
+    secrets: tuple[str, ...] = field(default=(), repr=False, compare=False)  # never to be printed
 
 
 # The DNS suffix of each partition, for a registry host built from STS + region.
@@ -54,8 +57,10 @@ def dns_suffix(region: str) -> str:
 def read_account(registry: str | None, *, session: Any = None) -> Account:
     """The registry's rules (all pages). Without a registry: account from STS, region from the
     session (AWS_REGION, the profile)."""
+    secrets: tuple[str, ...] = ()
     with _translated("reading the AWS session"):
         session = session or _session()
+        secrets = _secrets(session)
         if registry:
             host = registries.ecr_host(registry)
             if host is None:
@@ -67,14 +72,14 @@ def read_account(registry: str | None, *, session: Any = None) -> Account:
                 raise AwsError("no AWS region: set AWS_REGION (or the profile's region), "
                                "or pass --registry")
     if not registry:
-        with _translated("asking STS which account the credentials belong to"):
+        with _translated("asking STS which account the credentials belong to", secrets):
             sts = session.client("sts", region_name=region, config=_client_config())
             account_id = sts.get_caller_identity()["Account"]
         registry = f"{account_id}.dkr.ecr.{region}.{dns_suffix(region)}"
-    with _translated(f"listing the pull-through cache rules of {account_id} in {region}"):
+    with _translated(f"listing the pull-through cache rules of {account_id} in {region}", secrets):
         client = session.client("ecr", region_name=region, config=_client_config())
         rules = list_rules(client, account_id)
-    return Account(registry.lower(), account_id, region, rules, client)
+    return Account(registry.lower(), account_id, region, rules, client, secrets)
 
 
 def list_rules(client: Any, registry_id: str) -> tuple[AccountRule, ...]:
@@ -107,7 +112,7 @@ def validate(account: Account, prefixes: Iterable[str]) -> dict[str, str | None]
 
     results: dict[str, str | None] = {}
     for prefix in prefixes:
-        with _translated(f"validating the rule {prefix}/"):
+        with _translated(f"validating the rule {prefix}/", account.secrets):
             try:
                 answer = account.client.validate_pull_through_cache_rule(
                     ecrRepositoryPrefix=prefix, registryId=account.account_id)
@@ -119,7 +124,7 @@ def validate(account: Account, prefixes: Iterable[str]) -> dict[str, str | None]
         if answer.get("isValid", True):
             results[prefix] = None
         else:
-            results[prefix] = _one_line(answer.get("failure") or "no reason given")
+            results[prefix] = _one_line(answer.get("failure") or "no reason given", account.secrets)
     return results
 
 
@@ -139,10 +144,6 @@ def _preference(rule: Rule) -> tuple[bool, bool, str]:
     lacks = bool(upstream and upstream.needs_credentials and not rule.credential_arn)
     return lacks, bool(upstream and rule.prefix != upstream.default_prefix), rule.prefix
 
-
-def account_config(config: Config) -> Config:
-    """`--aws` for fix and pr: rewrite to the prefixes the account really has."""
-    return with_account(config, read_account(config.registry))
 
 
 def _session() -> Any:
@@ -167,6 +168,7 @@ _REJECTED = {"UnrecognizedClientException", "InvalidClientTokenId", "SignatureDo
 _DENIED = {"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"}
 _THROTTLED = {"ThrottlingException", "Throttling", "TooManyRequestsException", "ThrottledException",
               "RequestLimitExceeded", "RequestThrottled", "RequestThrottledException", "SlowDown"}
+_SECRET_VARIABLES = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 # Anything that could identify or prove a credential, should AWS ever echo one back.
 _SECRETS = re.compile(
     r"\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b|(?:Credential|Signature|X-Amz-Security-Token)=\S+"
@@ -174,13 +176,13 @@ _SECRETS = re.compile(
 
 
 @contextmanager
-def _translated(action: str) -> Iterator[None]:
+def _translated(action: str, secrets: tuple[str, ...] = ()) -> Iterator[None]:
     from botocore import exceptions as bx  # type: ignore[import-untyped]
 
     try:
         yield
     except bx.ClientError as exc:
-        raise AwsError(_client_error(exc, action)) from None
+        raise AwsError(_client_error(exc, action, secrets)) from None
     except bx.NoCredentialsError:
         raise AwsError("no AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
                        "AWS_SECRET_ACCESS_KEY, or run `aws sso login`") from None
@@ -192,20 +194,21 @@ def _translated(action: str) -> Iterator[None]:
                        "or pass --registry") from None
     except (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ReadTimeoutError,
             bx.ConnectionClosedError) as exc:
-        raise AwsError(f"cannot reach AWS while {action}: {_one_line(str(exc))}") from None
+        raise AwsError(f"cannot reach AWS while {action}: {_one_line(str(exc), secrets)}") from None
     except bx.BotoCoreError as exc:  # profile not found, partial credentials, pagination loops...
-        raise AwsError(f"AWS error while {action}: {_one_line(str(exc))}") from None
+        raise AwsError(f"AWS error while {action}: {_one_line(str(exc), secrets)}") from None
     except ValueError as exc:  # botocore's word for a malformed AWS_ENDPOINT_URL_* and the like
-        raise AwsError(f"AWS configuration error while {action}: {_one_line(str(exc))}") from None
+        raise AwsError(
+            f"AWS configuration error while {action}: {_one_line(str(exc), secrets)}") from None
 
 
 def _code(exc: Any) -> str:
     return str(exc.response.get("Error", {}).get("Code", "Unknown"))
 
 
-def _client_error(exc: Any, action: str) -> str:
+def _client_error(exc: Any, action: str, secrets: tuple[str, ...]) -> str:
     code = _code(exc)
-    message = _one_line(str(exc.response.get("Error", {}).get("Message", "")))
+    message = _one_line(str(exc.response.get("Error", {}).get("Message", "")), secrets)
     detail = f": {message}" if message else ""
     if code in _EXPIRED:
         return (f"the AWS credentials have expired ({code}) while {action}: refresh them "
@@ -221,6 +224,21 @@ def _client_error(exc: Any, action: str) -> str:
     return f"AWS refused ({code}) while {action}{detail}"
 
 
-def _one_line(text: str, limit: int = 300) -> str:
-    text = _SECRETS.sub("<redacted>", " ".join(text.split()))
+def _secrets(session: Any) -> tuple[str, ...]:
+    """The secret key and session token the chain resolved (profile, SSO, role...): an AWS error
+    or a proxy in front of it may echo them, and CI logs are not the place for them."""
+    credentials = session.get_credentials()
+    if credentials is None:
+        return ()
+    frozen = credentials.get_frozen_credentials()
+    return tuple(s for s in (frozen.secret_key, frozen.token) if s)
+
+
+def _one_line(text: str, secrets: Iterable[str] = (), limit: int = 300) -> str:
+    text = " ".join(text.split())
+    known = {*secrets, *(os.environ.get(name, "") for name in _SECRET_VARIABLES)}
+    for secret in sorted((s for s in known if len(s) >= 8), key=len, reverse=True):
+        for form in {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)}:
+            text = text.replace(form, "<redacted>")
+    text = _SECRETS.sub("<redacted>", text)
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -77,8 +77,6 @@ def _options(
                         "(<account>.dkr.ecr.<region>.amazonaws.com)")
         config = config.with_registry(registry.lower())
     if exclude:
-        from dataclasses import replace
-
         config = replace(config, exclude=config.exclude + exclude)
     return Options(paths or (".",), config, output, aws, cwd)
 
@@ -94,6 +92,12 @@ def _run(options: Options, **kwargs: bool) -> tuple[list[engine.FileResult], Rep
     changed = tuple(r.path for r in results if r.changed)
     color = options.output == "text" and sys.stdout.isatty() and "NO_COLOR" not in __import__("os").environ
     return results, Report(findings, len(results), changed, color)
+
+
+def _echo_errors(report: Report) -> None:
+    """Commands whose stdout is not a findings report (fix, plan, pr) still name bad files."""
+    for error in report.errors:
+        click.echo(f"{error.path}:{error.line}:{error.column}: PTC900 {error.message}", err=True)
 
 
 def _emit(report: Report, output: str) -> None:
@@ -149,7 +153,7 @@ def lint(paths: tuple[str, ...], registry: str | None, config_file: str | None, 
 def fix(paths: tuple[str, ...], registry: str | None, config_file: str | None, aws: bool,
         exclude: tuple[str, ...], diff: bool, check: bool) -> int:
     """Rewrite references in place to pull-through cache URLs."""
-    options = _require_registry(_options(paths, registry, config_file, aws, exclude))
+    options, _, _ = _with_account(_options(paths, registry, config_file, aws, exclude))
     results, report = _run(options, fix=True, write=not (diff or check))
     changed = [r for r in results if r.changed]
     if diff:
@@ -159,8 +163,7 @@ def fix(paths: tuple[str, ...], registry: str | None, config_file: str | None, a
         for r in changed:
             count = sum(1 for f in r.findings if f.target)
             click.echo(f"{verb} {r.path} ({count} reference{'s' if count != 1 else ''})")
-    for finding in report.errors:
-        click.echo(f"{finding.path}:{finding.line}:{finding.column}: PTC900 {finding.message}", err=True)
+    _echo_errors(report)
     if report.errors:
         return EXIT_ERROR
     return EXIT_FINDINGS if changed else EXIT_OK
@@ -178,34 +181,20 @@ def rules() -> None:
 def rules_check(paths: tuple[str, ...], registry: str | None, config_file: str | None, aws: bool,
                 exclude: tuple[str, ...], output: str, validate: bool) -> int:
     """Which rules the references need, which exist in AWS, which are missing or wrong."""
-    # RULES-CHECK-BODY
-    from dataclasses import replace
+    from migrate import aws as aws_api, rules as rules_api, rules_report
 
-    from migrate import aws as aws_api, rules as rules_api
-
-    options = _options(paths, registry, config_file, aws, exclude, output)
-    own, use_account = options.config, options.aws
-    try:
-        if use_account:  # read once: the account's rules become the ones references map to
-            account = aws_api.read_account(own.registry)
-            options = replace(options, config=aws_api.with_account(own, account), aws=False)
-        options = _require_registry(options)  # no registry: exit 2 before touching AWS
-        if not use_account:
-            account = aws_api.read_account(options.config.registry)
-    except aws_api.AwsError as exc:
-        raise _Stop(str(exc)) from None
+    options, own, account = _with_account(_options(paths, registry, config_file, aws, exclude, output))
+    if account is None:  # without --aws the registry names the account to read
+        account = _aws_call(aws_api.read_account, options.config.registry)
     _, report = _run(options)
     host = options.config.registry or account.registry
     needs = rules_api.needed(report.findings, options.config, own)
     result = rules_api.check(needs, account.rules, own, host)
     if validate:
         existing = [s.prefix for s in result.rules if s.need and s.status == rules_api.OK]
-        try:
-            validations = aws_api.validate(account, existing)
-        except aws_api.AwsError as exc:
-            raise _Stop(str(exc)) from None
+        validations = _aws_call(aws_api.validate, account, existing)
         result = rules_api.check(needs, account.rules, own, host, validations)
-    click.echo(rules_api.render(result, report.errors, report.files, output), nl=False)
+    click.echo(rules_report.render(result, report.errors, report.files, output), nl=False)
     if report.errors:
         return EXIT_ERROR
     return EXIT_FINDINGS if result.failed else EXIT_OK
@@ -218,41 +207,20 @@ def rules_check(paths: tuple[str, ...], registry: str | None, config_file: str |
 def rules_plan(paths: tuple[str, ...], registry: str | None, config_file: str | None, aws: bool,
                exclude: tuple[str, ...], emit: str) -> int:
     """Print what would create the missing rules (or the Renovate aliases)."""
-    # RULES-PLAN-BODY
-    from dataclasses import replace
+    from migrate import plan as plan_api, rules as rules_api
 
-    from migrate import aws as aws_api, plan as plan_api, rules as rules_api
-
-    options = _options(paths, registry, config_file, aws, exclude)
-    own, account = options.config, None
-    if options.aws:  # read once: plan only what the account lacks, under the account's prefixes
-        try:
-            account = aws_api.read_account(own.registry)
-        except aws_api.AwsError as exc:
-            raise _Stop(str(exc)) from None
-        options = replace(options, config=aws_api.with_account(own, account), aws=False)
-    options = _require_registry(options)
+    options, own, account = _with_account(_options(paths, registry, config_file, aws, exclude))
     _, report = _run(options)
     host = options.config.registry or ""
     needs = rules_api.needed(report.findings, options.config, own)
-    if account is None:
-        create = tuple(n.rule for n in needs)
-        notes = rules_api.limits(host, create, 0)
-    else:
-        result = rules_api.check(needs, account.rules, own, host)
-        create = result.missing
-        notes = result.notes + tuple(  # what creating rules will not fix
-            f"{s.prefix}/ -> {s.upstream}: {s.status}: {s.message}"
-            for s in result.rules if s.status not in (rules_api.OK, rules_api.MISSING)
-        )
+    create, notes, _ = rules_api.to_create(needs, account.rules if account else None, own, host)
     plan = plan_api.Plan(host, create, tuple(n.rule for n in needs), notes)
     click.echo(plan_api.EMITTERS[emit](plan), nl=False)
     for note in notes:
         click.echo(f"ecr-ptc: note: {note}", err=True)
     if not create and emit != "renovate":
         click.echo("ecr-ptc: nothing to create", err=True)
-    for error in report.errors:
-        click.echo(f"{error.path}:{error.line}:{error.column}: PTC900 {error.message}", err=True)
+    _echo_errors(report)
     return EXIT_ERROR if report.errors else EXIT_OK
 
 
@@ -269,27 +237,19 @@ def pr(paths: tuple[str, ...], registry: str | None, config_file: str | None, aw
        exclude: tuple[str, ...], branch: str, push: str | None, open_pr: bool,
        body_file: str | None) -> int:
     """On a new branch: fix, commit the changed files, write a PR description."""
-    # PR-BODY: git and the forge live in git_pr and forge; this turns their outcomes into exits.
-    from dataclasses import replace
+    # git and the forge live in git_pr and forge; this turns their outcomes into exits.
+    from migrate import forge, git_pr, pr_body
+    from migrate import plan as plan_api
+    from migrate import rules as rules_api
 
-    from migrate import aws as aws_api, forge, git_pr, plan as plan_api, pr_body, rules as rules_api
-
-    options = _options(paths, registry, config_file, aws, exclude)
-    own, account = options.config, None
-    if options.aws:  # read once, before any git work: an AWS error leaves no branch behind
-        try:
-            account = aws_api.read_account(own.registry)
-        except aws_api.AwsError as exc:
-            raise _Stop(str(exc)) from None
-        options = replace(options, config=aws_api.with_account(own, account), aws=False)
-    options = _require_registry(options)
+    # --aws reads the account before any git work: an AWS error leaves no branch behind.
+    options, own, account = _with_account(_options(paths, registry, config_file, aws, exclude))
     host = options.config.registry or ""
     remote = push or ("origin" if open_pr else None)
     try:
         repo = git_pr.Repository(options.cwd)
         planned, report = _run(options, fix=True)  # writes nothing: which files, are they clean?
-        for error in report.errors:
-            click.echo(f"{error.path}:{error.line}:{error.column}: PTC900 {error.message}", err=True)
+        _echo_errors(report)
         touched = [repo.relative(options.cwd, r.path) for r in planned if r.changed]
         if not touched:
             raise _Stop("nothing to migrate: no reference needs rewriting", EXIT_FINDINGS)
@@ -299,15 +259,15 @@ def pr(paths: tuple[str, ...], registry: str | None, config_file: str | None, aw
         # The rules, as `rules plan` (and with --aws `rules check`) would print them.
         needs = rules_api.needed(findings_of(planned), options.config, own)
         needed = tuple(n.rule for n in needs)
-        create, check, notes = needed, None, rules_api.limits(host, needed, 0)
-        if account is not None:
-            result = rules_api.check(needs, account.rules, own, host)
-            check = [{"prefix": s.prefix, "upstream": s.upstream, "status": s.status,
-                      "message": s.message} for s in result.rules]
-            create, notes = result.missing, result.notes
+        existing = account.rules if account else None
+        create, notes, result = rules_api.to_create(needs, existing, own, host)
+        check = None if result is None else [
+            {"prefix": s.prefix, "upstream": s.upstream, "status": s.status, "message": s.message}
+            for s in result.rules
+        ]
         rule_plan = plan_api.Plan(host, create, needed, notes)
         migration = repo.migrate(
-            options.cwd, branch, lambda: _run(options, fix=True, write=True)[0],
+            options.cwd, branch, touched, lambda: _run(options, fix=True, write=True)[0],
             lambda results: pr_body.commit_message(pr_body.summarise(host, results)))
         click.echo(f"committed {len(migration.files)} files to {branch} "
                    f"({migration.commit[:12]}); {migration.base} is unchanged", err=True)
@@ -317,8 +277,7 @@ def pr(paths: tuple[str, ...], registry: str | None, config_file: str | None, aw
         summary = pr_body.summarise(host, migration.results)
         text = pr_body.body(
             summary, needed, plan=plan_api.cli(rule_plan), renovate=plan_api.renovate(rule_plan),
-            check=check,
-            limit=pr_body.GITHUB_BODY_LIMIT if open_pr else None)
+            check=check, limit=pr_body.GITHUB_BODY_LIMIT if open_pr else None)
         if body_file:
             try:
                 Path(body_file).write_text(text, encoding="utf-8")
@@ -328,7 +287,8 @@ def pr(paths: tuple[str, ...], registry: str | None, config_file: str | None, aw
             click.echo(text, nl=False)
         if open_pr and remote:
             base = repo.pr_base(migration, remote)
-            click.echo(forge.open_request(repo.remote_url(remote), branch, base, pr_body.TITLE, text))
+            url = repo.remote_url(remote)
+            click.echo(forge.open_request(url, branch, base, pr_body.TITLE, text))
     except git_pr.GitError as exc:
         raise _Stop(str(exc), exc.code) from None
     except forge.ForgeError as exc:
@@ -336,18 +296,28 @@ def pr(paths: tuple[str, ...], registry: str | None, config_file: str | None, aw
     return EXIT_OK
 
 
-def _require_registry(options: Options) -> Options:
+def _with_account(options: Options) -> tuple[Options, Config, Any]:
+    """Options ready for a command that needs a registry. With --aws the account is read once
+    and its rules become the ones references map to; the config's own rules are returned too,
+    for checking them against the account."""
+    own, account = options.config, None
     if options.aws:
         from migrate import aws
 
-        try:
-            options = Options(options.paths, aws.account_config(options.config), options.output,
-                              True, options.cwd)
-        except aws.AwsError as exc:
-            raise _Stop(str(exc)) from None
+        account = _aws_call(aws.read_account, own.registry)
+        options = replace(options, config=aws.with_account(own, account), aws=False)
     if options.config.registry is None:
         raise _Stop(NO_REGISTRY)
-    return options
+    return options, own, account
+
+
+def _aws_call(call: Callable[..., Any], *args: Any) -> Any:
+    from migrate.aws import AwsError
+
+    try:
+        return call(*args)
+    except AwsError as exc:
+        raise _Stop(str(exc)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

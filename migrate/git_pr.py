@@ -29,7 +29,8 @@ class GitError(Exception):
 @dataclass(frozen=True)
 class Migration:
     branch: str
-    base: str  # the branch HEAD was on (a commit id when detached)
+    base: str  # the branch HEAD was on, or its commit id when detached
+    detached: bool
     commit: str
     files: tuple[str, ...]  # repository-relative paths in the commit
     results: tuple[FileResult, ...]
@@ -77,24 +78,26 @@ class Repository:
             state, name = entry[:2], entry[3:]
             if state[:1] in ("R", "C"):
                 next(entries, None)  # -z puts a rename's source in a field of its own
-            if name in paths:
+            if name:  # the pathspec already limits the report to these files
                 reason = {"??": "untracked", "!!": "ignored by git"}.get(state, "has uncommitted changes")
                 dirty.append(f"{name} ({reason})")
         if dirty:
             raise GitError("commit or stash these first; pr would rewrite them: " + ", ".join(dirty))
 
     def migrate(
-        self, cwd: Path, branch: str, fix: Callable[[], Sequence[FileResult]],
-        message: Callable[[Sequence[FileResult]], str],
+        self, cwd: Path, branch: str, expected: Sequence[str],
+        fix: Callable[[], Sequence[FileResult]], message: Callable[[Sequence[FileResult]], str],
     ) -> Migration:
         """Branch from HEAD, run `fix`, commit exactly the files it changed, return to the
-        original branch. Any failure after branching puts everything back as it was."""
-        if self._run("branch", "--list", branch).strip():
-            raise GitError(f"branch {branch!r} already exists: delete it or pass --branch")
+        original branch. `expected`: the files a dry run would change, already checked clean.
+        Any failure after branching puts everything back as it was."""
         self._run("check-ref-format", "--branch", branch)
+        if any(head.name == branch for head in self._repo.heads):
+            raise GitError(f"branch {branch!r} already exists: delete it or pass --branch")
         head = self._repo.head
-        base = head.commit.hexsha if head.is_detached else head.ref.name
+        detached = head.is_detached
         start = head.commit.hexsha
+        base = start if detached else head.ref.name
         self._run("checkout", "--quiet", "-b", branch)
         files: list[str] = []
         try:
@@ -106,24 +109,22 @@ class Repository:
             # `--only` semantics (paths after --): whatever else the user had staged stays out.
             self._run("commit", "--quiet", "-m", message(results), "--", *files)
             commit = self._repo.head.commit.hexsha
-        except BaseException:
-            self._restore(start, base, branch, files)
+        except BaseException:  # Ctrl-C included: fix may have written some files already
+            self._restore(start, base, detached, branch, sorted({*expected, *files}))
             raise
-        self._switch(base)
-        return Migration(branch, base, commit, tuple(files), results)
+        self._switch(base, detached)
+        return Migration(branch, base, detached, commit, tuple(files), results)
 
-    def _switch(self, base: str) -> None:
-        if re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", base):
-            self._run("checkout", "--quiet", "--detach", base)
-        else:
-            self._run("checkout", "--quiet", base)
+    def _switch(self, base: str, detached: bool) -> None:
+        self._run("checkout", "--quiet", *(["--detach"] if detached else []), base)
 
-    def _restore(self, start: str, base: str, branch: str, files: Sequence[str]) -> None:
+    def _restore(self, start: str, base: str, detached: bool, branch: str,
+                 files: Sequence[str]) -> None:
         """Best effort: the files were clean before, so their HEAD version is the user's."""
         try:
             if files:
                 self._run("checkout", start, "--", *files)
-            self._switch(base)
+            self._switch(base, detached)
             self._run("branch", "-D", branch)
         except GitError:
             pass  # the first error is the one to show; this one would only hide it
@@ -142,7 +143,7 @@ class Repository:
         """What the pull request merges into: the branch the original one tracks on `remote`,
         else the original branch's own name, else (detached HEAD) the remote's default branch."""
         base = migration.base
-        if re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", base):
+        if migration.detached:
             listed = self._run("ls-remote", "--symref", remote, "HEAD")
             found = re.search(r"^ref: refs/heads/(\S+)\tHEAD$", listed, re.MULTILINE)
             if found is None:

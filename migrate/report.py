@@ -120,12 +120,12 @@ def sarif(report: Report) -> str:
     return json.dumps(log, indent=2) + "\n"
 
 
-def _escape_data(value: str) -> str:
+def escape_data(value: str) -> str:
     return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def _escape_property(value: str) -> str:
-    return _escape_data(value).replace(":", "%3A").replace(",", "%2C")
+    return escape_data(value).replace(":", "%3A").replace(",", "%2C")
 
 
 def github(report: Report) -> str:
@@ -140,7 +140,7 @@ def github(report: Report) -> str:
             f"file={_escape_property(f.path)},line={f.line},col={f.column},"
             f"endLine={f.end_line},endColumn={f.end_column},title={f.code}"
         )
-        lines.append(f"::{command} {props}::{_escape_data(f'{f.code} {f.message}')}")
+        lines.append(f"::{command} {props}::{escape_data(f'{f.code} {f.message}')}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 

@@ -4,9 +4,7 @@ Pure: findings and rules in, statuses and PTC005 findings out. Reading the accou
 """
 from __future__ import annotations
 
-import json
-from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
@@ -15,7 +13,6 @@ from migrate.aws import AccountRule, dns_suffix  # plain records: boto3 is impor
 from migrate.classify import classify
 from migrate.config import Config, Rule, default_rules
 from migrate.findings import Finding, Status
-from migrate.report import Report, as_json, github, sarif
 
 # https://docs.aws.amazon.com/AmazonECR/latest/userguide/service-quotas.html
 QUOTA = 50
@@ -63,11 +60,13 @@ def needed(findings: Iterable[Finding], effective: Config, own: Config) -> list[
     grouped: dict[tuple[str, str, str | None], tuple[list[Finding], list[Finding]]] = {}
     seen: set[tuple[str, int, int, str | None]] = set()
     for finding in findings:
+        if finding.code == "PTC006":  # the second finding of a digest-only reference: the first
+            continue  # decides (and is SUPPRESSED when the reference will not be rewritten)
         where = (finding.path, finding.line, finding.column, finding.original)
         found = None if where in seen else _need_of(finding, effective, own)
         if found is None:
             continue
-        seen.add(where)  # a digest-only reference is two findings (PTC00x + PTC006)
+        seen.add(where)  # a scanner may report one spot twice (an ARG default used twice)
         rule, cached = found
         refs, on_cache = grouped.setdefault((rule.prefix, rule.upstream, rule.upstream_prefix),
                                             ([], []))
@@ -158,7 +157,7 @@ def _status(need: Need, by_prefix: Mapping[str, Rule], existing: Sequence[Rule],
             validations: Mapping[str, str | None]) -> RuleStatus:
     rule = need.rule
     first = need.references[0]
-    refs = _count(len(need.references), "reference")
+    refs = count(len(need.references), "reference")
     needs, use = ("needs", "uses") if len(need.references) == 1 else ("need", "use")
     at = f" (first at {first.path}:{first.line}:{first.column})"
 
@@ -225,11 +224,12 @@ def limits(registry: str, missing: Sequence[Rule], existing: int) -> tuple[str, 
     notes = []
     host = registries.ecr_host(registry)
     if missing and host and host.region.startswith(registries.RULELESS_REGION_PREFIXES):
-        notes.append(f"pull-through cache rules cannot be created in {host.region} (China and "
-                     "GovCloud regions offer none): these references cannot use the cache there")
+        notes.append(f"pull-through cache rules cannot be created in {host.region} (China, "
+                     "GovCloud and ISO regions offer none): these references cannot use the "
+                     "cache there")
     if existing + len(missing) > QUOTA:
         room = max(0, QUOTA - existing)
-        notes.append(f"{_count(len(missing), 'missing rule')} but a registry holds at most {QUOTA} "
+        notes.append(f"{count(len(missing), 'missing rule')} but a registry holds at most {QUOTA} "
                      f"and this one has {existing}: only {room} more can be created")
     for rule in missing:
         there = registries.ecr_host(rule.upstream)
@@ -253,68 +253,21 @@ def _title(rule: Rule) -> str:
     return upstream.title if upstream else rule.upstream
 
 
-def _count(n: int, noun: str) -> str:
+def count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-# --- `rules check --format ...`: the lint formats, plus the rules that have no file and line ------
-def render(result: Check, errors: Sequence[Finding], files: int, output: str) -> str:
-    return _RENDERERS[output](result, Report(result.findings + tuple(errors), files))
-
-
-def _line(s: RuleStatus) -> str:
-    return f"{s.status}: {s.prefix}/ -> {s.upstream}: {s.message}"
-
-
-def _text(result: Check, report: Report) -> str:
-    lines = [_line(s) for s in result.rules] + [f"note: {note}" for note in result.notes]
-    lines += [f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}" for f in report.findings]
-    counts = Counter(s.status for s in result.rules)
-    summary = ", ".join(f"{counts[s]} {s}" for s in STATUSES if counts[s])
-    if not result.rules:
-        summary = "no rules needed"
-    else:
-        summary = f"{_count(len(result.rules), 'rule')}: {summary}"
-    if result.findings:
-        summary += f"; {len(result.findings)} PTC005"
-    return "\n".join([*lines, summary]) + "\n"
-
-
-def _json(result: Check, report: Report) -> str:
-    body = json.loads(as_json(report))
-    rules = [{"prefix": s.prefix, "upstream": s.upstream, "status": s.status, "message": s.message}
-             for s in result.rules]
-    out = {"rules": rules, "findings": body["findings"], "errors": body["errors"],
-           "notes": list(result.notes)}
-    return json.dumps(out, indent=2) + "\n"
-
-
-def _sarif(result: Check, report: Report) -> str:
-    """Rules live in the account, not in a file: SARIF's place for what has no location is the
-    invocation's notifications (SARIF 2.1.0 §3.20.21)."""
-    log = json.loads(sarif(report))
-    notifications = [
-        {"level": "note" if s.status == OK else "error", "message": {"text": _line(s)}}
-        for s in result.rules
-    ] + [{"level": "warning", "message": {"text": note}} for note in result.notes]
-    log["runs"][0]["invocations"] = [
-        {"executionSuccessful": True, "toolExecutionNotifications": notifications}
-    ]
-    return json.dumps(log, indent=2) + "\n"
-
-
-def _escape(value: str) -> str:
-    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _github(result: Check, report: Report) -> str:
-    """Workflow commands without a file: they annotate the run itself."""
-    lines = [f"::error title=ecr-ptc rule {s.prefix}/::{_escape(_line(s))}"
-             for s in result.rules if s.status != OK]
-    lines += [f"::warning title=ecr-ptc::{_escape(note)}" for note in result.notes]
-    return "".join(f"{line}\n" for line in lines) + github(report)
-
-
-_RENDERERS: dict[str, Callable[[Check, Report], str]] = {
-    "text": _text, "json": _json, "sarif": _sarif, "github": _github,
-}
+def to_create(
+    needs: Sequence[Need], existing: Sequence[Rule] | None, own: Config, registry: str
+) -> tuple[tuple[Rule, ...], tuple[str, ...], Check | None]:
+    """What `rules plan` and `pr` propose: every needed rule when the account is unknown, else
+    the missing ones, with notes on what creating rules will not fix."""
+    if existing is None:
+        create = tuple(n.rule for n in needs)
+        return create, limits(registry, create, 0), None
+    result = check(needs, existing, own, registry)
+    unfixable = tuple(
+        f"{s.prefix}/ -> {s.upstream}: {s.status}: {s.message}"
+        for s in result.rules if s.status not in (OK, MISSING)
+    )
+    return result.missing, result.notes + unfixable, result

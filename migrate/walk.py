@@ -36,6 +36,9 @@ def root_of(start: Path) -> Path:
 def walk(paths: Iterable[str], config: Config, cwd: Path) -> Iterator[Candidate]:
     cwd = cwd.resolve()
     root = root_of(cwd)
+    # Config globs are written from the config's directory (`charts/vendor/**`), whatever
+    # subdirectory the run starts in; `--exclude` globs may be written from the working directory.
+    base = config.path.resolve().parent if config.path else root
     seen: set[Path] = set()
     for given in paths:
         start = Path(cwd, given)
@@ -52,7 +55,7 @@ def walk(paths: Iterable[str], config: Config, cwd: Path) -> Iterator[Candidate]
             files, explicit = [Path(os.path.abspath(start))], True
         for path in files:
             display = display_path(path, cwd)
-            if config.excluded(display) or not (explicit or is_candidate(path)):
+            if _excluded(config, path, display, base) or not (explicit or is_candidate(path)):
                 continue
             if explicit and not is_candidate(path):
                 continue
@@ -62,6 +65,12 @@ def walk(paths: Iterable[str], config: Config, cwd: Path) -> Iterator[Candidate]
                     continue
                 seen.add(candidate.real)
             yield candidate
+
+
+def _excluded(config: Config, path: Path, display: str, base: Path) -> bool:
+    if config.excluded(display):
+        return True
+    return path.is_relative_to(base) and config.excluded(path.relative_to(base).as_posix())
 
 
 def _guard(path: Path, display: str, root: Path) -> Candidate:

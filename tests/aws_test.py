@@ -17,6 +17,10 @@ HUB = "registry-1.docker.io"
 SECRET = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:ecr-pullthroughcache/docker-hub-AbCdEf"
 
 
+SESSION_SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+SESSION_TOKEN = "FwoGZXIvYXdzEXAMPLETOKEN0123456789"
+
+
 class _Session:
     """What read_account needs of a boto3 Session, handing out clients stubbed in advance."""
 
@@ -26,6 +30,11 @@ class _Session:
 
     def client(self, name: str, **_: Any) -> Any:
         return self.clients[name]
+
+    def get_credentials(self) -> Any:
+        from botocore.credentials import Credentials  # type: ignore[import-untyped]
+
+        return Credentials("AKIAFAKE", SESSION_SECRET, SESSION_TOKEN)
 
 
 def _client(service: str, region: str = "us-east-1") -> Any:
@@ -152,6 +161,19 @@ def test_credentials_in_an_error_message_are_redacted(ecr: tuple[Any, Stubber]) 
         aws.read_account(REGISTRY, session=_Session(None, ecr=client))
     assert "AKIAABCDEFGHIJKLMNOP" not in str(caught.value) and "abc123" not in str(caught.value)
     assert str(caught.value).endswith("key <redacted> with <redacted> <redacted> denied")
+
+
+def test_resolved_secrets_echoed_by_aws_are_redacted(ecr: tuple[Any, Stubber],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    client, stubber = ecr
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "EnvironmentTokenValue42")
+    stubber.add_client_error(
+        "describe_pull_through_cache_rules", "ServerException",
+        f"echo {SESSION_SECRET} / {SESSION_SECRET.replace('/', '%2F').replace('+', '%2B')} / "
+        f"{SESSION_TOKEN} / EnvironmentTokenValue42", 500)
+    with pytest.raises(aws.AwsError) as caught:
+        aws.read_account(REGISTRY, session=_Session(None, ecr=client))
+    assert str(caught.value).endswith("echo <redacted> / <redacted> / <redacted> / <redacted>")
 
 
 @pytest.mark.parametrize(

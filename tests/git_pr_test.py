@@ -1,6 +1,7 @@
 """`ecr-ptc pr` on real repositories in temp dirs: the commit, the branch, the push, the PR."""
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Iterable
 from pathlib import Path
@@ -40,6 +41,8 @@ def git_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(key, value)
     for key in ("GITHUB_TOKEN", "GH_TOKEN", "GITLAB_TOKEN", "GITHUB_API_URL", "GITLAB_API_URL"):
         monkeypatch.delenv(key, raising=False)
+    for key in [k for k in os.environ if k.startswith("ECR_PTC_")]:
+        monkeypatch.delenv(key)
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -214,7 +217,7 @@ def _github_clone(tmp_path: Path) -> Path:
     """A repo whose origin reads https://github.com/acme/widgets.git; git's url.insteadOf sends
     the push to a local bare repository, as it would send it to GitHub."""
     bare = tmp_path / "widgets.git"
-    git(tmp_path, "init", "-q", "--bare", str(bare))
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
     repo = make_repo(tmp_path / "repo", branch="work")
     git(repo, "config", f"url.{bare}.insteadOf", "https://github.com/acme/widgets.git")
     git(repo, "remote", "add", "origin", "https://github.com/acme/widgets.git")
@@ -240,6 +243,33 @@ def test_open_pushes_and_opens_the_github_pull_request(tmp_path: Path, git_env: 
     assert TOKEN not in done.stdout + done.stderr
 
 
+def test_detached_head_opens_against_the_remotes_default_branch(tmp_path: Path, git_env: None) -> None:
+    _github_clone(tmp_path)
+    repo = tmp_path / "repo"
+    git(repo, "checkout", "-q", "--detach")
+    start = git(repo, "rev-parse", "HEAD")
+    with FakeApi("acme/widgets") as api:
+        done = run_cli("pr", "--open", "--registry", REGISTRY, cwd=repo,
+                       env={"GITHUB_TOKEN": TOKEN, "GITHUB_API_URL": api.url})
+
+    assert done.returncode == 0, done.stderr
+    assert api.requests[0]["json"]["base"] == "main"
+    assert git(repo, "rev-parse", "HEAD") == start
+    assert git(repo, "branch", "--show-current") == ""  # still detached, where it was
+
+
+def test_an_ignored_file_named_explicitly_is_refused(tmp_path: Path, git_env: None) -> None:
+    repo = make_repo(tmp_path / "repo", {**ORIGINAL, ".gitignore": b"gen/\n"})
+    (repo / "gen").mkdir()
+    (repo / "gen" / "Dockerfile").write_bytes(b"FROM alpine\n")
+
+    done = run_cli("pr", "--registry", REGISTRY, "gen/Dockerfile", "Dockerfile", cwd=repo)
+
+    assert done.returncode == 2
+    assert "gen/Dockerfile (ignored by git)" in done.stderr and ", Dockerfile" not in done.stderr
+    assert git(repo, "branch", "--list", BRANCH) == ""
+
+
 def test_open_failure_says_the_branch_is_pushed(tmp_path: Path, git_env: None) -> None:
     bare = _github_clone(tmp_path)
     answer = {"message": "Validation Failed", "errors": [{"message": "A pull request already exists"}]}
@@ -252,3 +282,28 @@ def test_open_failure_says_the_branch_is_pushed(tmp_path: Path, git_env: None) -
         f"ecr-ptc: {BRANCH} is pushed, but the pull request was not opened: "
         "GitHub API: 422 Validation Failed: A pull request already exists")
     assert git(bare, "branch", "--list", BRANCH).strip() == BRANCH
+
+
+def test_aws_puts_the_accounts_rules_in_the_description(
+    tmp_path: Path, git_env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from migrate import aws
+    from migrate.cli import main
+
+    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/docker-hub-AbC"
+    account = aws.Account(REGISTRY, "123456789012", "us-east-1",
+                          (aws.AccountRule("docker-hub", "registry-1.docker.io", credential_arn=arn),))
+    monkeypatch.setattr(aws, "read_account", lambda registry, **_: account)
+    repo = make_repo(tmp_path / "repo")
+    monkeypatch.chdir(repo)
+
+    assert main(["pr", "--aws", "--registry", REGISTRY]) == 0
+
+    body = capsys.readouterr().out
+    # quay.io has no rule in the account: not rewritten, reported missing, planned.
+    assert sorted(git(repo, "diff", "--name-only", "main", BRANCH).split()) == ["Dockerfile", "compose.yaml"]
+    assert "| `docker-hub` | `registry-1.docker.io` | ok |" in body
+    assert "| `quay` | `quay.io` | missing |" in body
+    plan = body.split("```sh\n", 1)[1].split("```", 1)[0]
+    assert "--ecr-repository-prefix quay " in plan and "--ecr-repository-prefix docker-hub" not in plan
+    assert "| `deploy/app.yaml:7` | PTC002 |" in body

@@ -63,8 +63,11 @@ def _git(cwd: Path, *args: str, env: dict[str, str]) -> str:
 
 
 @pytest.fixture(scope="session")
-def hooks(request: pytest.FixtureRequest) -> Iterator[tuple[Path, str, dict[str, str]]]:
-    cache = Path(request.config.cache.mkdir("ecr-ptc-pre-commit"))
+def hooks(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Path, str, dict[str, str]]]:
+    store = getattr(request.config, "cache", None)  # None under `-p no:cacheprovider`
+    cache = Path(store.mkdir("ecr-ptc-pre-commit")) if store else tmp_path_factory.mktemp("hooks")
     repo = cache / "hook-repo"
     shutil.rmtree(repo, ignore_errors=True)
     for path in _project_files():

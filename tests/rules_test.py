@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from migrate import engine, rules
+from migrate import engine, rules, rules_report
 from migrate.aws import AccountRule
 from migrate.config import Config, Rule
 from migrate.findings import Finding, Status
@@ -60,6 +60,8 @@ CASES = (
                  id="digest-only-counts-once"),
     pytest.param("FROM gcr.io/a/b:1\nFROM localhost:5000/x\n", (), False, [], id="nothing-needed"),
     pytest.param("# ecr-ptc: ignore\nFROM nginx:1\n", (), False, [], id="suppressed-needs-no-rule"),
+    pytest.param("# ecr-ptc: ignore[PTC001]\nFROM nginx@sha256:" + "a" * 64 + "\n", (), False, [],
+                 id="suppressed-digest-only-needs-no-rule"),
 )
 
 
@@ -221,7 +223,7 @@ def _mixed(tmp_path: Path) -> rules.Check:
 
 
 def test_json_output(tmp_path: Path) -> None:
-    body = json.loads(rules.render(_mixed(tmp_path), (), 1, "json"))
+    body = json.loads(rules_report.render(_mixed(tmp_path), (), 1, "json"))
     assert set(body) >= {"rules", "findings"}
     assert [(r["prefix"], r["status"]) for r in body["rules"]] == [
         ("docker-hub", "ok"), ("github", "no-credentials"), ("kubernetes", "missing"), ("quay", "missing"),
@@ -231,22 +233,22 @@ def test_json_output(tmp_path: Path) -> None:
 
 
 def test_text_output(tmp_path: Path) -> None:
-    lines = rules.render(_mixed(tmp_path), (), 1, "text").splitlines()
+    lines = rules_report.render(_mixed(tmp_path), (), 1, "text").splitlines()
     assert lines[0] == "ok: docker-hub/ -> registry-1.docker.io: exists; 1 reference uses it"
     assert lines[-2].startswith("Dockerfile:4:6: PTC005 ")
     assert lines[-1] == "4 rules: 1 ok, 2 missing, 1 no-credentials; 1 PTC005"
-    assert rules.render(rules.Check((), (), ()), (), 0, "text") == "no rules needed\n"
+    assert rules_report.render(rules.Check((), (), ()), (), 0, "text") == "no rules needed\n"
 
 
 def test_github_output(tmp_path: Path) -> None:
-    lines = rules.render(_mixed(tmp_path), (), 1, "github").splitlines()
+    lines = rules_report.render(_mixed(tmp_path), (), 1, "github").splitlines()
     assert lines[0].startswith("::error title=ecr-ptc rule github/::no-credentials: ")
     assert len([line for line in lines if line.startswith("::error title=ecr-ptc rule")]) == 3
     assert lines[-1].startswith("::error file=Dockerfile,line=4,col=6,")
 
 
 def test_sarif_output(tmp_path: Path) -> None:
-    log = json.loads(rules.render(_mixed(tmp_path), (), 1, "sarif"))
+    log = json.loads(rules_report.render(_mixed(tmp_path), (), 1, "sarif"))
     run = log["runs"][0]
     assert [r["ruleId"] for r in run["results"]] == ["PTC005"]
     [invocation] = run["invocations"]

@@ -49,9 +49,7 @@ def _document(doc: Node | None) -> Iterator[Occurrence]:
     if override is not None:
         yield unresolved("image-registry", override.value, override, _GLOBAL)
     seen: set[int] = set()  # a map merged into another (`<<: *img`) shares its scalars
-    for node in _yaml.walk([doc]):
-        if not isinstance(node, Mapping):
-            continue
+    for node in _yaml.mappings([doc]):
         keys = fields(node)
         repository = string(keys.get("repository"))
         if repository is not None and any(k in keys for k in _MAP_KEYS):

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from migrate.scanners import YAML_SUFFIXES, Occurrence, _yaml, in_helm_templates
+from migrate.scanners import YAML_SUFFIXES, Occurrence, _prefilter, _yaml, in_helm_templates
 from migrate.scanners._yaml import Mapping, Scalar, fields, reference, string
 
 NAME = "kubernetes"
@@ -19,7 +19,6 @@ NAME = "kubernetes"
 # Top-level keys start a line; a manifest inside a block scalar (indented) does not count.
 _API_VERSION = re.compile(r"""^["']?apiVersion["']?[ \t]*:""", re.MULTILINE)
 _KIND = re.compile(r"""^["']?kind["']?[ \t]*:""", re.MULTILINE)
-_WORDS = re.compile("image")
 
 
 def claims(path: Path, text: str) -> bool:
@@ -31,7 +30,9 @@ def claims(path: Path, text: str) -> bool:
 
 
 def scan(text: str) -> Iterator[Occurrence]:
-    if not _yaml.mentions(text, _WORDS):
+    # Not a word test: CRD schemas name `image` as a property hundreds of times, with mapping
+    # values that hold no image (`_prefilter`); such files are not composed at all.
+    if not _prefilter.may_hold(text, "image", ("reference",)):
         return
     yield from sorted(_images(text), key=lambda occ: occ.at)  # walk order is not text order
 
@@ -40,8 +41,8 @@ def _images(text: str) -> Iterator[Occurrence]:
     docs = _yaml.documents(text)
     built = {id(m) for doc in docs for m in _skaffold_artifacts(doc)}
     seen: set[int] = set()  # one scalar aliased under two `image:` keys is one reference
-    for node in _yaml.walk(docs):
-        if not isinstance(node, Mapping) or id(node) in built:
+    for node in _yaml.mappings(docs):
+        if id(node) in built:
             continue
         for key, value in node.pairs:
             if not (isinstance(key, Scalar) and key.value == "image"):

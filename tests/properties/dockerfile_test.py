@@ -4,9 +4,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.properties._docs import (
-    REFERENCES, VARIABLE_TAGS, Doc, Slot, checked_out, errors, fix, rewritten_sites, slots,
-)
+from tests.properties._docs import REFERENCES, VARIABLE_TAGS, Doc, Slot, fix_and_check, slots
 
 _NAMES = ("Dockerfile", "Dockerfile.prod", "build/app.dockerfile", "Containerfile", "x.Containerfile")
 _STAGES = ("build", "deps", "runtime", "stage-1")
@@ -14,11 +12,10 @@ _SPACE = st.sampled_from([" ", "  ", "\t", " \t "])
 _INDENT = st.sampled_from(["", "", "  ", "\t"])
 _TRAILING = st.sampled_from(["", "", " ", "\t"])
 # Free text in comments and shell words: non-ASCII (columns count characters, not bytes),
-# quotes, `$`, backslashes that are not at a line end. Unicode line separators (U+2028, \x0c,
-# \x85, a lone \r) are left out here: the scanner splits lines on them where Docker does not;
-# see dockerfile_line_separators_test in tests/bad_input_test.py.
+# quotes, `$`, backslashes that are not at a line end, and characters str.splitlines() breaks on
+# but Docker does not (\x0b \x0c \x1c \x85 U+2028 U+2029, a lone \r).
 _WORDS = st.text(
-    st.sampled_from("abcXYZ019 _-./:=\"'$é漢😀\t"), min_size=0, max_size=12
+    st.sampled_from("abcXYZ019 _-./:=\"'$é漢😀\t\x0b\x0c\x1c\x85\u2028\u2029\r"), max_size=12
 ).map(lambda s: s.rstrip("\\"))
 _FROM = st.sampled_from(["FROM", "from", "From"])
 _AS = st.sampled_from(["AS", "as", "As"])
@@ -44,14 +41,12 @@ def dockerfiles(draw: st.DrawFn) -> Doc:
             doc.add(f"{lead}escape{equals}{escape}", nl())
     # Global ARGs: their default is a reference only if a FROM uses it, so the slot is decided
     # after the stages are drawn.
-    args: dict[str, tuple[int, Slot]] = {}
-    for index in range(draw(st.integers(0, 2))):
-        name, slot = f"BASE{index}", draw(slots())
+    args = [f"BASE{index}" for index in range(draw(st.integers(0, 2)))]
+    for name in args:
         quote = draw(st.sampled_from(["", '"', "'"]))
         doc.add(f"ARG {name}={quote}")
-        args[name] = (len(doc.pieces), slot)
-        doc.add(slot, f"{quote}{draw(_TRAILING)}{nl()}")
-    used: set[str] = set()
+        doc.defer(name, draw(slots()))
+        doc.add(f"{quote}{draw(_TRAILING)}{nl()}")
     stages: list[str] = []
     for _ in range(draw(st.integers(1, 4))):
         if draw(st.booleans()):
@@ -65,8 +60,8 @@ def dockerfiles(draw: st.DrawFn) -> Doc:
                 doc.add(draw(_SPACE))
         source = draw(st.sampled_from(["ref", "ref", "variable-tag", "arg", "scratch", "stage"]))
         if source == "arg" and args:
-            name = draw(st.sampled_from(sorted(args)))
-            used.add(name)
+            name = draw(st.sampled_from(args))
+            doc.use(name)
             doc.add(draw(st.sampled_from([f"${name}", f"${{{name}}}"])))
         elif source == "scratch":
             doc.add("scratch")
@@ -84,13 +79,7 @@ def dockerfiles(draw: st.DrawFn) -> Doc:
         doc.add(draw(_TRAILING), nl())
         for _ in range(draw(st.integers(0, 4))):
             _instruction(draw, doc, stages, escape, nl)
-    if not draw(st.booleans()):  # missing final newline
-        last = doc.pieces[-1]
-        if isinstance(last, str) and last.endswith("\n"):
-            doc.pieces[-1] = last[: -2 if last.endswith("\r\n") else -1]
-    for name, (index, slot) in args.items():
-        doc.pieces[index] = slot if name in used else Slot(slot.written, None)
-    return doc
+    return doc.finish(final_newline=draw(st.booleans()))
 
 
 def _instruction(draw: st.DrawFn, doc: Doc, stages: list[str], escape: str, nl: object) -> None:
@@ -141,25 +130,8 @@ def _instruction(draw: st.DrawFn, doc: Doc, stages: list[str], escape: str, nl: 
 
 
 @given(dockerfiles())
-def test_fix_changes_exactly_the_reference_spans(doc: Doc) -> None:
-    with checked_out(doc) as root:
-        results = fix(root, doc.name)
-
-        assert errors(results) == []
-        assert (root / doc.name).read_bytes() == doc.data(fixed=True)
-        assert rewritten_sites(results) == doc.sites()
-
-
-@given(dockerfiles())
-def test_second_fix_is_a_no_op(doc: Doc) -> None:
-    with checked_out(doc) as root:
-        fix(root, doc.name)
-        once = (root / doc.name).read_bytes()
-        again = fix(root, doc.name)
-
-        assert errors(again) == []
-        assert not any(r.changed or r.written for r in again)
-        assert (root / doc.name).read_bytes() == once
+def test_fix_rewrites_exactly_the_references_once(doc: Doc) -> None:
+    fix_and_check(doc)
 
 
 def test_reference_table_covers_both_outcomes() -> None:

@@ -1,0 +1,174 @@
+"""The fast path of `_yaml.documents()`: libyaml's C parser (PyYAML's `yaml._yaml.CParser`), its
+events built into the very trees the pure composer gives, ~10x faster (bench/run.py).
+
+Exactness first: wherever libyaml and ruamel's pure composer could disagree — positions of
+empty values next to complex keys, `!`/local/`%TAG` tags, `%YAML` directives, NEL/LS/PS line
+breaks, a BOM inside the text, tabs and block scalar headers libyaml reads leniently, duplicate keys,
+undefined aliases, very deep nesting, any error at all — `compose()` returns None and the pure
+path decides. tests/fast_path_test.py holds both paths to the same findings and rewrites.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from migrate.scanners._yaml import STR, Mapping, Node, Scalar, Sequence, _span
+
+# Past this depth the pure composer's recursion decides (it gives up at ~300 levels).
+_DEEP = 64
+# Tags libyaml and ruamel expand alike; the resolved implicit ones are all of this form too.
+_STANDARD_TAG = re.compile(r"tag:yaml\.org,2002:[a-z]+\Z")
+# Line breaks ruamel's 1.2 scanner and libyaml's 1.1 scanner treat differently, and a BOM that
+# is not at the start: only searched for in non-ASCII text (~15 ms/MB where it runs at all).
+_ODD_CHARACTERS = re.compile("[\ufeff\x85\u2028\u2029]")
+# Block scalar headers that ruamel refuses and libyaml accepts: a comment without a space
+# before it, and leading blank lines whose spaces grow (ruamel: "more indented follow up line").
+_LENIENT_HEADER = re.compile(r"[|>][0-9+-]{0,2}(?:#|[ \t]*(?:#[^\n]*)?\r?\n +\r?\n)")
+
+_parser: Any = None  # (CParser, event classes), or False when PyYAML's C extension is missing
+_resolve: Any = None
+_tags: dict[str, str] = {}
+
+
+def _load() -> bool:
+    global _parser, _resolve
+    if _parser is None:
+        try:
+            import yaml
+            from yaml._yaml import CParser
+        except ImportError:  # PyYAML without libyaml (a source build without the headers)
+            _parser = False
+            return False
+        from ruamel.yaml.nodes import ScalarNode
+        from ruamel.yaml.resolver import VersionedResolver
+
+        # ruamel's own resolver, so that `1.30`, `yes`, `0o10`, `~` get the very same tags.
+        resolver = VersionedResolver()
+        _resolve = lambda value: str(resolver.resolve(ScalarNode, value, (True, False)))  # noqa: E731
+        _parser = (CParser, yaml.ScalarEvent, yaml.AliasEvent, yaml.MappingStartEvent,
+                   yaml.SequenceStartEvent, yaml.MappingEndEvent, yaml.SequenceEndEvent,
+                   yaml.DocumentStartEvent, yaml.DocumentEndEvent, yaml.StreamEndEvent,
+                   yaml.YAMLError)
+    return _parser is not False
+
+
+def _plain_tag(value: str) -> str:
+    tag = _tags.get(value)
+    if tag is None:
+        tag = _resolve(value)
+        if len(value) <= 64 and len(_tags) < 8192:  # the same few hundred values recur
+            _tags[value] = tag
+    return tag
+
+
+def _lenient_header(parsed: str, start: int, end: int) -> bool:
+    header_end = parsed.find("\n", start)
+    first_end = parsed.find("\n", header_end + 1) if header_end >= 0 else -1
+    return _LENIENT_HEADER.search(parsed, start, end if first_end < 0 else first_end + 1) is not None
+
+
+def compose(parsed: str, text: str) -> list[Node] | None:
+    """The documents of `parsed` (`text` with separating tabs as spaces), or None when the pure
+    composer must decide."""
+    if not _load() or "\t" in parsed or not parsed.isascii() and _ODD_CHARACTERS.search(parsed):
+        return None  # a tab left after `_tabs_as_spaces` is indentation, which libyaml allows
+    (CParser, scalar_event, alias_event, mapping_start, sequence_start, mapping_end,
+     sequence_end, document_start, document_end, stream_end, yaml_error) = _parser
+    get = CParser(parsed).get_event
+    documents: list[Node] = []
+    anchors: dict[str, Node] = {}
+    # Open collections: [mapping, pending key or None, keys seen, flow?] or [sequence].
+    stack: list[list[Any]] = []
+    # An empty block mapping value: ruamel places it at the next token (libyaml: right after
+    # the colon), so it waits for the next event's position.
+    empty: Scalar | None = None
+    node: Node
+    try:
+        while True:
+            event = get()
+            kind = type(event)
+            if empty is not None:
+                at = event.start_mark.index
+                if kind is not scalar_event and kind is not alias_event and kind is not mapping_end:
+                    return None  # a complex key follows
+                before = at - 1
+                while before >= 0 and parsed[before] in " \t\r\n":
+                    before -= 1
+                if before >= 0 and parsed[before] == "?":
+                    return None  # `? key`: ruamel's key token sits on the `?`
+                empty.start = empty.end = at
+                empty.span = (at, at)
+                empty = None
+            if kind is scalar_event:
+                value, start, end = event.value, event.start_mark.index, event.end_mark.index
+                tag = event.tag
+                if tag is None:
+                    tag = _plain_tag(value) if event.implicit[0] else STR
+                elif not _STANDARD_TAG.match(tag) or event.anchor is not None and parsed[start] == "!":
+                    return None  # odd tags resolve differently; `!!t &a x` starts at `&a` in ruamel
+                style = event.style
+                if style and style in "|>" and _lenient_header(parsed, start, end):
+                    return None
+                node = Scalar(value, tag, start, end, *_span(value, style, start, end, text))
+                if event.anchor is not None:
+                    anchors[event.anchor] = node
+                elif start == end and stack and type(stack[-1][0]) is Mapping:
+                    if stack[-1][1] is None or stack[-1][3]:
+                        return None  # an empty key, or an empty value in a flow mapping
+                    empty = node
+            elif kind is mapping_start or kind is sequence_start:
+                start = event.start_mark.index
+                tag = event.tag
+                if tag is not None and (
+                    not _STANDARD_TAG.match(tag) or event.anchor is not None and parsed[start] == "!"
+                ):
+                    return None
+                if len(stack) >= _DEEP:
+                    return None
+                if kind is mapping_start:
+                    node = Mapping(start, start)
+                    stack.append([node, None, set(), event.flow_style])
+                else:
+                    node = Sequence(start, start)
+                    stack.append([node])
+                if event.anchor is not None:
+                    anchors[event.anchor] = node
+                continue
+            elif kind is mapping_end or kind is sequence_end:
+                node = stack.pop()[0]
+                node.end = event.end_mark.index
+            elif kind is alias_event:
+                found = anchors.get(event.anchor)
+                if found is None:
+                    return None
+                node = found
+            elif kind is document_start:
+                if event.version is not None or event.tags:
+                    return None  # `%YAML 1.1` switches ruamel's resolver; `%TAG` handles
+                continue
+            elif kind is document_end:
+                anchors = {}  # anchors do not cross documents
+                continue
+            elif kind is stream_end:
+                return documents
+            else:
+                continue  # stream start
+            if not stack:
+                documents.append(node)
+                continue
+            top = stack[-1]
+            parent = top[0]
+            if type(parent) is Sequence:
+                parent.items.append(node)
+            elif top[1] is None:
+                if type(node) is Scalar:
+                    key = (node.tag, node.value)
+                    if key in top[2]:
+                        return None  # a duplicate key: the pure path reports it
+                    top[2].add(key)
+                top[1] = node
+            else:
+                parent.pairs.append((top[1], node))
+                top[1] = None
+    except yaml_error:
+        return None  # invalid YAML: the pure path words the error

@@ -1,0 +1,110 @@
+"""engine.run across a process pool: the same results, in the same order, as one process; small
+runs (a hook's few files) never start a pool."""
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from migrate import engine
+from migrate.config import Config
+from tests.helpers import REGISTRY
+
+CONFIG = Config(registry=REGISTRY)
+FILES = {
+    "Dockerfile": "FROM node:20 AS build\nFROM nginx:1.27\nCOPY --from=build /a /b\n",
+    "compose.yaml": "services:\n  web:\n    image: redis:7.4\n  app:\n    build: .\n    image: app\n",
+    "deploy.yaml": "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: quay.io/x/y:1\n",
+    "values.yaml": "image:\n  registry: docker.io\n  repository: bitnami/redis\n  tag: 7.4.1\n",
+    "broken.yaml": "apiVersion: v1\nkind: Pod\nspec: {image: [\n",
+    "latin1/compose.yaml": b"services:\n  web:\n    image: nginx # caf\xe9\n",
+}
+
+
+def _tree(root: Path, copies: int = 12) -> Path:
+    for n in range(copies):
+        for name, body in FILES.items():
+            path = root / f"svc{n:02d}" / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(body if isinstance(body, bytes) else body.encode())
+    return root
+
+
+@pytest.fixture
+def pooled(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Force the pool for any tree, and count the pools started."""
+    started: list[int] = []
+    real = engine._pooled
+
+    def spy(*args: Any) -> Iterator[engine.FileResult]:
+        started.append(args[-1])
+        return real(*args)
+
+    monkeypatch.setattr(engine, "POOL_MIN_WORK", 0)
+    monkeypatch.setattr(engine, "_BATCH_FILES", 3)  # several batches even for a small tree
+    monkeypatch.setattr(engine, "_pooled", spy)
+    return started
+
+
+@pytest.mark.parametrize("fix", [False, True], ids=["scan", "fix"])
+def test_pool_matches_one_process(tmp_path: Path, pooled: list[int], fix: bool) -> None:
+    tree = _tree(tmp_path / "tree")
+    serial = list(engine.run(["tree"], CONFIG, tmp_path, fix=fix, jobs=1))
+    parallel = list(engine.run(["tree"], CONFIG, tmp_path, fix=fix, jobs=2))
+
+    assert pooled == [2]
+    assert parallel == serial
+    assert len(serial) == 12 * len(FILES)
+    assert any(r.changed for r in serial) == fix
+    assert tree.exists()
+
+
+def test_pool_writes_what_one_process_writes(tmp_path: Path, pooled: list[int]) -> None:
+    _tree(tmp_path / "one")
+    shutil.copytree(tmp_path / "one", tmp_path / "two")
+
+    serial = list(engine.run(["one"], CONFIG, tmp_path, fix=True, write=True, jobs=1))
+    parallel = list(engine.run(["two"], CONFIG, tmp_path, fix=True, write=True, jobs=2))
+
+    assert pooled == [2]
+    assert [r.written for r in parallel] == [r.written for r in serial]
+    assert sum(r.written for r in serial) == 12 * 4
+    for path in sorted((tmp_path / "one").rglob("*")):
+        if path.is_file():
+            assert (tmp_path / "two" / path.relative_to(tmp_path / "one")).read_bytes() == path.read_bytes()
+
+
+def test_small_runs_stay_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _tree(tmp_path / "tree", copies=2)
+    monkeypatch.setattr(engine, "_pooled", lambda *args: pytest.fail("pool started"))
+
+    results = list(engine.run(["tree"], CONFIG, tmp_path, jobs=2))
+
+    assert len(results) == 2 * len(FILES)
+
+
+def test_stopping_early_shuts_the_pool_down(tmp_path: Path, pooled: list[int]) -> None:
+    _tree(tmp_path / "tree")
+    results = engine.run(["tree"], CONFIG, tmp_path, jobs=2)
+
+    first = next(results)
+    results.close()  # the consumer stops: the workers must not outlive the generator
+
+    assert pooled == [2] and first.path.endswith("svc00/Dockerfile")
+
+
+@pytest.mark.parametrize(("setting", "expected"), [
+    pytest.param("1", 1, id="one"),
+    pytest.param("3", 3, id="three"),
+    pytest.param("0", None, id="zero-means-auto"),
+    pytest.param("many", None, id="invalid-means-auto"),
+])
+def test_jobs_from_environment(monkeypatch: pytest.MonkeyPatch, setting: str, expected: int | None) -> None:
+    monkeypatch.setenv("ECR_PTC_JOBS", setting)
+    auto = engine._workers(0)
+
+    assert engine._workers(None) == (expected or auto)
+    assert engine._workers(5) == 5  # an explicit count wins
