@@ -12,7 +12,7 @@ import click
 from migrate import __version__, config as config_module, engine
 from migrate.classify import fails_lint
 from migrate.config import Config, ConfigError
-from migrate.findings import Finding
+from migrate.findings import Finding, Severity
 from migrate.report import FORMATTERS, Report, unified_diff
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -138,12 +138,23 @@ def lint(paths: tuple[str, ...], registry: str | None, config_file: str | None, 
             raise _Stop(f"--fail-on: {exc.reason}") from None
     fail = fail_on or options.config.fail_on
     _, report = _run(options)
-    shown = tuple(f for f in report.findings if f.code)
+    shown = tuple(_as_linted(f, fail) for f in report.findings if f.code)
     _emit(Report(shown, report.files, color=report.color), output)
     if report.errors:
         return EXIT_ERROR
-    failing = [f for f in shown if fails_lint(f.code, f.upstream, f.prefix, fail)]
-    return EXIT_FINDINGS if failing else EXIT_OK
+    return EXIT_FINDINGS if any(f.severity is Severity.ERROR for f in shown) else EXIT_OK
+
+
+def _as_linted(finding: Finding, fail_on: tuple[str, ...]) -> Finding:
+    """Errors fail lint only where `fail-on` says so; the rest are shown as warnings."""
+    if finding.code == "PTC900":
+        return finding
+    failing = fails_lint(finding.code, finding.upstream, finding.prefix, fail_on)
+    if failing:
+        return replace(finding, level=Severity.ERROR)
+    if finding.severity is Severity.ERROR:
+        return replace(finding, level=Severity.WARNING)
+    return finding
 
 
 @cli.command()

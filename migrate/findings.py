@@ -63,9 +63,14 @@ class Finding:
     upstream: str | None = None  # upstream registry URL a rule needs
     prefix: str | None = None  # the ECR repository prefix of that rule
     target: str | None = None  # rewritten text, None when not rewritable
+    # lint lowers an error that `fail-on` does not fail on to a warning, so CI annotations and
+    # code scanning agree with the exit code
+    level: Severity | None = None
 
     @property
     def severity(self) -> Severity | None:
+        if self.level is not None:
+            return self.level
         return CODES[self.code].severity if self.code else None
 
 

@@ -30,17 +30,17 @@ class Report:
         return [f for f in self.findings if f.code == "PTC900"]
 
 
-def _paint(text: str, code: str | None, color: bool) -> str:
-    if not color or not code:
+def _paint(text: str, severity: Severity | None, color: bool) -> str:
+    if not color or severity is None:
         return text
-    shade = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}[CODES[code].severity]
+    shade = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}[severity]
     return f"\033[{shade}m{text}\033[0m"
 
 
 def text(report: Report) -> str:
     lines = []
     for f in report.findings:
-        code = _paint(f.code or "-", f.code, report.color)
+        code = _paint(f.code or "-", f.severity, report.color)
         suffix = "" if f.code else f" [{f.status.value}]"
         lines.append(f"{f.path}:{f.line}:{f.column}: {code} {f.message}{suffix}")
     counts = Counter(f.code for f in report.findings if f.code)
@@ -91,7 +91,7 @@ def sarif(report: Report) -> str:
         {
             "ruleId": f.code,
             "ruleIndex": codes.index(f.code),
-            "level": _SARIF_LEVEL[CODES[f.code].severity],
+            "level": _SARIF_LEVEL[f.severity or Severity.ERROR],
             "message": {"text": f.message},
             "locations": [{
                 "physicalLocation": {
@@ -134,8 +134,8 @@ def github(report: Report) -> str:
     for f in report.findings:
         if not f.code:
             continue
-        severity = CODES[f.code].severity
-        command = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}[severity]
+        command = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}[
+            f.severity or Severity.ERROR]
         props = (
             f"file={_escape_property(f.path)},line={f.line},col={f.column},"
             f"endLine={f.end_line},endColumn={f.end_column},title={f.code}"

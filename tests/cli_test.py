@@ -179,3 +179,15 @@ def test_version_and_help() -> None:
     assert run_cli("--version", cwd=Path.cwd()).stdout.startswith("ecr-ptc, version ")
     assert main(["--help"]) == 0
     assert main(["no-such-command"]) == 2
+
+
+def test_annotations_agree_with_fail_on(in_tmp: Path) -> None:
+    (in_tmp / "Dockerfile").write_text("FROM quay.io/a/b:1\nFROM nginx:1\nFROM gcr.io/x/y\n")
+
+    code, out, _ = _invoke("lint", "--fail-on", "docker-hub", "--format", "github")
+    levels = [line.split(" ", 1)[0] for line in out.splitlines()]
+    assert (code, levels) == (1, ["::warning", "::error", "::warning"])
+
+    code, out, _ = _invoke("lint", "--fail-on", "unsupported", "--format", "sarif")
+    results = json.loads(out)["runs"][0]["results"]
+    assert (code, [r["level"] for r in results]) == (1, ["warning", "warning", "error"])
