@@ -46,12 +46,13 @@ BITNAMI = (
     "redis", "postgresql", "mysql", "mongodb", "kafka", "rabbitmq", "elasticsearch", "etcd",
     "keycloak", "wordpress", "nginx", "memcached", "zookeeper", "minio", "cassandra", "grafana",
 )
-WORDS = (
+_SENTENCE = (
     "the container image used by this component and pulled by the kubelet when the pod starts "
     "defines behaviour of the controller replicas resources limits requests scheduling affinity "
     "tolerations volumes secrets configuration endpoint service account annotations labels more "
     "info see the documentation for details about each field value must be a valid name"
-).split()
+)
+WORDS = _SENTENCE.split()
 
 
 class _Tree:
@@ -164,14 +165,14 @@ def _image_map(t: _Tree, pad: str, name: str, key: str = "image") -> list[str]:
         f"{pad}## @param {key}.registry [default: REGISTRY_NAME] {name} image registry",
         f"{pad}## @param {key}.repository [default: REPOSITORY_NAME/{name}] {name} image repository",
         f"{pad}## @skip {key}.tag {name} image tag (immutable tags are recommended)",
-        f"{pad}## @param {key}.digest {name} image digest in the way sha256:aa.... Please note "
-        "this parameter, if set, will override the tag",
+        (f"{pad}## @param {key}.digest {name} image digest in the way sha256:aa.... Please note "
+         "this parameter, if set, will override the tag"),
         f"{pad}##",
         f"{pad}{key}:",
         f"{pad}  registry: docker.io",
         f"{pad}  repository: bitnami/{name}",
-        f"{pad}  tag: {t.rng.randint(1, 17)}.{t.rng.randint(0, 9)}.{t.rng.randint(0, 30)}"
-        f"-debian-12-r{t.rng.randint(0, 40)}",
+        (f"{pad}  tag: {t.rng.randint(1, 17)}.{t.rng.randint(0, 9)}.{t.rng.randint(0, 30)}"
+         f"-debian-12-r{t.rng.randint(0, 40)}"),
         f"{pad}  digest: \"\"",
         f"{pad}  ## Specify a imagePullPolicy",
         f"{pad}  ## ref: https://kubernetes.io/docs/concepts/containers/images/#pre-pulled-images",
@@ -210,8 +211,9 @@ def chart(t: _Tree, index: int) -> None:
         "  version: 2.x.x\n"
     ))
     lines = ["# Copyright Broadcom, Inc. All Rights Reserved.", "# SPDX-License-Identifier: APACHE-2.0",
-             "", "## @section Global parameters", "## @param global.imageRegistry Global Docker "
-             "image registry", "##", "global:", "  imageRegistry: \"\"",
+             "", "## @section Global parameters",
+             "## @param global.imageRegistry Global Docker image registry", "##", "global:",
+             "  imageRegistry: \"\"",
              "  imagePullSecrets: []", "  defaultStorageClass: \"\"", ""]
     lines += _image_map(t, "", name)
     for component in ("master", "replica", "sentinel", "metrics", "volumePermissions",
@@ -232,8 +234,8 @@ def chart(t: _Tree, index: int) -> None:
                 "  name: {{ include \"common.names.fullname\" . }}", "spec:",
                 "  template:", "    spec:", "      containers:",
                 f"        - name: {name}",
-                "          image: {{ include \"common.images.image\" (dict \"imageRoot\" "
-                ".Values.image \"global\" .Values.global) }}"]
+                ("          image: {{ include \"common.images.image\" (dict \"imageRoot\" "
+                 ".Values.image \"global\" .Values.global) }}")]
         body += [f"          # {t.sentence()}" for _ in range(t.rng.randint(10, 60))]
         t.write(f"{base}/templates/{template}.yaml", "\n".join(body + ["{{- end }}"]) + "\n")
     t.write(f"{base}/README.md", "\n".join(

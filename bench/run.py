@@ -7,8 +7,10 @@ Each size's tree comes from `bench/generate.py` (made once, kept in bench/out/).
 runs as a child process, round-robin across the commands so drift hits all of them alike; the
 table shows the median wall time, the ratio to its baseline (`python -c pass` for the hook,
 `grep -r image` for the tree), and peak RSS from wait4() (the largest process of the child's
-tree: with a process pool, each worker stays at or below it). Renovate cannot run here: its
-figure is scaled per MB from the issue's measurements (bitnami/charts, 37 MB in 9.3 s).
+tree: with a process pool, each worker stays at or below it) and CPU seconds (user + system of
+the whole tree: on a busy machine, wall time shows the contention and CPU time does not).
+Renovate cannot run here: its figure is scaled per MB from the issue's measurements
+(bitnami/charts, 37 MB in 9.3 s).
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from generate import MB, generate  # noqa: E402  (a script beside this one, not a package)
+from generate import MB, generate  # a script beside this one, not a package
 
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 # Renovate 39 on a 2-core machine (the issue): bitnami/charts 37 MB in 9.3 s, argo-cd 17 MB in
@@ -45,6 +47,7 @@ class Row:
     before: Callable[[], None] | None = None  # untimed set-up (fresh copy to fix)
     env: dict[str, str] | None = None
     times: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # user + system, the child's whole tree
     rss_kb: int = 0
 
     @property
@@ -76,6 +79,7 @@ def _once(row: Row) -> None:
     err = child.stderr.read()
     _, status, usage = os.wait4(child.pid, 0)
     row.times.append(time.perf_counter() - start)
+    row.cpu.append(usage.ru_utime + usage.ru_stime)
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode not in row.expect:
         raise SystemExit(f"{row.label}: exit {child.returncode}\n{err.decode(errors='replace')}")
@@ -86,6 +90,7 @@ def _measure(rows: Sequence[Row], runs: int) -> None:
     for row in rows:  # warm-up: bytecode, page cache; not counted
         _once(row)
         row.times.clear()
+        row.cpu.clear()
     for _ in range(runs):
         for row in rows:
             _once(row)
@@ -147,14 +152,15 @@ def _tree_rows(tree: Path, work: Path) -> list[Row]:
 
 
 def _table(title: str, rows: Sequence[Row], base: Row, extra: dict[str, float] | None = None) -> str:
-    out = [f"\n{title}", "", "| command | median s | min s | x baseline | peak RSS MiB |",
-           "|---|---:|---:|---:|---:|"]
+    out = [f"\n{title}", "",
+           "| command | median s | min s | x baseline | CPU s | peak RSS MiB |",
+           "|---|---:|---:|---:|---:|---:|"]
     for row in rows:
         ratio = row.median / base.median
         out.append(f"| {row.label} | {row.median:.3f} | {min(row.times):.3f} | {ratio:.1f} | "
-                   f"{row.rss_kb / 1024:.0f} |")
+                   f"{statistics.median(row.cpu):.2f} | {row.rss_kb / 1024:.0f} |")
     for label, seconds in (extra or {}).items():
-        out.append(f"| {label} | {seconds:.2f} | | {seconds / base.median:.0f} | |")
+        out.append(f"| {label} | {seconds:.2f} | | {seconds / base.median:.0f} | | |")
     return "\n".join(out)
 
 
@@ -167,7 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-hook", action="store_true")
     args = parser.parse_args(argv)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {args.runs} runs "
-          f"(hook: {args.hook_runs}); medians")
+          f"(hook: {args.hook_runs}); medians; load average {os.getloadavg()[0]:.1f} "
+          "(other processes share the cores: keep it near 0)")
     with tempfile.TemporaryDirectory(prefix="ecr-ptc-bench-") as scratch:
         if not args.no_hook:
             hook = _hook_rows(Path(scratch, "hook"), args.hook_runs)
@@ -192,6 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                   f"({size_bytes / MB / scan.median:.0f} MB/s, {renovate / scan.median:.0f}x "
                   f"faster than Renovate scaled); fix/scan: {fix.median / scan.median:.2f}; "
                   f"1 process/pool: {serial.median / scan.median:.2f}")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     return 0
 
 

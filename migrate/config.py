@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import fnmatch
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,13 @@ _RULE_KEYS = {"upstream", "upstream-prefix"}
 
 class ConfigError(Exception):
     def __init__(self, path: Path | None, line: int, reason: str) -> None:
-        where = f"{path}:{line}: " if path else ""
-        super().__init__(f"{where}{reason}")
+        super().__init__(reason)
         self.path, self.line, self.reason = path, line, reason
+
+    def __str__(self) -> str:
+        if self.path is None:
+            return self.reason
+        return f"{os.path.relpath(self.path)}:{self.line}: {self.reason}"  # relative, as all output
 
 
 @dataclass(frozen=True)
@@ -59,10 +64,22 @@ def find(start: Path) -> Path | None:
     for directory in (here, *here.parents):
         candidate = directory / CONFIG_NAME
         if candidate.is_file():
+            # A committed symlink must not make us read (and quote in an error) a file outside
+            # the repository, such as ~/.aws/credentials.
+            if candidate.is_symlink() and not candidate.resolve().is_relative_to(_top(directory)):
+                raise ConfigError(candidate, 1, "config is a symlink to outside the repository")
             return candidate
         if (directory / ".git").exists():
             return None
     return None
+
+
+def _top(directory: Path) -> Path:
+    """The git work tree holding `directory`, else `directory` itself."""
+    for parent in (directory, *directory.parents):
+        if (parent / ".git").exists():
+            return parent
+    return directory
 
 
 def load(path: Path) -> Config:
@@ -76,8 +93,10 @@ def load(path: Path) -> Config:
     try:
         data = YAML(typ="rt", pure=True).load(text)  # round-trip loader: safe, and keeps lines
     except YAMLError as exc:
+        # Only the parser's reason: str(exc) quotes the offending line, which may be a secret.
         mark = getattr(exc, "problem_mark", None)
-        raise ConfigError(path, mark.line + 1 if mark else 1, f"invalid YAML: {exc}") from None
+        reason = getattr(exc, "problem", None) or "not parseable"
+        raise ConfigError(path, mark.line + 1 if mark else 1, f"invalid YAML: {reason}") from None
     if data is None:
         return Config(path=path)
     return _build(path, data)

@@ -8,7 +8,7 @@ import re
 import signal
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 
@@ -33,7 +33,7 @@ class FileResult:
 
     @property
     def changed(self) -> bool:
-        return self.after is not None and self.after != self.before
+        return self.written or self.after is not None and self.after != self.before
 
 
 def run(
@@ -55,9 +55,18 @@ def run(
                 yield from _pooled(itertools.chain(head, candidates), config, fix, write, workers)
                 return
     for candidate in itertools.chain(head, candidates):
-        result = process(candidate, config, fix=fix, write=write)
+        result = _lean(process(candidate, config, fix=fix, write=write))
         if result is not None:
             yield result
+
+
+def _lean(result: FileResult | None) -> FileResult | None:
+    """Without the bytes nobody reads: a fix keeps them only for a file that would change and
+    was not written (--diff shows them). Otherwise a run would hold the whole tree twice
+    (bench/run.py: 25 MB fixed, +50 MB peak RSS), and the pool would pipe it back."""
+    if result is None or result.before is None or result.changed and not result.written:
+        return result
+    return replace(result, before=None, after=None)
 
 
 # Measured on 2 cores (bench/run.py): forking the pool and its first imports cost ~60 ms, and a
@@ -69,7 +78,9 @@ _SIZE_PER_FILE = 10 * 1024
 # that the last batches still spread over every worker.
 _BATCH_WORK = 256 * 1024
 _BATCH_FILES = 32
-_IN_FLIGHT_PER_WORKER = 4  # batches queued ahead: bounded memory, and no worker waits
+# Batches queued ahead, as results come back in order: enough that a slow batch at the head
+# (a 1 MB manifest, ~0.1 s) does not leave the other workers idle; few enough to bound memory.
+_IN_FLIGHT_PER_WORKER = 16
 
 
 def _workers(jobs: int | None) -> int:
@@ -140,7 +151,7 @@ def _worker_init(config: Config, fix: bool, write: bool) -> None:
 def _worker_batch(batch: list[Candidate]) -> list[FileResult | None]:
     assert _worker_args is not None
     config, fix, write = _worker_args
-    return [process(candidate, config, fix=fix, write=write) for candidate in batch]
+    return [_lean(process(candidate, config, fix=fix, write=write)) for candidate in batch]
 
 
 def process(candidate: Candidate, config: Config, *, fix: bool, write: bool) -> FileResult | None:
@@ -179,7 +190,7 @@ def process(candidate: Candidate, config: Config, *, fix: bool, write: bool) -> 
     try:
         planned = [e for occ, v in rewrites for e in edits.plan(src.text, occ, v, config.registry)]
         new_text = edits.apply(src.text, planned)
-        _verify(scanner, src.text, new_text, judged, {id(occ) for occ, _ in rewrites})
+        _verify(scanner, src.text, new_text, judged, {id(occ) for occ, _ in rewrites}, config)
         after = src.encode(new_text)
         if write and after != src.raw:
             if source.is_read_only(candidate.real):
@@ -266,10 +277,11 @@ class _Unverified(Exception):
 
 def _verify(
     scanner: ModuleType, old: str, new: str, judged: list[tuple[Occurrence, Verdict]],
-    rewritten: set[int],
+    rewritten: set[int], config: Config | None = None,
 ) -> None:
     """Re-scan the result: the same references must come back, the rewritten ones as their
-    targets and every other one exactly as before."""
+    targets and every other one exactly as before; and each target must read back as pointing
+    at the cache, or a second run (or Docker) would not accept what this one wrote."""
     again = _in_text_order(scanner.scan(new))
     if len(again) != len(judged):
         raise _Unverified(f"re-scan found {len(again)} references instead of {len(judged)}")
@@ -277,3 +289,8 @@ def _verify(
         expected = verdict.target if id(occ) in rewritten else occ.written
         if found.kind != occ.kind or found.written != expected:
             raise _Unverified(f"re-scan read {found.written!r} where {expected!r} was expected")
+        if config is not None and id(occ) in rewritten:
+            again_verdict = classify(found.written, config)
+            if again_verdict.status is not Status.CACHED:  # e.g. a name Docker finds too long
+                raise _Unverified(f"{found.written!r} would not be a valid cache reference: "
+                                  f"{again_verdict.message}")

@@ -56,7 +56,9 @@ _LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
 # https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_CreateRepository.html
 _ECR_REPOSITORY = re.compile(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
-ECR_REPOSITORY_MAX = 256
+# ECR allows 256 characters, but Docker's reference grammar stops at 255 (NameTotalLengthMax):
+# a longer name could be created, never pulled.
+ECR_REPOSITORY_MAX = 255
 _PREFIX = re.compile(r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$")
 # Rule creation is not offered in these partitions' regions.
 RULELESS_REGION_PREFIXES = ("cn-", "us-gov-", "us-iso", "eu-isoe-")

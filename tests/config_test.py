@@ -58,12 +58,15 @@ def test_defaults_are_the_console_prefixes(tmp_path: Path) -> None:
         pytest.param("- 1\n", 1, "must be a mapping", id="not-a-mapping"),
     ),
 )
-def test_errors_name_file_line_and_reason(tmp_path: Path, text: str, line: int, reason: str) -> None:
+def test_errors_name_file_line_and_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, line: int, reason: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigError) as caught:
         _load(tmp_path, text)
     assert caught.value.line == line
     assert reason in caught.value.reason
-    assert str(caught.value).startswith(f"{tmp_path / '.ecr-ptc.yaml'}:{line}: ")
+    assert str(caught.value).startswith(f".ecr-ptc.yaml:{line}: ")
 
 
 def test_find_stops_at_the_git_root(tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ def _hypothesis_profiles() -> None:
         "deadline": None,  # file I/O and subprocesses make per-example timing noise, not signal
         "suppress_health_check": [HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     }
-    settings.register_profile("ci", max_examples=200, database=None, **common)
+    settings.register_profile("ci", max_examples=500, database=None, **common)
     settings.register_profile("thorough", max_examples=5000, database=None, **common)
     cache = Path(__file__).resolve().parents[1] / ".pytest_cache" / "hypothesis"
     settings.register_profile(

@@ -3,7 +3,7 @@ runs (a hook's few files) never start a pool."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ from migrate.config import Config
 from tests.helpers import REGISTRY
 
 CONFIG = Config(registry=REGISTRY)
-FILES = {
+FILES: dict[str, str | bytes] = {
     "Dockerfile": "FROM node:20 AS build\nFROM nginx:1.27\nCOPY --from=build /a /b\n",
     "compose.yaml": "services:\n  web:\n    image: redis:7.4\n  app:\n    build: .\n    image: app\n",
     "deploy.yaml": "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: quay.io/x/y:1\n",
@@ -89,6 +89,7 @@ def test_small_runs_stay_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 def test_stopping_early_shuts_the_pool_down(tmp_path: Path, pooled: list[int]) -> None:
     _tree(tmp_path / "tree")
     results = engine.run(["tree"], CONFIG, tmp_path, jobs=2)
+    assert isinstance(results, Generator)
 
     first = next(results)
     results.close()  # the consumer stops: the workers must not outlive the generator

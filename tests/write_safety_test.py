@@ -8,6 +8,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -61,7 +62,7 @@ def test_replace_is_a_rename_within_the_directory(
         renames.append((Path(src), Path(dst)))
         real_replace(src, dst)
 
-    monkeypatch.setattr(source.os, "replace", replace)
+    monkeypatch.setattr(os, "replace", replace)
     inode = os.stat(root / "a" / "Dockerfile").st_ino
 
     _fix(root, "a/Dockerfile")
@@ -231,10 +232,10 @@ def test_read_only_directory_is_reported_and_left_alone(tmp_path: Path) -> None:
         os.chmod(root / "a", 0o755)
 
     assert fixed.code == 2
-    assert fixed.err.splitlines() == [
+    assert fixed.err.splitlines() == [(
         "a/Dockerfile:1:1: PTC900 not rewritten: cannot create a temporary file beside it: "
         "Permission denied"
-    ]
+    )]
     assert (root / "a" / "Dockerfile").read_bytes() == BEFORE
     assert (root / "b" / "Dockerfile").read_bytes() == OTHER_AFTER
 
@@ -264,7 +265,7 @@ def test_symlink_inside_the_root_stays_a_symlink(tmp_path: Path) -> None:
 
 def _break(monkeypatch: pytest.MonkeyPatch, where: str, fault: BaseException, only: Path) -> None:
     """Make `<where>` raise `fault` when it acts on a path in the directory `only`."""
-    module = source.tempfile if where == "mkstemp" else source.os
+    module = tempfile if where == "mkstemp" else os
     real: Callable[..., Any] = getattr(module, where)
     only = only.resolve()
 

@@ -9,6 +9,7 @@ path decides. tests/fast_path_test.py holds both paths to the same findings and 
 """
 from __future__ import annotations
 
+import gc
 import re
 from typing import Any
 
@@ -34,8 +35,8 @@ def _load() -> bool:
     global _parser, _resolve
     if _parser is None:
         try:
-            import yaml
-            from yaml._yaml import CParser
+            import yaml  # type: ignore[import-untyped]
+            from yaml._yaml import CParser  # type: ignore[import-untyped]
         except ImportError:  # PyYAML without libyaml (a source build without the headers)
             _parser = False
             return False
@@ -44,7 +45,11 @@ def _load() -> bool:
 
         # ruamel's own resolver, so that `1.30`, `yes`, `0o10`, `~` get the very same tags.
         resolver = VersionedResolver()
-        _resolve = lambda value: str(resolver.resolve(ScalarNode, value, (True, False)))  # noqa: E731
+
+        def resolve(value: str) -> str:
+            return str(resolver.resolve(ScalarNode, value, (True, False)))
+
+        _resolve = resolve
         _parser = (CParser, yaml.ScalarEvent, yaml.AliasEvent, yaml.MappingStartEvent,
                    yaml.SequenceStartEvent, yaml.MappingEndEvent, yaml.SequenceEndEvent,
                    yaml.DocumentStartEvent, yaml.DocumentEndEvent, yaml.StreamEndEvent,
@@ -70,15 +75,31 @@ def _lenient_header(parsed: str, start: int, end: int) -> bool:
 def compose(parsed: str, text: str) -> list[Node] | None:
     """The documents of `parsed` (`text` with separating tabs as spaces), or None when the pure
     composer must decide."""
+    # Every event allocates a few objects, and the cyclic collector would otherwise walk the
+    # growing tree every 700 allocations: 40% of the time (bench/run.py). Trees only form cycles
+    # through aliases (`&a [*a]`), and those are collected once it is back on.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _compose(parsed, text)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _compose(parsed: str, text: str) -> list[Node] | None:
     if not _load() or "\t" in parsed or not parsed.isascii() and _ODD_CHARACTERS.search(parsed):
         return None  # a tab left after `_tabs_as_spaces` is indentation, which libyaml allows
     (CParser, scalar_event, alias_event, mapping_start, sequence_start, mapping_end,
      sequence_end, document_start, document_end, stream_end, yaml_error) = _parser
     get = CParser(parsed).get_event
+    tags = _tags.get
     documents: list[Node] = []
     anchors: dict[str, Node] = {}
-    # Open collections: [mapping, pending key or None, keys seen, flow?] or [sequence].
+    # Open collections, innermost last: [mapping, pending key or None, keys seen, flow?] or
+    # [sequence]; `top` is the innermost (None at document level).
     stack: list[list[Any]] = []
+    top: list[Any] | None = None
     # An empty block mapping value: ruamel places it at the next token (libyaml: right after
     # the colon), so it waits for the next event's position.
     empty: Scalar | None = None
@@ -88,32 +109,24 @@ def compose(parsed: str, text: str) -> list[Node] | None:
             event = get()
             kind = type(event)
             if empty is not None:
-                at = event.start_mark.index
-                if kind is not scalar_event and kind is not alias_event and kind is not mapping_end:
-                    return None  # a complex key follows
-                before = at - 1
-                while before >= 0 and parsed[before] in " \t\r\n":
-                    before -= 1
-                if before >= 0 and parsed[before] == "?":
-                    return None  # `? key`: ruamel's key token sits on the `?`
-                empty.start = empty.end = at
-                empty.span = (at, at)
+                if not _place_empty(empty, event, kind, parsed):
+                    return None
                 empty = None
             if kind is scalar_event:
-                value, start, end = event.value, event.start_mark.index, event.end_mark.index
-                tag = event.tag
+                value = event.value
+                start, end = event.start_mark.index, event.end_mark.index
+                tag, style = event.tag, event.style
                 if tag is None:
-                    tag = _plain_tag(value) if event.implicit[0] else STR
+                    tag = (tags(value) or _plain_tag(value)) if event.implicit[0] else STR
                 elif not _STANDARD_TAG.match(tag) or event.anchor is not None and parsed[start] == "!":
                     return None  # odd tags resolve differently; `!!t &a x` starts at `&a` in ruamel
-                style = event.style
                 if style and style in "|>" and _lenient_header(parsed, start, end):
                     return None
                 node = Scalar(value, tag, start, end, *_span(value, style, start, end, text))
                 if event.anchor is not None:
                     anchors[event.anchor] = node
-                elif start == end and stack and type(stack[-1][0]) is Mapping:
-                    if stack[-1][1] is None or stack[-1][3]:
+                elif start == end and top is not None and len(top) > 1:
+                    if top[1] is None or top[3]:
                         return None  # an empty key, or an empty value in a flow mapping
                     empty = node
             elif kind is mapping_start or kind is sequence_start:
@@ -127,16 +140,18 @@ def compose(parsed: str, text: str) -> list[Node] | None:
                     return None
                 if kind is mapping_start:
                     node = Mapping(start, start)
-                    stack.append([node, None, set(), event.flow_style])
+                    top = [node, None, set(), event.flow_style]
                 else:
                     node = Sequence(start, start)
-                    stack.append([node])
+                    top = [node]
+                stack.append(top)
                 if event.anchor is not None:
                     anchors[event.anchor] = node
                 continue
             elif kind is mapping_end or kind is sequence_end:
                 node = stack.pop()[0]
                 node.end = event.end_mark.index
+                top = stack[-1] if stack else None
             elif kind is alias_event:
                 found = anchors.get(event.anchor)
                 if found is None:
@@ -153,13 +168,10 @@ def compose(parsed: str, text: str) -> list[Node] | None:
                 return documents
             else:
                 continue  # stream start
-            if not stack:
+            if top is None:
                 documents.append(node)
-                continue
-            top = stack[-1]
-            parent = top[0]
-            if type(parent) is Sequence:
-                parent.items.append(node)
+            elif len(top) == 1:
+                top[0].items.append(node)
             elif top[1] is None:
                 if type(node) is Scalar:
                     key = (node.tag, node.value)
@@ -168,7 +180,24 @@ def compose(parsed: str, text: str) -> list[Node] | None:
                     top[2].add(key)
                 top[1] = node
             else:
-                parent.pairs.append((top[1], node))
+                top[0].pairs.append((top[1], node))
                 top[1] = None
     except yaml_error:
         return None  # invalid YAML: the pure path words the error
+
+
+def _place_empty(empty: Scalar, event: Any, kind: type, parsed: str) -> bool:
+    """Move an empty block mapping value to the next token, as ruamel does; False when that
+    token is a complex key, where the two parsers' positions differ further."""
+    (_, scalar_event, alias_event, _, _, mapping_end, *_) = _parser
+    if kind is not scalar_event and kind is not alias_event and kind is not mapping_end:
+        return False
+    at = event.start_mark.index
+    before = at - 1
+    while before >= 0 and parsed[before] in " \t\r\n":
+        before -= 1
+    if before >= 0 and parsed[before] == "?":
+        return False  # `? key`: ruamel's key token sits on the `?`
+    empty.start = empty.end = at
+    empty.span = (at, at)
+    return True

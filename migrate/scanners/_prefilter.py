@@ -1,6 +1,6 @@
 """Textual pre-filters: is a file worth composing at all?
 
-Composing is ~99% of a YAML scan (bench/run.py), and the biggest YAML in real repositories is
+Composing is most of a YAML scan's time (bench/run.py), and the biggest YAML in repositories is
 CRDs: their OpenAPI schemas name `image` as a property hundreds of times (`image:` followed by
 `description:` and `type: string`), so a word test cannot skip them. `may_hold` looks at every
 place where the text could spell the key and proves, line by line, that its value is empty, a
@@ -12,7 +12,7 @@ test, invalid YAML in a skipped file is not reported (it has nothing to migrate)
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 
 from migrate.scanners import _yaml
 
@@ -30,7 +30,7 @@ _LINE = re.compile(r"( *)([^\n]*)\n?")
 _SEQUENCE_ENTRY = re.compile(r"-(?:[ \t]|\r?$)")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _patterns(key: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
     word = re.escape(key)
     return (
@@ -41,19 +41,55 @@ def _patterns(key: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
     )
 
 
+# False: the word test alone (`key in text`), as the pure path had it; tests compare the two.
+SMART = True
+
+
 def may_hold(text: str, key: str, children: tuple[str, ...] = ()) -> bool:
     """Could a mapping key reading `key` have a non-empty scalar value, or a mapping value with
     one of `children` or a `<<` merge? False only when the text proves it cannot."""
     if not _yaml.PREFILTER:
         return True
+    if not SMART:
+        return key in text
+    escaped = "\\" in text and _ESCAPED_KEY.search(text) is not None  # `"\x69mage":`
     if key not in text:
-        return False
+        return escaped
     occurrence, anchored = _patterns(key)
     # A tab: indentation is then not what the spaces say.
-    if "\t" in text or _ESCAPED_KEY.search(text) or anchored.search(text) or _explicit_key(text):
+    if escaped or "\t" in text or anchored.search(text) or _explicit_key(text):
         return True
     return any(not _provably_inert(text, m.start(), m.end(), children)
                for m in occurrence.finditer(text))
+
+
+def documents(text: str, key: str, children: tuple[str, ...] = ()) -> list[_yaml.Node]:
+    """`_yaml.documents(text)` less the documents that `may_hold` proves hold no such key.
+
+    Bundles mix CRDs with workloads (argo-cd's install.yaml: 1.5 MB, a few images at the end).
+    A `---` at the start of a line always starts a document in valid YAML (no scalar may hold
+    one), and anchors do not cross documents, so each run of kept documents is composed alone,
+    behind as many newlines as characters came before it: every offset stays the same."""
+    directives = text.startswith("%") or "\n%" in text
+    starts = [0] if SMART and _yaml.PREFILTER and not directives else []
+    at = text.find("\n---")
+    while starts and at >= 0:
+        if text[at + 4 : at + 5] in ("", " ", "\t", "\r", "\n"):
+            starts.append(at + 1)
+        at = text.find("\n---", at + 4)
+    if len(starts) < 2:
+        return _yaml.documents(text)  # one document, or directives (`%YAML`) to keep together
+    starts.append(len(text))
+    kept = [may_hold(text[a:b], key, children) for a, b in zip(starts, starts[1:])]
+    composed: list[_yaml.Node] = []
+    run_start: int | None = None
+    for index, keep in enumerate([*kept, False]):
+        if keep and run_start is None:
+            run_start = starts[index]
+        elif not keep and run_start is not None:
+            composed += _yaml.documents("\n" * run_start + text[run_start : starts[index]])
+            run_start = None
+    return composed
 
 
 def _explicit_key(text: str) -> bool:

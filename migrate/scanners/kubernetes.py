@@ -19,6 +19,7 @@ NAME = "kubernetes"
 # Top-level keys start a line; a manifest inside a block scalar (indented) does not count.
 _API_VERSION = re.compile(r"""^["']?apiVersion["']?[ \t]*:""", re.MULTILINE)
 _KIND = re.compile(r"""^["']?kind["']?[ \t]*:""", re.MULTILINE)
+_WORDS = re.compile("image")
 
 
 def claims(path: Path, text: str) -> bool:
@@ -30,15 +31,15 @@ def claims(path: Path, text: str) -> bool:
 
 
 def scan(text: str) -> Iterator[Occurrence]:
-    # Not a word test: CRD schemas name `image` as a property hundreds of times, with mapping
-    # values that hold no image (`_prefilter`); such files are not composed at all.
-    if not _prefilter.may_hold(text, "image", ("reference",)):
+    # More than the word: CRD schemas name `image` as a property hundreds of times, with
+    # mapping values that hold no image (`_prefilter`); such files are not composed at all.
+    if not _yaml.mentions(text, _WORDS) or not _prefilter.may_hold(text, "image", ("reference",)):
         return
     yield from sorted(_images(text), key=lambda occ: occ.at)  # walk order is not text order
 
 
 def _images(text: str) -> Iterator[Occurrence]:
-    docs = _yaml.documents(text)
+    docs = _prefilter.documents(text, "image", ("reference",))  # the CRDs of a bundle are skipped
     built = {id(m) for doc in docs for m in _skaffold_artifacts(doc)}
     seen: set[int] = set()  # one scalar aliased under two `image:` keys is one reference
     for node in _yaml.mappings(docs):

@@ -1,6 +1,8 @@
 """Generated Dockerfiles: `fix` changes exactly the reference spans, and a second `fix` is a no-op."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -72,7 +74,8 @@ def dockerfiles(draw: st.DrawFn) -> Doc:
         else:
             doc.add(draw(slots()))
         free = [s for s in _STAGES if s not in stages]
-        if free and draw(st.booleans()):
+        named = draw(st.booleans())
+        if free and named:
             stage = draw(st.sampled_from(free))
             doc.add(draw(_SPACE), draw(_AS), draw(_SPACE), stage)
             stages.append(stage)
@@ -82,8 +85,9 @@ def dockerfiles(draw: st.DrawFn) -> Doc:
     return doc.finish(final_newline=draw(st.booleans()))
 
 
-def _instruction(draw: st.DrawFn, doc: Doc, stages: list[str], escape: str, nl: object) -> None:
-    newline = nl  # type: ignore[assignment]
+def _instruction(
+    draw: st.DrawFn, doc: Doc, stages: list[str], escape: str, newline: Callable[[], str]
+) -> None:
     kind = draw(st.sampled_from([
         "run", "run-continued", "copy-from", "copy-stage", "mount", "heredoc", "comment",
         "blank", "env", "suppressed", "windows-path",
