@@ -7,12 +7,13 @@ The mix follows what makes monorepos slow to scan (bitnami/charts: 3,400 candida
 37 MB, 23 MB of it YAML outside chart templates; argo-cd: 17 MB of YAML):
   - big CRD-like manifests (~30% of bytes, 0.1-1 MB each) whose OpenAPI schemas name `image`
     as a property and mention images in descriptions, so a word filter alone cannot skip them;
-  - Bitnami-like charts (~30%): heavily commented values.yaml with registry/repository/tag
-    maps, Chart.yaml, and Go-template files under templates/ (not YAML, never parsed);
-  - multi-document Kubernetes manifests of every workload kind, some with big ConfigMaps
-    (~30%);
-  - compose files with anchors and `${VAR:-default}`, Dockerfiles, kustomizations (~5%);
-  - a few files no scanner wants (READMEs, JSON schemas).
+    a third end with an example resource holding a real image (a bundle);
+  - Bitnami-like charts (~30%): commented values.yaml with registry/repository/tag maps,
+    Chart.yaml, README.md, and Go-template files under templates/ (not YAML, never parsed);
+  - multi-document Kubernetes manifests of every workload kind (Argo Workflows too), some with
+    big ConfigMaps, and kustomizations beside every fourth (~30%);
+  - compose files with anchors and `${VAR:-default}` (~4%), multi-stage Dockerfiles (~2%);
+  - Markdown pages no scanner wants (~4%).
 Every byte depends on the seed and the size only.
 """
 from __future__ import annotations

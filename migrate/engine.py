@@ -1,18 +1,15 @@
 """Per file: scanner -> verdicts -> edits -> splice -> re-scan to verify -> (atomic write)."""
 from __future__ import annotations
 
-import collections
+import functools
 import itertools
-import os
 import re
-import signal
-import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
 
-from migrate import edits, source
+from migrate import edits, pool, source
 from migrate.classify import Verdict, classify
 from migrate.config import Config
 from migrate.findings import Finding, Status, file_error
@@ -44,20 +41,31 @@ def run(
     (default: $ECR_PTC_JOBS, else one per CPU); small ones, such as a hook's files, stay in
     this process, where forking would cost more than it saves."""
     candidates = walk(paths, config, cwd)
-    workers = _workers(jobs)
+    workers = pool.workers(jobs)
     head: list[Candidate] = []
     if workers > 1:
         work = 0
         for candidate in candidates:
             head.append(candidate)
-            work += _SIZE_PER_FILE + _size(candidate)
-            if work >= POOL_MIN_WORK:
-                yield from _pooled(itertools.chain(head, candidates), config, fix, write, workers)
+            work += pool.work(candidate)
+            if work >= pool.MIN_WORK:
+                everything = itertools.chain(head, candidates)
+                yield from pool.run(everything, _processor(config, fix, write), workers)
                 return
+    each = _processor(config, fix, write)
     for candidate in itertools.chain(head, candidates):
-        result = _lean(process(candidate, config, fix=fix, write=write))
+        result = each(candidate)
         if result is not None:
             yield result
+
+
+def _processor(config: Config, fix: bool, write: bool) -> functools.partial[FileResult | None]:
+    """`process` with the run's settings: what the pool's workers call, by name."""
+    return functools.partial(_process_lean, config=config, fix=fix, write=write)
+
+
+def _process_lean(candidate: Candidate, config: Config, fix: bool, write: bool) -> FileResult | None:
+    return _lean(process(candidate, config, fix=fix, write=write))
 
 
 def _lean(result: FileResult | None) -> FileResult | None:
@@ -67,91 +75,6 @@ def _lean(result: FileResult | None) -> FileResult | None:
     if result is None or result.before is None or result.changed and not result.written:
         return result
     return replace(result, before=None, after=None)
-
-
-# Measured on 2 cores (bench/run.py): forking the pool and its first imports cost ~60 ms, and a
-# small YAML file takes ~0.3 ms, as much as ~10 KB of bytes; below ~2 MB of such work one
-# process finishes first.
-POOL_MIN_WORK = 2 * 1024 * 1024
-_SIZE_PER_FILE = 10 * 1024
-# A batch is one round trip to a worker: enough files to amortise the pipe (~0.1 ms), few enough
-# that the last batches still spread over every worker.
-_BATCH_WORK = 256 * 1024
-_BATCH_FILES = 32
-# Batches queued ahead, as results come back in order: enough that a slow batch at the head
-# (a 1 MB manifest, ~0.1 s) does not leave the other workers idle; few enough to bound memory.
-_IN_FLIGHT_PER_WORKER = 16
-
-
-def _workers(jobs: int | None) -> int:
-    if jobs is None:
-        try:
-            jobs = int(os.environ.get("ECR_PTC_JOBS") or 0)
-        except ValueError:
-            jobs = 0
-    if jobs > 0:
-        return jobs
-    affinity = getattr(os, "sched_getaffinity", None)
-    return len(affinity(0)) if affinity else os.cpu_count() or 1
-
-
-def _size(candidate: Candidate) -> int:
-    try:
-        return os.stat(candidate.real).st_size if candidate.real else 0
-    except OSError:
-        return 0  # process() reports it
-
-
-def _batches(candidates: Iterable[Candidate]) -> Iterator[list[Candidate]]:
-    batch: list[Candidate] = []
-    work = 0
-    for candidate in candidates:
-        batch.append(candidate)
-        work += _SIZE_PER_FILE + _size(candidate)
-        if work >= _BATCH_WORK or len(batch) >= _BATCH_FILES:
-            yield batch
-            batch, work = [], 0
-    if batch:
-        yield batch
-
-
-def _pooled(
-    candidates: Iterable[Candidate], config: Config, fix: bool, write: bool, workers: int
-) -> Iterator[FileResult]:
-    import multiprocessing
-    from concurrent.futures import Future, ProcessPoolExecutor
-
-    # fork: workers start with every module already imported (spawn re-imports, ~150 ms each);
-    # Linux only, as macOS system libraries are not fork-safe. ProcessPoolExecutor rather than
-    # multiprocessing.Pool: a worker that dies raises BrokenProcessPool instead of hanging.
-    context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
-                               initargs=(config, fix, write))
-    window: collections.deque[Future[list[FileResult | None]]] = collections.deque()
-    try:
-        for batch in _batches(candidates):
-            window.append(pool.submit(_worker_batch, batch))
-            if len(window) >= workers * _IN_FLIGHT_PER_WORKER:
-                yield from (r for r in window.popleft().result() if r is not None)
-        while window:
-            yield from (r for r in window.popleft().result() if r is not None)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-_worker_args: tuple[Config, bool, bool] | None = None
-
-
-def _worker_init(config: Config, fix: bool, write: bool) -> None:
-    global _worker_args
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    _worker_args = (config, fix, write)
-
-
-def _worker_batch(batch: list[Candidate]) -> list[FileResult | None]:
-    assert _worker_args is not None
-    config, fix, write = _worker_args
-    return [_lean(process(candidate, config, fix=fix, write=write)) for candidate in batch]
 
 
 def process(candidate: Candidate, config: Config, *, fix: bool, write: bool) -> FileResult | None:

@@ -3,15 +3,16 @@ runs (a hook's few files) never start a pool."""
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from migrate import engine
+from migrate import engine, pool
 from migrate.config import Config
-from tests.helpers import REGISTRY
+from tests.helpers import REGISTRY, ROOT
 
 CONFIG = Config(registry=REGISTRY)
 FILES: dict[str, str | bytes] = {
@@ -37,15 +38,15 @@ def _tree(root: Path, copies: int = 12) -> Path:
 def pooled(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Force the pool for any tree, and count the pools started."""
     started: list[int] = []
-    real = engine._pooled
+    real = pool.run
 
     def spy(*args: Any) -> Iterator[engine.FileResult]:
         started.append(args[-1])
         return real(*args)
 
-    monkeypatch.setattr(engine, "POOL_MIN_WORK", 0)
-    monkeypatch.setattr(engine, "_BATCH_FILES", 3)  # several batches even for a small tree
-    monkeypatch.setattr(engine, "_pooled", spy)
+    monkeypatch.setattr(pool, "MIN_WORK", 0)
+    monkeypatch.setattr(pool, "_BATCH_FILES", 3)  # several batches even for a small tree
+    monkeypatch.setattr(pool, "run", spy)
     return started
 
 
@@ -79,7 +80,7 @@ def test_pool_writes_what_one_process_writes(tmp_path: Path, pooled: list[int]) 
 
 def test_small_runs_stay_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _tree(tmp_path / "tree", copies=2)
-    monkeypatch.setattr(engine, "_pooled", lambda *args: pytest.fail("pool started"))
+    monkeypatch.setattr(pool, "run", lambda *args: pytest.fail("pool started"))
 
     results = list(engine.run(["tree"], CONFIG, tmp_path, jobs=2))
 
@@ -105,7 +106,30 @@ def test_stopping_early_shuts_the_pool_down(tmp_path: Path, pooled: list[int]) -
 ])
 def test_jobs_from_environment(monkeypatch: pytest.MonkeyPatch, setting: str, expected: int | None) -> None:
     monkeypatch.setenv("ECR_PTC_JOBS", setting)
-    auto = engine._workers(0)
+    auto = pool.workers(0)
 
-    assert engine._workers(None) == (expected or auto)
-    assert engine._workers(5) == 5  # an explicit count wins
+    assert pool.workers(None) == (expected or auto)
+    assert pool.workers(5) == 5  # an explicit count wins
+
+
+def test_benchmark_tree_same_through_the_pool(tmp_path: Path, pooled: list[int]) -> None:
+    """bench/generate.py: the same bytes for the same seed, and its realistic tree (CRDs, charts,
+    bundles) gives the same results through the pool as in one process."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from generate import generate  # type: ignore[import-not-found]
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert generate(one, 2, seed=3) == generate(two, 2, seed=3) >= 2_000_000
+    for path in one.rglob("*"):
+        if path.is_file() and ".git" not in path.parts:
+            assert (two / path.relative_to(one)).read_bytes() == path.read_bytes()
+
+    serial = list(engine.run(["one"], CONFIG, tmp_path, fix=True, jobs=1))
+    parallel = list(engine.run(["one"], CONFIG, tmp_path, fix=True, jobs=2))
+
+    assert pooled == [2]
+    assert parallel == serial
+    assert sum(r.changed for r in serial) > 10
+    assert not [f for r in serial for f in r.findings if f.code == "PTC900"]
