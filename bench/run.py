@@ -12,6 +12,7 @@ the whole tree: on a busy machine, wall time shows the contention and CPU time d
 Renovate cannot run here: its figure is scaled per MB from the issue's measurements
 (bitnami/charts, 37 MB in 9.3 s).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -132,10 +133,18 @@ def _hook_rows(work: Path, runs: int) -> list[Row]:
     return [
         Row("python -c pass", [sys.executable, "-c", "pass"], (0,)),
         Row("ecr-ptc lint Dockerfile", [ecr_ptc, "lint", str(dockerfile)], (1,), reset),
-        Row("ecr-ptc fix Dockerfile", [ecr_ptc, "fix", "--registry", REGISTRY, str(dockerfile)],
-            (1,), reset),
-        Row("ecr-ptc fix compose.yaml", [ecr_ptc, "fix", "--registry", REGISTRY, str(compose)],
-            (1,), reset),
+        Row(
+            "ecr-ptc fix Dockerfile",
+            [ecr_ptc, "fix", "--registry", REGISTRY, str(dockerfile)],
+            (1,),
+            reset,
+        ),
+        Row(
+            "ecr-ptc fix compose.yaml",
+            [ecr_ptc, "fix", "--registry", REGISTRY, str(compose)],
+            (1,),
+            reset,
+        ),
     ]
 
 
@@ -145,20 +154,31 @@ def _tree_rows(tree: Path, work: Path) -> list[Row]:
     return [
         Row("grep -r image", ["grep", "-r", "--exclude-dir=.git", "image", str(tree)], (0,)),
         Row("ecr-ptc scan", [ecr_ptc, "scan", str(tree)], (0,)),
-        Row("ecr-ptc scan (1 process)", [ecr_ptc, "scan", str(tree)], (0,),
-            env={"ECR_PTC_JOBS": "1"}),
+        Row(
+            "ecr-ptc scan (1 process)",
+            [ecr_ptc, "scan", str(tree)],
+            (0,),
+            env={"ECR_PTC_JOBS": "1"},
+        ),
         Row("ecr-ptc fix", [ecr_ptc, "fix", "--registry", REGISTRY, str(work / "fix")], (1,), copy),
     ]
 
 
-def _table(title: str, rows: Sequence[Row], base: Row, extra: dict[str, float] | None = None) -> str:
-    out = [f"\n{title}", "",
-           "| command | median s | min s | x baseline | CPU s | peak RSS MiB |",
-           "|---|---:|---:|---:|---:|---:|"]
+def _table(
+    title: str, rows: Sequence[Row], base: Row, extra: dict[str, float] | None = None
+) -> str:
+    out = [
+        f"\n{title}",
+        "",
+        "| command | median s | min s | x baseline | CPU s | peak RSS MiB |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     for row in rows:
         ratio = row.median / base.median
-        out.append(f"| {row.label} | {row.median:.3f} | {min(row.times):.3f} | {ratio:.1f} | "
-                   f"{statistics.median(row.cpu):.2f} | {row.rss_kb / 1024:.0f} |")
+        out.append(
+            f"| {row.label} | {row.median:.3f} | {min(row.times):.3f} | {ratio:.1f} | "
+            f"{statistics.median(row.cpu):.2f} | {row.rss_kb / 1024:.0f} |"
+        )
     for label, seconds in (extra or {}).items():
         out.append(f"| {label} | {seconds:.2f} | | {seconds / base.median:.0f} | | |")
     return "\n".join(out)
@@ -172,16 +192,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-hook", action="store_true")
     args = parser.parse_args(argv)
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {args.runs} runs "
-          f"(hook: {args.hook_runs}); medians; load average {os.getloadavg()[0]:.1f} "
-          "(other processes share the cores: keep it near 0)")
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {args.runs} runs "
+        f"(hook: {args.hook_runs}); medians; load average {os.getloadavg()[0]:.1f} "
+        "(other processes share the cores: keep it near 0)"
+    )
     with tempfile.TemporaryDirectory(prefix="ecr-ptc-bench-") as scratch:
         if not args.no_hook:
             hook = _hook_rows(Path(scratch, "hook"), args.hook_runs)
             _measure(hook, args.hook_runs)
             print(_table("Hook: one small file (baseline: python -c pass)", hook[1:], hook[0]))
-            print(f"  python -c pass: {hook[0].median * 1000:.0f} ms; "
-                  + "; ".join(f"{r.label}: {r.median * 1000:.0f} ms" for r in hook[1:]))
+            print(
+                f"  python -c pass: {hook[0].median * 1000:.0f} ms; "
+                + "; ".join(f"{r.label}: {r.median * 1000:.0f} ms" for r in hook[1:])
+            )
         for size in args.sizes:
             tree = HERE / "out" / f"tree-{size:g}mb-seed{args.seed}"
             if not tree.exists():
@@ -191,14 +215,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             _measure(rows, args.runs)
             grep, scan, serial, fix = rows
             renovate = RENOVATE_S_PER_MB * size_bytes / MB
-            print(_table(
-                f"Tree: {size_bytes / MB:.1f} MB, {files} files (baseline: grep -r image)",
-                rows[1:], grep, {"Renovate 39, scaled per MB (not run here)": renovate},
-            ))
-            print(f"  grep: {grep.median:.3f} s; scan: {scan.median:.3f} s "
-                  f"({size_bytes / MB / scan.median:.0f} MB/s, {renovate / scan.median:.0f}x "
-                  f"faster than Renovate scaled); fix/scan: {fix.median / scan.median:.2f}; "
-                  f"1 process/pool: {serial.median / scan.median:.2f}")
+            print(
+                _table(
+                    f"Tree: {size_bytes / MB:.1f} MB, {files} files (baseline: grep -r image)",
+                    rows[1:],
+                    grep,
+                    {"Renovate 39, scaled per MB (not run here)": renovate},
+                )
+            )
+            print(
+                f"  grep: {grep.median:.3f} s; scan: {scan.median:.3f} s "
+                f"({size_bytes / MB / scan.median:.0f} MB/s, {renovate / scan.median:.0f}x "
+                f"faster than Renovate scaled); fix/scan: {fix.median / scan.median:.2f}; "
+                f"1 process/pool: {serial.median / scan.median:.2f}"
+            )
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     return 0
 

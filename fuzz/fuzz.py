@@ -4,6 +4,7 @@ a plain hypothesis-driven loop. See fuzz/README.md.
     python fuzz/fuzz.py reference -max_total_time=60          # atheris
     python fuzz/fuzz.py dockerfile --hypothesis --examples 20000
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,12 +60,20 @@ def _hypothesis(target: str, examples: int) -> None:
 
     function = targets.TARGETS[target]
     seeds = [p.read_bytes() for p in _seed_corpus(target).iterdir()]
-    inputs = st.one_of(st.binary(max_size=512), st.sampled_from(seeds), st.builds(
-        lambda seed, cut, junk: seed[:cut] + junk + seed[cut:],
-        st.sampled_from(seeds), st.integers(0, 400), st.binary(max_size=16)))
+    inputs = st.one_of(
+        st.binary(max_size=512),
+        st.sampled_from(seeds),
+        st.builds(
+            lambda seed, cut, junk: seed[:cut] + junk + seed[cut:],
+            st.sampled_from(seeds),
+            st.integers(0, 400),
+            st.binary(max_size=16),
+        ),
+    )
 
-    @settings(max_examples=examples, database=None, deadline=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=examples, database=None, deadline=None, suppress_health_check=list(HealthCheck)
+    )
     @given(inputs)
     def run(data: bytes) -> None:
         function(data)
@@ -74,7 +83,9 @@ def _hypothesis(target: str, examples: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("target", choices=["reference", "dockerfile"])
     parser.add_argument("--hypothesis", action="store_true", help="a plain loop, no atheris")
     parser.add_argument("--examples", type=int, default=5000)

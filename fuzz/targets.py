@@ -9,6 +9,7 @@ dockerfile: scan() never raises, spans are in bounds and hold what they claim, a
             per-file pipeline (engine.process: scan, classify, plan, splice, re-scan, write)
             turns any input into findings, never an exception, and is idempotent.
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -56,7 +57,10 @@ def dockerfile_target(data: bytes) -> None:
         for part in occ.parts:
             assert 0 <= part.start <= part.end <= len(text), occ
             if part.role == "ref":
-                assert text[part.start : part.end] == occ.written, (occ, text[part.start : part.end])
+                assert text[part.start : part.end] == occ.written, (
+                    occ,
+                    text[part.start : part.end],
+                )
     _pipeline(data.replace(b"\0", b""))  # NUL: a binary file, reported before any scanner runs
 
 
@@ -65,8 +69,11 @@ def _pipeline(raw: bytes) -> None:
     path.write_bytes(raw)
     first = engine.process(Candidate("Dockerfile", path), CONFIG, fix=True, write=True)
     assert first is not None
-    unverified = [f.message for f in first.findings
-                  if f.code == "PTC900" and f.message.startswith("not rewritten")]
+    unverified = [
+        f.message
+        for f in first.findings
+        if f.code == "PTC900" and f.message.startswith("not rewritten")
+    ]
     assert unverified == [], (raw, unverified)  # the scanner disagreed with its own rewrite
     after = path.read_bytes()
     second = engine.process(Candidate("Dockerfile", path), CONFIG, fix=True, write=True)

@@ -4,6 +4,7 @@ boto3 and botocore are imported inside the functions: `lint` and `scan` never ne
 pay its ~140 ms of start-up (STYLE.md, idea 10). Every AWS failure leaves this module as one
 `AwsError` line that names what was being done and never carries a credential or a signature.
 """
+
 from __future__ import annotations
 
 import os
@@ -44,14 +45,18 @@ class Account:
 
 # The DNS suffix of each partition, for a registry host built from STS + region.
 _DNS_SUFFIXES = (
-    ("cn-", "amazonaws.com.cn"), ("us-isob-", "sc2s.sgov.gov"), ("us-isof-", "csp.hci.ic.gov"),
-    ("us-iso-", "c2s.ic.gov"), ("eu-isoe-", "cloud.adc-e.uk"),
+    ("cn-", "amazonaws.com.cn"),
+    ("us-isob-", "sc2s.sgov.gov"),
+    ("us-isof-", "csp.hci.ic.gov"),
+    ("us-iso-", "c2s.ic.gov"),
+    ("eu-isoe-", "cloud.adc-e.uk"),
 )
 
 
 def dns_suffix(region: str) -> str:
-    return next((suffix for start, suffix in _DNS_SUFFIXES if region.startswith(start)),
-                "amazonaws.com")
+    return next(
+        (suffix for start, suffix in _DNS_SUFFIXES if region.startswith(start)), "amazonaws.com"
+    )
 
 
 def read_account(registry: str | None, *, session: Any = None) -> Account:
@@ -69,8 +74,9 @@ def read_account(registry: str | None, *, session: Any = None) -> Account:
         else:
             region = session.region_name
             if not region:
-                raise AwsError("no AWS region: set AWS_REGION (or the profile's region), "
-                               "or pass --registry")
+                raise AwsError(
+                    "no AWS region: set AWS_REGION (or the profile's region), or pass --registry"
+                )
     if not registry:
         with _translated("asking STS which account the credentials belong to", secrets):
             sts = session.client("sts", region_name=region, config=_client_config())
@@ -115,7 +121,8 @@ def validate(account: Account, prefixes: Iterable[str]) -> dict[str, str | None]
         with _translated(f"validating the rule {prefix}/", account.secrets):
             try:
                 answer = account.client.validate_pull_through_cache_rule(
-                    ecrRepositoryPrefix=prefix, registryId=account.account_id)
+                    ecrRepositoryPrefix=prefix, registryId=account.account_id
+                )
             except ClientError as exc:
                 if _code(exc) != "PullThroughCacheRuleNotFoundException":
                     raise
@@ -145,7 +152,6 @@ def _preference(rule: Rule) -> tuple[bool, bool, str]:
     return lacks, bool(upstream and rule.prefix != upstream.default_prefix), rule.prefix
 
 
-
 def _session() -> Any:
     import boto3  # type: ignore[import-untyped]
 
@@ -156,18 +162,33 @@ def _client_config() -> Any:
     from botocore.config import Config as BotoConfig  # type: ignore[import-untyped]
 
     # Retries (AWS_MAX_ATTEMPTS, AWS_RETRY_MODE) stay the credential chain's to decide.
-    return BotoConfig(connect_timeout=10, read_timeout=30,
-                      user_agent_extra=f"ecr-ptc/{__version__}")
+    return BotoConfig(
+        connect_timeout=10, read_timeout=30, user_agent_extra=f"ecr-ptc/{__version__}"
+    )
 
 
 # --- errors -------------------------------------------------------------------------------------
 _EXPIRED = {"ExpiredTokenException", "ExpiredToken", "RequestExpired", "TokenRefreshRequired"}
-_REJECTED = {"UnrecognizedClientException", "InvalidClientTokenId", "SignatureDoesNotMatch",
-             "InvalidSignatureException", "MissingAuthenticationTokenException",
-             "IncompleteSignature", "AuthFailure"}
+_REJECTED = {
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "SignatureDoesNotMatch",
+    "InvalidSignatureException",
+    "MissingAuthenticationTokenException",
+    "IncompleteSignature",
+    "AuthFailure",
+}
 _DENIED = {"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"}
-_THROTTLED = {"ThrottlingException", "Throttling", "TooManyRequestsException", "ThrottledException",
-              "RequestLimitExceeded", "RequestThrottled", "RequestThrottledException", "SlowDown"}
+_THROTTLED = {
+    "ThrottlingException",
+    "Throttling",
+    "TooManyRequestsException",
+    "ThrottledException",
+    "RequestLimitExceeded",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "SlowDown",
+}
 _SECRET_VARIABLES = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 # Anything that could identify or prove a credential, should AWS ever echo one back.
 _SECRETS = re.compile(
@@ -184,22 +205,31 @@ def _translated(action: str, secrets: tuple[str, ...] = ()) -> Iterator[None]:
     except bx.ClientError as exc:
         raise AwsError(_client_error(exc, action, secrets)) from None
     except bx.NoCredentialsError:
-        raise AwsError("no AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
-                       "AWS_SECRET_ACCESS_KEY, or run `aws sso login`") from None
+        raise AwsError(
+            "no AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY, or run `aws sso login`"
+        ) from None
     except (bx.SSOTokenLoadError, bx.UnauthorizedSSOTokenError, bx.TokenRetrievalError):
-        raise AwsError("the AWS SSO session is missing or has expired: "
-                       "run `aws sso login`") from None
+        raise AwsError(
+            "the AWS SSO session is missing or has expired: run `aws sso login`"
+        ) from None
     except bx.NoRegionError:
-        raise AwsError("no AWS region: set AWS_REGION (or the profile's region), "
-                       "or pass --registry") from None
-    except (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ReadTimeoutError,
-            bx.ConnectionClosedError) as exc:
+        raise AwsError(
+            "no AWS region: set AWS_REGION (or the profile's region), or pass --registry"
+        ) from None
+    except (
+        bx.EndpointConnectionError,
+        bx.ConnectTimeoutError,
+        bx.ReadTimeoutError,
+        bx.ConnectionClosedError,
+    ) as exc:
         raise AwsError(f"cannot reach AWS while {action}: {_one_line(str(exc), secrets)}") from None
     except bx.BotoCoreError as exc:  # profile not found, partial credentials, pagination loops...
         raise AwsError(f"AWS error while {action}: {_one_line(str(exc), secrets)}") from None
     except ValueError as exc:  # botocore's word for a malformed AWS_ENDPOINT_URL_* and the like
         raise AwsError(
-            f"AWS configuration error while {action}: {_one_line(str(exc), secrets)}") from None
+            f"AWS configuration error while {action}: {_one_line(str(exc), secrets)}"
+        ) from None
 
 
 def _code(exc: Any) -> str:
@@ -211,16 +241,22 @@ def _client_error(exc: Any, action: str, secrets: tuple[str, ...]) -> str:
     message = _one_line(str(exc.response.get("Error", {}).get("Message", "")), secrets)
     detail = f": {message}" if message else ""
     if code in _EXPIRED:
-        return (f"the AWS credentials have expired ({code}) while {action}: refresh them "
-                "(`aws sso login`, or new session credentials)")
+        return (
+            f"the AWS credentials have expired ({code}) while {action}: refresh them "
+            "(`aws sso login`, or new session credentials)"
+        )
     if code in _REJECTED:
-        return (f"AWS did not accept the credentials ({code}) while {action}: check AWS_PROFILE "
-                "or the access key")
+        return (
+            f"AWS did not accept the credentials ({code}) while {action}: check AWS_PROFILE "
+            "or the access key"
+        )
     if code in _DENIED:
         return f"access denied ({code}) while {action}{detail}"
     if code in _THROTTLED:
-        return (f"AWS throttled the requests ({code}) while {action}, after retrying: try again "
-                "later or raise AWS_MAX_ATTEMPTS")
+        return (
+            f"AWS throttled the requests ({code}) while {action}, after retrying: try again "
+            "later or raise AWS_MAX_ATTEMPTS"
+        )
     return f"AWS refused ({code}) while {action}{detail}"
 
 

@@ -1,10 +1,11 @@
 """One reference string -> Verdict: what it is, which rule serves it, what it becomes."""
+
 from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass
 
-from migrate import registries, reference
+from migrate import reference, registries
 from migrate.config import Config, Rule
 from migrate.findings import Status
 
@@ -49,8 +50,11 @@ def classify(written: str, config: Config) -> Verdict:
     if upstream is None:
         if registries.is_unsupported_public(host):
             return Verdict(
-                Status.UNSUPPORTED, "PTC003",
-                f"{written} comes from {host}, which pull-through cache cannot serve", ref, tail,
+                Status.UNSUPPORTED,
+                "PTC003",
+                f"{written} comes from {host}, which pull-through cache cannot serve",
+                ref,
+                tail,
             )
         return Verdict(Status.PRIVATE, None, f"{written} is in a private registry", ref, tail)
     return _rewrite(written, ref, tail, upstream, config)
@@ -78,8 +82,14 @@ def _ecr(written: str, ref: reference.ImageRef, tail: str, host: str, config: Co
         for rule in config.rules:
             if ref.path.startswith(rule.prefix + "/"):
                 return Verdict(
-                    Status.CACHED, None, f"{written} already uses the pull-through cache",
-                    ref, tail, rule.upstream, rule.prefix, ref.path,
+                    Status.CACHED,
+                    None,
+                    f"{written} already uses the pull-through cache",
+                    ref,
+                    tail,
+                    rule.upstream,
+                    rule.prefix,
+                    ref.path,
                 )
     return Verdict(Status.PRIVATE, None, f"{written} is in a private ECR registry", ref, tail)
 
@@ -115,29 +125,43 @@ def _rewrite(
         if upstream.default_prefix is None:  # the user's own ACR / ECR, with no rule for it
             return Verdict(Status.PRIVATE, None, f"{written} is in a private registry", ref, tail)
         return Verdict(
-            Status.PUBLIC, code, f"{where}; no rule in the config maps {upstream.url}",
-            ref, tail, upstream.url,
+            Status.PUBLIC,
+            code,
+            f"{where}; no rule in the config maps {upstream.url}",
+            ref,
+            tail,
+            upstream.url,
         )
     if rule.upstream_prefix:
         path = path[len(rule.upstream_prefix) + 1 :]
     repository = f"{rule.prefix}/{path}"
     if not registries.is_valid_repository(repository):
         return Verdict(
-            Status.INVALID, "PTC007",
+            Status.INVALID,
+            "PTC007",
             f"{written}: {repository!r} cannot be an ECR repository name "
             f"(lowercase components joined by single '.', '_' or '-', at most "
             f"{registries.ECR_REPOSITORY_MAX} characters)",
-            ref, tail, upstream.url, rule.prefix, repository,
+            ref,
+            tail,
+            upstream.url,
+            rule.prefix,
+            repository,
         )
     target_name = f"{config.registry}/{repository}" if config.registry else None
-    message = f"{where}; use {target_name}{tail}" if target_name else f"{where}; cache it under {rule.prefix}/"
+    message = (
+        f"{where}; use {target_name}{tail}"
+        if target_name
+        else f"{where}; cache it under {rule.prefix}/"
+    )
     return Verdict(
         Status.PUBLIC, code, message, ref, tail, upstream.url, rule.prefix, repository, target_name
     )
 
 
-def fails_lint(finding_code: str | None, upstream: str | None, prefix: str | None,
-               fail_on: tuple[str, ...]) -> bool:
+def fails_lint(
+    finding_code: str | None, upstream: str | None, prefix: str | None, fail_on: tuple[str, ...]
+) -> bool:
     """`lint.fail-on`: 'supported' (PTC001/PTC002), 'unsupported' (PTC003), an upstream key such
     as 'docker-hub', a rule prefix, or a code such as 'PTC006'."""
     if finding_code is None or finding_code == "PTC900":

@@ -1,4 +1,5 @@
 """The only module that knows click, exit codes and sys.exit."""
+
 from __future__ import annotations
 
 import sys
@@ -9,7 +10,8 @@ from typing import Any
 
 import click
 
-from migrate import __version__, config as config_module, engine
+from migrate import __version__, engine
+from migrate import config as config_module
 from migrate.classify import fails_lint
 from migrate.config import Config, ConfigError
 from migrate.findings import Finding, Severity
@@ -34,14 +36,32 @@ class Options:
 def _common(func: Callable[..., Any]) -> Callable[..., Any]:
     decorators = [
         click.argument("paths", nargs=-1, type=click.Path(readable=False), envvar="ECR_PTC_PATHS"),
-        click.option("--registry", envvar="ECR_PTC_REGISTRY", metavar="HOST",
-                     help="Private ECR registry host the cache lives in."),
-        click.option("--config", "config_file", envvar="ECR_PTC_CONFIG",
-                     type=click.Path(dir_okay=False), help="Config file (default: nearest .ecr-ptc.yaml)."),
-        click.option("--aws", is_flag=True, envvar="ECR_PTC_AWS",
-                     help="Read rules (and account/region) from AWS."),
-        click.option("--exclude", multiple=True, envvar="ECR_PTC_EXCLUDE", metavar="GLOB",
-                     help="Skip paths matching GLOB (repeatable)."),
+        click.option(
+            "--registry",
+            envvar="ECR_PTC_REGISTRY",
+            metavar="HOST",
+            help="Private ECR registry host the cache lives in.",
+        ),
+        click.option(
+            "--config",
+            "config_file",
+            envvar="ECR_PTC_CONFIG",
+            type=click.Path(dir_okay=False),
+            help="Config file (default: nearest .ecr-ptc.yaml).",
+        ),
+        click.option(
+            "--aws",
+            is_flag=True,
+            envvar="ECR_PTC_AWS",
+            help="Read rules (and account/region) from AWS.",
+        ),
+        click.option(
+            "--exclude",
+            multiple=True,
+            envvar="ECR_PTC_EXCLUDE",
+            metavar="GLOB",
+            help="Skip paths matching GLOB (repeatable).",
+        ),
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -49,8 +69,14 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _format_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--format", "output", type=click.Choice(sorted(FORMATTERS)), default="text",
-                        envvar="ECR_PTC_FORMAT", show_default=True)(func)
+    return click.option(
+        "--format",
+        "output",
+        type=click.Choice(sorted(FORMATTERS)),
+        default="text",
+        envvar="ECR_PTC_FORMAT",
+        show_default=True,
+    )(func)
 
 
 class _Stop(Exception):
@@ -60,8 +86,12 @@ class _Stop(Exception):
 
 
 def _options(
-    paths: tuple[str, ...], registry: str | None, config_file: str | None, aws: bool,
-    exclude: tuple[str, ...], output: str = "text",
+    paths: tuple[str, ...],
+    registry: str | None,
+    config_file: str | None,
+    aws: bool,
+    exclude: tuple[str, ...],
+    output: str = "text",
 ) -> Options:
     cwd = Path.cwd()
     try:
@@ -73,8 +103,10 @@ def _options(
         from migrate import registries
 
         if not registries.ecr_host(registry):
-            raise _Stop(f"--registry {registry!r} is not a private ECR host "
-                        "(<account>.dkr.ecr.<region>.amazonaws.com)")
+            raise _Stop(
+                f"--registry {registry!r} is not a private ECR host "
+                "(<account>.dkr.ecr.<region>.amazonaws.com)"
+            )
         config = config.with_registry(registry.lower())
     if exclude:
         config = replace(config, exclude=config.exclude + exclude)
@@ -90,7 +122,11 @@ def _run(options: Options, **kwargs: bool) -> tuple[list[engine.FileResult], Rep
     results = list(found)
     findings = tuple(f for r in results for f in r.findings)
     changed = tuple(r.path for r in results if r.changed)
-    color = options.output == "text" and sys.stdout.isatty() and "NO_COLOR" not in __import__("os").environ
+    color = (
+        options.output == "text"
+        and sys.stdout.isatty()
+        and "NO_COLOR" not in __import__("os").environ
+    )
     return results, Report(findings, len(results), changed, color)
 
 
@@ -113,8 +149,14 @@ def cli() -> None:
 @cli.command()
 @_common
 @_format_option
-def scan(paths: tuple[str, ...], registry: str | None, config_file: str | None, aws: bool,
-         exclude: tuple[str, ...], output: str) -> int:
+def scan(
+    paths: tuple[str, ...],
+    registry: str | None,
+    config_file: str | None,
+    aws: bool,
+    exclude: tuple[str, ...],
+    output: str,
+) -> int:
     """List every image reference found, with its verdict."""
     options = _options(paths, registry, config_file, aws, exclude, output)
     _, report = _run(options)
@@ -125,10 +167,22 @@ def scan(paths: tuple[str, ...], registry: str | None, config_file: str | None, 
 @cli.command()
 @_common
 @_format_option
-@click.option("--fail-on", multiple=True, envvar="ECR_PTC_FAIL_ON", metavar="WHAT",
-              help="supported, unsupported, an upstream (docker-hub, quay, ...), a prefix or a code.")
-def lint(paths: tuple[str, ...], registry: str | None, config_file: str | None, aws: bool,
-         exclude: tuple[str, ...], output: str, fail_on: tuple[str, ...]) -> int:
+@click.option(
+    "--fail-on",
+    multiple=True,
+    envvar="ECR_PTC_FAIL_ON",
+    metavar="WHAT",
+    help="supported, unsupported, an upstream (docker-hub, quay, ...), a prefix or a code.",
+)
+def lint(
+    paths: tuple[str, ...],
+    registry: str | None,
+    config_file: str | None,
+    aws: bool,
+    exclude: tuple[str, ...],
+    output: str,
+    fail_on: tuple[str, ...],
+) -> int:
     """Report references that bypass the cache."""
     options = _options(paths, registry, config_file, aws, exclude, output)
     if fail_on:
@@ -161,14 +215,23 @@ def _as_linted(finding: Finding, fail_on: tuple[str, ...]) -> Finding:
 @_common
 @click.option("--diff", is_flag=True, help="Print a unified diff; write nothing.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if anything would change.")
-def fix(paths: tuple[str, ...], registry: str | None, config_file: str | None, aws: bool,
-        exclude: tuple[str, ...], diff: bool, check: bool) -> int:
+def fix(
+    paths: tuple[str, ...],
+    registry: str | None,
+    config_file: str | None,
+    aws: bool,
+    exclude: tuple[str, ...],
+    diff: bool,
+    check: bool,
+) -> int:
     """Rewrite references in place to pull-through cache URLs."""
     options, _, _ = _with_account(_options(paths, registry, config_file, aws, exclude))
     results, report = _run(options, fix=True, write=not (diff or check))
     changed = [r for r in results if r.changed]
     if diff:
-        click.echo(unified_diff((r.path, r.before or b"", r.after or b"") for r in changed), nl=False)
+        click.echo(
+            unified_diff((r.path, r.before or b"", r.after or b"") for r in changed), nl=False
+        )
     else:
         verb = "would rewrite" if check else "rewrote"
         for r in changed:
@@ -189,12 +252,23 @@ def rules() -> None:
 @_common
 @_format_option
 @click.option("--validate", is_flag=True, help="Also ask AWS to validate each needed rule.")
-def rules_check(paths: tuple[str, ...], registry: str | None, config_file: str | None, aws: bool,
-                exclude: tuple[str, ...], output: str, validate: bool) -> int:
+def rules_check(
+    paths: tuple[str, ...],
+    registry: str | None,
+    config_file: str | None,
+    aws: bool,
+    exclude: tuple[str, ...],
+    output: str,
+    validate: bool,
+) -> int:
     """Which rules the references need, which exist in AWS, which are missing or wrong."""
-    from migrate import aws as aws_api, rules as rules_api, rules_report
+    from migrate import aws as aws_api
+    from migrate import rules as rules_api
+    from migrate import rules_report
 
-    options, own, account = _with_account(_options(paths, registry, config_file, aws, exclude, output))
+    options, own, account = _with_account(
+        _options(paths, registry, config_file, aws, exclude, output)
+    )
     if account is None:  # without --aws the registry names the account to read
         account = _aws_call(aws_api.read_account, options.config.registry)
     _, report = _run(options)
@@ -213,12 +287,24 @@ def rules_check(paths: tuple[str, ...], registry: str | None, config_file: str |
 
 @rules.command("plan")
 @_common
-@click.option("--emit", type=click.Choice(["cli", "terraform", "cloudformation", "json", "renovate"]),
-              default="cli", show_default=True, envvar="ECR_PTC_EMIT")
-def rules_plan(paths: tuple[str, ...], registry: str | None, config_file: str | None, aws: bool,
-               exclude: tuple[str, ...], emit: str) -> int:
+@click.option(
+    "--emit",
+    type=click.Choice(["cli", "terraform", "cloudformation", "json", "renovate"]),
+    default="cli",
+    show_default=True,
+    envvar="ECR_PTC_EMIT",
+)
+def rules_plan(
+    paths: tuple[str, ...],
+    registry: str | None,
+    config_file: str | None,
+    aws: bool,
+    exclude: tuple[str, ...],
+    emit: str,
+) -> int:
     """Print what would create the missing rules (or the Renovate aliases)."""
-    from migrate import plan as plan_api, rules as rules_api
+    from migrate import plan as plan_api
+    from migrate import rules as rules_api
 
     options, own, account = _with_account(_options(paths, registry, config_file, aws, exclude))
     _, report = _run(options)
@@ -238,15 +324,40 @@ def rules_plan(paths: tuple[str, ...], registry: str | None, config_file: str | 
 @cli.command()
 @_common
 @click.option("--branch", default="ecr-ptc/migrate", show_default=True, envvar="ECR_PTC_BRANCH")
-@click.option("--push", "push", is_flag=False, flag_value="origin", default=None, metavar="[REMOTE]",
-              envvar="ECR_PTC_PUSH", help="Push the branch (to REMOTE, default origin).")
-@click.option("--open", "open_pr", is_flag=True, envvar="ECR_PTC_OPEN",
-              help="Push and open the GitHub PR / GitLab MR.")
-@click.option("--body-file", type=click.Path(dir_okay=False), envvar="ECR_PTC_BODY_FILE",
-              help="Write the PR description here (default: stdout).")
-def pr(paths: tuple[str, ...], registry: str | None, config_file: str | None, aws: bool,
-       exclude: tuple[str, ...], branch: str, push: str | None, open_pr: bool,
-       body_file: str | None) -> int:
+@click.option(
+    "--push",
+    "push",
+    is_flag=False,
+    flag_value="origin",
+    default=None,
+    metavar="[REMOTE]",
+    envvar="ECR_PTC_PUSH",
+    help="Push the branch (to REMOTE, default origin).",
+)
+@click.option(
+    "--open",
+    "open_pr",
+    is_flag=True,
+    envvar="ECR_PTC_OPEN",
+    help="Push and open the GitHub PR / GitLab MR.",
+)
+@click.option(
+    "--body-file",
+    type=click.Path(dir_okay=False),
+    envvar="ECR_PTC_BODY_FILE",
+    help="Write the PR description here (default: stdout).",
+)
+def pr(
+    paths: tuple[str, ...],
+    registry: str | None,
+    config_file: str | None,
+    aws: bool,
+    exclude: tuple[str, ...],
+    branch: str,
+    push: str | None,
+    open_pr: bool,
+    body_file: str | None,
+) -> int:
     """On a new branch: fix, commit the changed files, write a PR description."""
     # git and the forge live in git_pr and forge; this turns their outcomes into exits.
     from migrate import forge, git_pr, pr_body
@@ -272,23 +383,44 @@ def pr(paths: tuple[str, ...], registry: str | None, config_file: str | None, aw
         needed = tuple(n.rule for n in needs)
         existing = account.rules if account else None
         create, notes, result = rules_api.to_create(needs, existing, own, host)
-        check = None if result is None else [
-            {"prefix": s.prefix, "upstream": s.upstream, "status": s.status, "message": s.message}
-            for s in result.rules
-        ]
+        check = (
+            None
+            if result is None
+            else [
+                {
+                    "prefix": s.prefix,
+                    "upstream": s.upstream,
+                    "status": s.status,
+                    "message": s.message,
+                }
+                for s in result.rules
+            ]
+        )
         rule_plan = plan_api.Plan(host, create, needed, notes)
         migration = repo.migrate(
-            options.cwd, branch, touched, lambda: _run(options, fix=True, write=True)[0],
-            lambda results: pr_body.commit_message(pr_body.summarise(host, results)))
-        click.echo(f"committed {len(migration.files)} files to {branch} "
-                   f"({migration.commit[:12]}); {migration.base} is unchanged", err=True)
+            options.cwd,
+            branch,
+            touched,
+            lambda: _run(options, fix=True, write=True)[0],
+            lambda results: pr_body.commit_message(pr_body.summarise(host, results)),
+        )
+        click.echo(
+            f"committed {len(migration.files)} files to {branch} "
+            f"({migration.commit[:12]}); {migration.base} is unchanged",
+            err=True,
+        )
         if remote:
             repo.push(remote, branch)
             click.echo(f"pushed {branch} to {remote}", err=True)
         summary = pr_body.summarise(host, migration.results)
         text = pr_body.body(
-            summary, needed, plan=plan_api.cli(rule_plan), renovate=plan_api.renovate(rule_plan),
-            check=check, limit=pr_body.GITHUB_BODY_LIMIT if open_pr else None)
+            summary,
+            needed,
+            plan=plan_api.cli(rule_plan),
+            renovate=plan_api.renovate(rule_plan),
+            check=check,
+            limit=pr_body.GITHUB_BODY_LIMIT if open_pr else None,
+        )
         if body_file:
             try:
                 Path(body_file).write_text(text, encoding="utf-8")
@@ -333,8 +465,11 @@ def _aws_call(call: Callable[..., Any], *args: Any) -> Any:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        result = cli.main(args=list(argv) if argv is not None else None, prog_name="ecr-ptc",
-                          standalone_mode=False)
+        result = cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="ecr-ptc",
+            standalone_mode=False,
+        )
     except _Stop as stop:
         click.echo(f"ecr-ptc: {stop}", err=True)
         return stop.code

@@ -1,4 +1,5 @@
 """`.ecr-ptc.yaml` -> Config. Errors name the file, the line and the reason."""
+
 from __future__ import annotations
 
 import fnmatch
@@ -36,9 +37,7 @@ class Rule:
 
 
 def default_rules() -> tuple[Rule, ...]:
-    return tuple(
-        Rule(u.default_prefix, u.url) for u in registries.UPSTREAMS if u.default_prefix
-    )
+    return tuple(Rule(u.default_prefix, u.url) for u in registries.UPSTREAMS if u.default_prefix)
 
 
 @dataclass(frozen=True)
@@ -133,7 +132,8 @@ def _build(path: Path, data: Any) -> Config:
         registry = top["registry"]
         if not isinstance(registry, str) or not registries.ecr_host(registry):
             raise ConfigError(
-                path, _line(top, "registry"),
+                path,
+                _line(top, "registry"),
                 f"registry {registry!r} is not a private ECR host "
                 "(<account>.dkr.ecr.<region>.amazonaws.com)",
             )
@@ -149,9 +149,14 @@ def _build(path: Path, data: Any) -> Config:
             fail_on = _strings(path, lint["fail-on"], "lint.fail-on", _line(lint, "fail-on"))
             check_fail_on(fail_on, config.rules, path, _line(lint, "fail-on"))
             config = replace(config, fail_on=fail_on)
-    for key, attr in (("exclude", "exclude"), ("private", "private")):
-        if key in top:
-            config = replace(config, **{attr: _strings(path, top[key], key, _line(top, key))})
+    if "exclude" in top:
+        config = replace(
+            config, exclude=_strings(path, top["exclude"], "exclude", _line(top, "exclude"))
+        )
+    if "private" in top:
+        config = replace(
+            config, private=_strings(path, top["private"], "private", _line(top, "private"))
+        )
     if "max-file-size" in top:
         size = top["max-file-size"]
         if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
@@ -165,16 +170,22 @@ def _rules(path: Path, node: Any, line: int) -> tuple[Rule, ...]:
     for prefix, value in _mapping(path, node, "rules", line).items():
         at = _line(node, prefix)
         if not isinstance(prefix, str) or not registries.is_valid_prefix(prefix):
-            raise ConfigError(path, at, f"bad prefix {prefix!r}: 2-30 characters of a-z 0-9 . _ - /")
+            raise ConfigError(
+                path, at, f"bad prefix {prefix!r}: 2-30 characters of a-z 0-9 . _ - /"
+            )
         upstream_prefix = None
         if isinstance(value, dict):
             for key in value:
                 if key not in _RULE_KEYS:
-                    raise ConfigError(path, _line(value, key), f"unknown key 'rules.{prefix}.{key}'")
+                    raise ConfigError(
+                        path, _line(value, key), f"unknown key 'rules.{prefix}.{key}'"
+                    )
             upstream_prefix, value = value.get("upstream-prefix"), value.get("upstream")
         if not isinstance(value, str) or registries.upstream_for_url(value) is None:
             raise ConfigError(
-                path, at, f"rule {prefix!r}: {value!r} is not an upstream pull-through cache supports"
+                path,
+                at,
+                f"rule {prefix!r}: {value!r} is not an upstream pull-through cache supports",
             )
         rules.append(Rule(prefix, registries.host_of(value), upstream_prefix or None))
     return tuple(rules)
@@ -189,4 +200,6 @@ def check_fail_on(
     known |= {rule.prefix for rule in rules}
     for item in fail_on:
         if item not in known:
-            raise ConfigError(path, line, f"lint.fail-on: unknown {item!r} (one of {sorted(known)})")
+            raise ConfigError(
+                path, line, f"lint.fail-on: unknown {item!r} (one of {sorted(known)})"
+            )

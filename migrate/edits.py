@@ -1,6 +1,8 @@
 """The one place that builds replacement text: plan edits from a verdict, splice them in."""
+
 from __future__ import annotations
 
+import itertools
 from typing import NamedTuple
 
 from migrate.classify import Verdict
@@ -48,7 +50,7 @@ def _written_name(old: str, verdict: Verdict) -> str:
 def apply(text: str, edits: list[Edit]) -> str:
     """Splice back to front so earlier offsets stay valid; every untouched byte is the original."""
     ordered = sorted(set(edits), reverse=True)
-    for later, earlier in zip(ordered, ordered[1:]):
+    for later, earlier in itertools.pairwise(ordered):
         if earlier.end > later.start:
             raise EditConflict(f"overlapping edits at offsets {earlier.start} and {later.start}")
     pieces, cursor = [], len(text)

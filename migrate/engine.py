@@ -1,4 +1,5 @@
 """Per file: scanner -> verdicts -> edits -> splice -> re-scan to verify -> (atomic write)."""
+
 from __future__ import annotations
 
 import functools
@@ -34,7 +35,12 @@ class FileResult:
 
 
 def run(
-    paths: Iterable[str], config: Config, cwd: Path, *, fix: bool = False, write: bool = False,
+    paths: Iterable[str],
+    config: Config,
+    cwd: Path,
+    *,
+    fix: bool = False,
+    write: bool = False,
     jobs: int | None = None,
 ) -> Iterator[FileResult]:
     """Every candidate's result, in walk order. Large trees are spread over `jobs` processes
@@ -64,7 +70,9 @@ def _processor(config: Config, fix: bool, write: bool) -> functools.partial[File
     return functools.partial(_process_lean, config=config, fix=fix, write=write)
 
 
-def _process_lean(candidate: Candidate, config: Config, fix: bool, write: bool) -> FileResult | None:
+def _process_lean(
+    candidate: Candidate, config: Config, fix: bool, write: bool
+) -> FileResult | None:
     return _lean(process(candidate, config, fix=fix, write=write))
 
 
@@ -99,13 +107,18 @@ def process(candidate: Candidate, config: Config, *, fix: bool, write: bool) -> 
     suppressions = _suppressions(src.text)
     judged = [(occ, _verdict(occ, config)) for occ in occurrences]
     findings = [
-        f for occ, verdict in judged for f in _findings(display, kind, src, occ, verdict, suppressions)
+        f
+        for occ, verdict in judged
+        for f in _findings(display, kind, src, occ, verdict, suppressions)
     ]
     if not fix or config.registry is None:
         return FileResult(display, kind, tuple(findings))
     rewrites = [
-        (occ, verdict) for occ, verdict in judged
-        if verdict.status is Status.PUBLIC and verdict.target_name and occ.parts
+        (occ, verdict)
+        for occ, verdict in judged
+        if verdict.status is Status.PUBLIC
+        and verdict.target_name
+        and occ.parts
         and not _suppressed(suppressions, src.position(occ.at)[0], verdict.code)
     ]
     if not rewrites:
@@ -134,7 +147,11 @@ def _verdict(occ: Occurrence, config: Config) -> Verdict:
 
 
 def _findings(
-    path: str, kind: str, src: source.Source, occ: Occurrence, verdict: Verdict,
+    path: str,
+    kind: str,
+    src: source.Source,
+    occ: Occurrence,
+    verdict: Verdict,
     suppressions: dict[int, frozenset[str] | None],
 ) -> Iterator[Finding]:
     line, column = src.position(occ.at)
@@ -142,10 +159,21 @@ def _findings(
 
     def finding(code: str | None, status: Status, message: str, target: str | None) -> Finding:
         return Finding(
-            path=path, line=line, column=column, end_line=end_line, end_column=end_column,
-            code=code, status=status, message=message, file_kind=kind, kind=occ.kind,
-            original=occ.written, reference=verdict.normalised, upstream=verdict.upstream,
-            prefix=verdict.prefix, target=target,
+            path=path,
+            line=line,
+            column=column,
+            end_line=end_line,
+            end_column=end_column,
+            code=code,
+            status=status,
+            message=message,
+            file_kind=kind,
+            kind=occ.kind,
+            original=occ.written,
+            reference=verdict.normalised,
+            upstream=verdict.upstream,
+            prefix=verdict.prefix,
+            target=target,
         )
 
     extra = [("PTC006", _DIGEST_ONLY.format(occ.written))] if verdict.digest_only else []
@@ -181,7 +209,9 @@ def _suppressions(text: str) -> dict[int, frozenset[str] | None]:
     return found
 
 
-def _suppressed(suppressions: dict[int, frozenset[str] | None], line: int, code: str | None) -> bool:
+def _suppressed(
+    suppressions: dict[int, frozenset[str] | None], line: int, code: str | None
+) -> bool:
     if line not in suppressions or code is None:
         return False
     codes = suppressions[line]
@@ -199,8 +229,12 @@ class _Unverified(Exception):
 
 
 def _verify(
-    scanner: ModuleType, old: str, new: str, judged: list[tuple[Occurrence, Verdict]],
-    rewritten: set[int], config: Config | None = None,
+    scanner: ModuleType,
+    old: str,
+    new: str,
+    judged: list[tuple[Occurrence, Verdict]],
+    rewritten: set[int],
+    config: Config | None = None,
 ) -> None:
     """Re-scan the result: the same references must come back, the rewritten ones as their
     targets and every other one exactly as before; and each target must read back as pointing
@@ -215,5 +249,7 @@ def _verify(
         if config is not None and id(occ) in rewritten:
             again_verdict = classify(found.written, config)
             if again_verdict.status is not Status.CACHED:  # e.g. a name Docker finds too long
-                raise _Unverified(f"{found.written!r} would not be a valid cache reference: "
-                                  f"{again_verdict.message}")
+                raise _Unverified(
+                    f"{found.written!r} would not be a valid cache reference: "
+                    f"{again_verdict.message}"
+                )

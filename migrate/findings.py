@@ -1,4 +1,5 @@
 """The verdict codes and the Finding record every output format, suppression and config share."""
+
 from __future__ import annotations
 
 import enum
@@ -22,11 +23,17 @@ CODES: dict[str, Code] = {
     c.code: c
     for c in (
         Code("PTC001", Severity.ERROR, "pulled straight from Docker Hub"),
-        Code("PTC002", Severity.ERROR, "pulled straight from a registry that pull-through cache can serve"),
+        Code(
+            "PTC002",
+            Severity.ERROR,
+            "pulled straight from a registry that pull-through cache can serve",
+        ),
         Code("PTC003", Severity.WARNING, "public registry that pull-through cache cannot serve"),
         Code("PTC004", Severity.INFO, "reference could not be resolved"),
         Code("PTC005", Severity.ERROR, "points at the cache, but no rule exists for its prefix"),
-        Code("PTC006", Severity.WARNING, "digest-pinned: the cache cannot fill from a digest alone"),
+        Code(
+            "PTC006", Severity.WARNING, "digest-pinned: the cache cannot fill from a digest alone"
+        ),
         Code("PTC007", Severity.WARNING, "upstream path cannot be an ECR repository name"),
         Code("PTC900", Severity.ERROR, "file could not be read or parsed"),
     )
@@ -74,8 +81,17 @@ class Finding:
         return CODES[self.code].severity if self.code else None
 
 
-def file_error(path: str, line: int, column: int, reason: str, file_kind: str | None = None) -> Finding:
+def file_error(
+    path: str, line: int, column: int, reason: str, file_kind: str | None = None
+) -> Finding:
     return Finding(
-        path=path, line=line, column=column, end_line=line, end_column=column,
-        code="PTC900", status=Status.ERROR, message=reason, file_kind=file_kind,
+        path=path,
+        line=line,
+        column=column,
+        end_line=line,
+        end_column=column,
+        code="PTC900",
+        status=Status.ERROR,
+        message=reason,
+        file_kind=file_kind,
     )

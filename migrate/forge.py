@@ -3,6 +3,7 @@
 Tokens come from the environment (GITHUB_TOKEN or GH_TOKEN, GITLAB_TOKEN), travel only in a
 request header and never appear in a message: errors quote the API's answer, not the request.
 """
+
 from __future__ import annotations
 
 import json
@@ -57,44 +58,78 @@ def kind_of(remote: Remote, environ: Mapping[str, str]) -> str:
 
 
 def open_request(
-    remote_url: str, head: str, base: str, title: str, body: str,
+    remote_url: str,
+    head: str,
+    base: str,
+    title: str,
+    body: str,
     environ: Mapping[str, str] | None = None,
 ) -> str:
     """Create the pull/merge request; return its web URL."""
     environ = os.environ if environ is None else environ
     remote = parse_remote(remote_url)
     if remote is None:
-        raise ForgeError(f"cannot tell the forge and repository from the remote URL {_redact(remote_url)!r}")
+        raise ForgeError(
+            f"cannot tell the forge and repository from the remote URL {_redact(remote_url)!r}"
+        )
     if kind_of(remote, environ) == "gitlab":
         token = environ.get("GITLAB_TOKEN")
         api = environ.get("GITLAB_API_URL") or f"https://{remote.host}/api/v4"
         if not token:
             raise ForgeError("--open on GitLab needs GITLAB_TOKEN (a token with the api scope)")
         project = urllib.parse.quote(remote.path, safe="")
-        answer = _post(f"{api}/projects/{project}/merge_requests", {"PRIVATE-TOKEN": token}, {
-            "source_branch": head, "target_branch": base, "title": title, "description": body,
-            "remove_source_branch": True,
-        }, "GitLab")
+        answer = _post(
+            f"{api}/projects/{project}/merge_requests",
+            {"PRIVATE-TOKEN": token},
+            {
+                "source_branch": head,
+                "target_branch": base,
+                "title": title,
+                "description": body,
+                "remove_source_branch": True,
+            },
+            "GitLab",
+        )
         return str(answer.get("web_url", ""))
     token = environ.get("GITHUB_TOKEN") or environ.get("GH_TOKEN")
-    default_api = "https://api.github.com" if remote.host == "github.com" else f"https://{remote.host}/api/v3"
+    default_api = (
+        "https://api.github.com" if remote.host == "github.com" else f"https://{remote.host}/api/v3"
+    )
     api = environ.get("GITHUB_API_URL") or default_api  # set by Actions runners, GHES included
     if not token:
         raise ForgeError("--open on GitHub needs GITHUB_TOKEN (pull-requests: write)")
-    answer = _post(f"{api}/repos/{remote.path}/pulls", {
-        "Authorization": f"Bearer {token}", "Accept": "application/vnd.github+json",
-        "X-GitHub-Api-Version": "2022-11-28",
-    }, {"title": title, "head": head, "base": base, "body": body}, "GitHub")
+    answer = _post(
+        f"{api}/repos/{remote.path}/pulls",
+        {
+            "Authorization": f"Bearer {token}",
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": "2022-11-28",
+        },
+        {"title": title, "head": head, "base": base, "body": body},
+        "GitHub",
+    )
     return str(answer.get("html_url", ""))
 
 
-def _post(url: str, auth: dict[str, str], payload: dict[str, object], name: str) -> dict[str, object]:
+def _post(
+    url: str, auth: dict[str, str], payload: dict[str, object], name: str
+) -> dict[str, object]:
     parts = urllib.parse.urlsplit(url)
-    if parts.scheme != "https" and not (parts.scheme == "http" and parts.netloc.split(":")[0] in _LOOPBACK):
-        raise ForgeError(f"{name} API URL {url!r} is not https: the token would travel in clear text")
+    if parts.scheme != "https" and not (
+        parts.scheme == "http" and parts.netloc.split(":")[0] in _LOOPBACK
+    ):
+        raise ForgeError(
+            f"{name} API URL {url!r} is not https: the token would travel in clear text"
+        )
     request = urllib.request.Request(
-        url, data=json.dumps(payload).encode(), method="POST",
-        headers={**auth, "Content-Type": "application/json", "User-Agent": f"ecr-ptc/{__version__}"},
+        url,
+        data=json.dumps(payload).encode(),
+        method="POST",
+        headers={
+            **auth,
+            "Content-Type": "application/json",
+            "User-Agent": f"ecr-ptc/{__version__}",
+        },
     )
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT) as response:

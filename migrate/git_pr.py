@@ -5,6 +5,7 @@ pre-commit path, must not pay). Staging and committing go through the git comman
 GitPython's own index writer, so `.gitattributes` (eol, filters such as LFS) and the
 repository's hooks behave exactly as they do for a person running `git commit`.
 """
+
 from __future__ import annotations
 
 import os
@@ -56,7 +57,8 @@ class Repository:
     def _run(self, *args: str) -> str:
         # Raw streams rather than GitCommandError, whose text wraps git's words in its own.
         status, out, err = self._git.execute(
-            ["git", *args], with_extended_output=True, with_exceptions=False)
+            ["git", *args], with_extended_output=True, with_exceptions=False
+        )
         if status != 0:
             detail = _redact(str(err or out)).strip().splitlines()
             raise GitError(f"git {args[0]} failed: {detail[-1] if detail else f'exit {status}'}")
@@ -70,8 +72,9 @@ class Repository:
 
     def refuse_dirty(self, paths: Sequence[str]) -> None:
         """Changes of the user's own in the files fix would touch must not land in the commit."""
-        out = self._run("status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignored",
-                        "--", *paths)
+        out = self._run(
+            "status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignored", "--", *paths
+        )
         dirty = []
         entries = iter(out.split("\0"))
         for entry in entries:
@@ -79,14 +82,22 @@ class Repository:
             if state[:1] in ("R", "C"):
                 next(entries, None)  # -z puts a rename's source in a field of its own
             if name:  # the pathspec already limits the report to these files
-                reason = {"??": "untracked", "!!": "ignored by git"}.get(state, "has uncommitted changes")
+                reason = {"??": "untracked", "!!": "ignored by git"}.get(
+                    state, "has uncommitted changes"
+                )
                 dirty.append(f"{name} ({reason})")
         if dirty:
-            raise GitError("commit or stash these first; pr would rewrite them: " + ", ".join(dirty))
+            raise GitError(
+                "commit or stash these first; pr would rewrite them: " + ", ".join(dirty)
+            )
 
     def migrate(
-        self, cwd: Path, branch: str, expected: Sequence[str],
-        fix: Callable[[], Sequence[FileResult]], message: Callable[[Sequence[FileResult]], str],
+        self,
+        cwd: Path,
+        branch: str,
+        expected: Sequence[str],
+        fix: Callable[[], Sequence[FileResult]],
+        message: Callable[[Sequence[FileResult]], str],
     ) -> Migration:
         """Branch from HEAD, run `fix`, commit exactly the files it changed, return to the
         original branch. `expected`: the files a dry run would change, already checked clean.
@@ -118,8 +129,9 @@ class Repository:
     def _switch(self, base: str, detached: bool) -> None:
         self._run("checkout", "--quiet", *(["--detach"] if detached else []), base)
 
-    def _restore(self, start: str, base: str, detached: bool, branch: str,
-                 files: Sequence[str]) -> None:
+    def _restore(
+        self, start: str, base: str, detached: bool, branch: str, files: Sequence[str]
+    ) -> None:
         """Best effort: the files were clean before, so their HEAD version is the user's."""
         try:
             if files:
@@ -137,7 +149,9 @@ class Repository:
 
     def push(self, remote: str, branch: str) -> None:
         self.remote_url(remote)
-        self._run("push", "--quiet", "--set-upstream", remote, f"refs/heads/{branch}:refs/heads/{branch}")
+        self._run(
+            "push", "--quiet", "--set-upstream", remote, f"refs/heads/{branch}:refs/heads/{branch}"
+        )
 
     def pr_base(self, migration: Migration, remote: str) -> str:
         """What the pull request merges into: the branch the original one tracks on `remote`,

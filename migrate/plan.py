@@ -1,4 +1,5 @@
 """`rules plan --emit ...`: what creates the missing rules, as text. Pure string building."""
+
 from __future__ import annotations
 
 import json
@@ -13,9 +14,15 @@ from migrate.rules import SECRET_PREFIX, credential_need, source
 
 # The API's `upstreamRegistry` for each upstream key of registries.UPSTREAMS (+ ACR, ECR).
 UPSTREAM_REGISTRY = {
-    "docker-hub": "docker-hub", "ecr-public": "ecr-public", "kubernetes": "k8s", "quay": "quay",
-    "github": "github-container-registry", "gitlab": "gitlab-container-registry",
-    "chainguard": "chainguard", "azure": "azure-container-registry", "ecr": "ecr",
+    "docker-hub": "docker-hub",
+    "ecr-public": "ecr-public",
+    "kubernetes": "k8s",
+    "quay": "quay",
+    "github": "github-container-registry",
+    "gitlab": "gitlab-container-registry",
+    "chainguard": "chainguard",
+    "azure": "azure-container-registry",
+    "ecr": "ecr",
 }
 # What each secret must hold, whatever the upstream:
 # https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache-creating-secret.html
@@ -77,9 +84,19 @@ def cli(plan: Plan) -> str:
     if not plan.create:
         lines.append("# nothing to create")
     for rule in plan.create:
-        args = ["aws", "ecr", "create-pull-through-cache-rule", "--region", plan.region,
-                "--registry-id", plan.account, "--ecr-repository-prefix", rule.prefix,
-                "--upstream-registry-url", rule.upstream]
+        args = [
+            "aws",
+            "ecr",
+            "create-pull-through-cache-rule",
+            "--region",
+            plan.region,
+            "--registry-id",
+            plan.account,
+            "--ecr-repository-prefix",
+            rule.prefix,
+            "--upstream-registry-url",
+            rule.upstream,
+        ]
         kind = _kind(rule)
         if kind:
             args += ["--upstream-registry", kind]
@@ -91,15 +108,21 @@ def cli(plan: Plan) -> str:
             secret = secret_name(rule)
             lines += [
                 f"# {rule.prefix}: {_title(rule)} needs credentials; store them first, e.g.",
-                (f"#   aws secretsmanager create-secret --region {plan.region} --name {secret} "
-                 f"--secret-string '{SECRET_SHAPE}'"),
+                (
+                    f"#   aws secretsmanager create-secret --region {plan.region} --name {secret} "
+                    f"--secret-string '{SECRET_SHAPE}'"
+                ),
             ]
-            command += (f' --credential-arn "$(aws secretsmanager describe-secret --region '
-                        f'{plan.region} --secret-id {secret} --query ARN --output text)"')
+            command += (
+                f' --credential-arn "$(aws secretsmanager describe-secret --region '
+                f'{plan.region} --secret-id {secret} --query ARN --output text)"'
+            )
         elif need == "role":
             variable = _role_variable(rule)
-            lines.append(f"# {rule.prefix}: set {variable} to the IAM role ECR assumes to pull "
-                         f"from {rule.upstream}")
+            lines.append(
+                f"# {rule.prefix}: set {variable} to the IAM role ECR assumes to pull "
+                f"from {rule.upstream}"
+            )
             command += f' --custom-role-arn "${variable}"'
         lines.append(command)
     return "\n".join(lines) + "\n"
@@ -118,14 +141,20 @@ def _tf_name(prefix: str) -> str:
 def terraform(plan: Plan) -> str:
     """`aws_ecr_pull_through_cache_rule` resources for a provider set to the plan's account and
     region; a secret is looked up by name, never written into the state."""
-    blocks = [(f"# ecr-ptc: pull-through cache rules to create in {plan.registry}\n"
-               f"# (use a provider for account {plan.account}, region {plan.region})")]
+    blocks = [
+        (
+            f"# ecr-ptc: pull-through cache rules to create in {plan.registry}\n"
+            f"# (use a provider for account {plan.account}, region {plan.region})"
+        )
+    ]
     blocks += [f"# note: {note}" for note in plan.notes]
     names = _names(plan.create, _tf_name, "_")
     for rule in plan.create:
         name = names[rule.prefix]
-        body = [("ecr_repository_prefix", _hcl(rule.prefix)),
-                ("upstream_registry_url", _hcl(rule.upstream))]
+        body = [
+            ("ecr_repository_prefix", _hcl(rule.prefix)),
+            ("upstream_registry_url", _hcl(rule.upstream)),
+        ]
         if rule.upstream_prefix:
             body.append(("upstream_repository_prefix", _hcl(rule.upstream_prefix)))
         need = credential_need(rule, plan.registry)
@@ -133,13 +162,15 @@ def terraform(plan: Plan) -> str:
             blocks.append(
                 f'data "aws_secretsmanager_secret" "{name}" {{\n'
                 f"  # {_title(rule)} credentials, {SECRET_SHAPE}: create the secret first\n"
-                f"  name = {_hcl(secret_name(rule))}\n}}")
+                f"  name = {_hcl(secret_name(rule))}\n}}"
+            )
             body.append(("credential_arn", f"data.aws_secretsmanager_secret.{name}.arn"))
         elif need == "role":
             blocks.append(
                 f'variable "{name}_role_arn" {{\n'
                 f"  description = {_hcl(f'IAM role ECR assumes to pull from {rule.upstream}')}\n"
-                "  type        = string\n}")
+                "  type        = string\n}"
+            )
             body.append(("custom_role_arn", f"var.{name}_role_arn"))
         width = max(len(key) for key, _ in body)
         lines = "".join(f"  {key:<{width}} = {value}\n" for key, value in body)
@@ -162,8 +193,10 @@ def cloudformation(plan: Plan) -> str:
     resources: dict[str, object] = {}
     for rule in plan.create:
         name = names[rule.prefix]
-        props: dict[str, object] = {"EcrRepositoryPrefix": rule.prefix,
-                                    "UpstreamRegistryUrl": rule.upstream}
+        props: dict[str, object] = {
+            "EcrRepositoryPrefix": rule.prefix,
+            "UpstreamRegistryUrl": rule.upstream,
+        }
         kind = _kind(rule)
         if kind:
             props["UpstreamRegistry"] = kind
@@ -174,9 +207,9 @@ def cloudformation(plan: Plan) -> str:
             parameters[f"{name}CredentialArn"] = {
                 "Type": "String",
                 "Description": f"ARN of the Secrets Manager secret {secret_name(rule)} "
-                               f"({_title(rule)} credentials)",
+                f"({_title(rule)} credentials)",
                 "AllowedPattern": r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:"
-                                  r"ecr-pullthroughcache/.+$",
+                r"ecr-pullthroughcache/.+$",
             }
             props["CredentialArn"] = {"Ref": f"{name}CredentialArn"}
         elif need == "role":
@@ -186,7 +219,8 @@ def cloudformation(plan: Plan) -> str:
             }
             props["CustomRoleArn"] = {"Ref": f"{name}RoleArn"}
         resources[f"{name}PullThroughCacheRule"] = {
-            "Type": "AWS::ECR::PullThroughCacheRule", "Properties": props,
+            "Type": "AWS::ECR::PullThroughCacheRule",
+            "Properties": props,
         }
     template: dict[str, object] = {
         "AWSTemplateFormatVersion": "2010-09-09",
@@ -202,8 +236,11 @@ def as_json(plan: Plan) -> str:
     """Each rule in CreatePullThroughCacheRule's own field names, plus where its secret lives."""
     rules = []
     for rule in plan.create:
-        item: dict[str, object] = {"registryId": plan.account, "ecrRepositoryPrefix": rule.prefix,
-                                   "upstreamRegistryUrl": rule.upstream}
+        item: dict[str, object] = {
+            "registryId": plan.account,
+            "ecrRepositoryPrefix": rule.prefix,
+            "upstreamRegistryUrl": rule.upstream,
+        }
         kind = _kind(rule)
         if kind:
             item["upstreamRegistry"] = kind
@@ -215,8 +252,12 @@ def as_json(plan: Plan) -> str:
         elif need == "role":
             item["customRoleArnRequired"] = True
         rules.append(item)
-    body = {"registry": plan.registry, "region": plan.region, "rules": rules,
-            "notes": list(plan.notes)}
+    body = {
+        "registry": plan.registry,
+        "region": plan.region,
+        "rules": rules,
+        "notes": list(plan.notes),
+    }
     return json.dumps(body, indent=2) + "\n"
 
 
@@ -238,6 +279,9 @@ def _renovate_source(rule: Rule) -> str:
 
 
 EMITTERS: dict[str, Callable[[Plan], str]] = {
-    "cli": cli, "terraform": terraform, "cloudformation": cloudformation, "json": as_json,
+    "cli": cli,
+    "terraform": terraform,
+    "cloudformation": cloudformation,
+    "json": as_json,
     "renovate": renovate,
 }

@@ -1,5 +1,6 @@
 """Large runs across processes: candidates go to a pool in batches, results come back in walk
 order, so the output is the same as from one process (tests/engine_pool_test.py)."""
+
 from __future__ import annotations
 
 import collections

@@ -1,4 +1,5 @@
 """The migration's commit message and pull request description: pure markdown building."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -37,8 +38,12 @@ def summarise(registry: str, results: Iterable[FileResult]) -> Summary:
             files.append(result.path)
             rewrites.extend(f for f in result.findings if f.target and f.original)
         # A PTC001/PTC002 without a target has no rule to map it (e.g. --aws, account lacks it).
-        skipped.extend(f for f in result.findings if f.code in SKIPPED_CODES
-                       or (f.code in ("PTC001", "PTC002") and not (result.changed and f.target)))
+        skipped.extend(
+            f
+            for f in result.findings
+            if f.code in SKIPPED_CODES
+            or (f.code in ("PTC001", "PTC002") and not (result.changed and f.target))
+        )
     return Summary(registry, tuple(rewrites), tuple(skipped), tuple(files))
 
 
@@ -55,11 +60,15 @@ def _plural(count: int, word: str, words: str | None = None) -> str:
 
 
 def commit_message(summary: Summary) -> str:
-    what = (f"Rewrite {_plural(len(summary.rewrites), 'image reference')} in "
-            f"{_plural(len(summary.files), 'file')} to {summary.registry}:")
+    what = (
+        f"Rewrite {_plural(len(summary.rewrites), 'image reference')} in "
+        f"{_plural(len(summary.files), 'file')} to {summary.registry}:"
+    )
     lines = [TITLE, "", what, ""]
-    lines += [f"  {prefix:<12} {count:>5}  from {upstream}"
-              for upstream, prefix, count, _ in _counts(summary)]
+    lines += [
+        f"  {prefix:<12} {count:>5}  from {upstream}"
+        for upstream, prefix, count, _ in _counts(summary)
+    ]
     if summary.skipped:
         left = _plural(len(summary.skipped), "finding")
         lines += ["", f"Left alone: {left} (listed in the pull request description)."]
@@ -75,44 +84,87 @@ def _fence(text: str, lang: str) -> list[str]:
 
 
 def body(
-    summary: Summary, rules: Sequence[Rule], *, plan: str, renovate: str,
-    check: Sequence[Mapping[str, str]] | None = None, limit: int | None = None,
+    summary: Summary,
+    rules: Sequence[Rule],
+    *,
+    plan: str,
+    renovate: str,
+    check: Sequence[Mapping[str, str]] | None = None,
+    limit: int | None = None,
 ) -> str:
     """`rules`: every rule the references use; `plan` and `renovate`: what `rules plan --emit cli`
     and `--emit renovate` print for them; `check`: rows shaped like `rules check --format json`
     ("prefix", "upstream", "status", "message"). `limit`: trim the list of rewrites (never
     anything else) to fit."""
     counts = _counts(summary)
-    intro = (f"Rewrites **{_plural(len(summary.rewrites), 'image reference')}** in "
-             f"**{_plural(len(summary.files), 'file')}** to the pull-through cache in "
-             f"`{summary.registry}`. No other byte of any file changes.")
-    head = [f"## {TITLE}", "", intro, "",
-            "| upstream | prefix | references | files |", "|---|---|---:|---:|"]
+    intro = (
+        f"Rewrites **{_plural(len(summary.rewrites), 'image reference')}** in "
+        f"**{_plural(len(summary.files), 'file')}** to the pull-through cache in "
+        f"`{summary.registry}`. No other byte of any file changes."
+    )
+    head = [
+        f"## {TITLE}",
+        "",
+        intro,
+        "",
+        "| upstream | prefix | references | files |",
+        "|---|---|---:|---:|",
+    ]
     head += [f"| `{up}` | `{prefix}` | {refs} | {files} |" for up, prefix, refs, files in counts]
-    total = (f"| **total** | {_plural(len(counts), 'prefix', 'prefixes')} | **{len(summary.rewrites)}** | "
-             f"**{len(summary.files)}** |")
+    total = (
+        f"| **total** | {_plural(len(counts), 'prefix', 'prefixes')} | **{len(summary.rewrites)}** | "
+        f"**{len(summary.files)}** |"
+    )
     head += [total, "", "### Rewrites", ""]
     rewrites = [f"{f.path}:{f.line}  {f.original} → {f.target}" for f in summary.rewrites]
-    tail = ["", "### Pull-through cache rules this needs", "",
-            "| prefix | upstream | credentials |", "|---|---|---|"]
+    tail = [
+        "",
+        "### Pull-through cache rules this needs",
+        "",
+        "| prefix | upstream | credentials |",
+        "|---|---|---|",
+    ]
     for rule in rules:
         need = credential_need(rule, summary.registry)
-        secret = {"secret": f"Secrets Manager secret `{SECRET_PREFIX}{rule.prefix}`",
-                  "role": "an IAM role ECR assumes (cross-account)"}.get(need or "", "none")
+        secret = {
+            "secret": f"Secrets Manager secret `{SECRET_PREFIX}{rule.prefix}`",
+            "role": "an IAM role ECR assumes (cross-account)",
+        }.get(need or "", "none")
         tail.append(f"| `{rule.prefix}` | `{source(rule)}` | {secret} |")
     if check is not None:
-        tail += ["", "In the account now (`ecr-ptc rules check --aws`):", "",
-                 "| prefix | upstream | status | detail |", "|---|---|---|---|"]
-        tail += [f"| `{row.get('prefix', '')}` | `{row.get('upstream', '')}` | "
-                 f"{row.get('status', '')} | {_cell(row.get('message', ''))} |" for row in check]
-    tail += ["", "Create the missing ones with (`ecr-ptc rules plan --emit cli`):", "",
-             *_fence(plan, "sh")]
+        tail += [
+            "",
+            "In the account now (`ecr-ptc rules check --aws`):",
+            "",
+            "| prefix | upstream | status | detail |",
+            "|---|---|---|---|",
+        ]
+        tail += [
+            f"| `{row.get('prefix', '')}` | `{row.get('upstream', '')}` | "
+            f"{row.get('status', '')} | {_cell(row.get('message', ''))} |"
+            for row in check
+        ]
+    tail += [
+        "",
+        "Create the missing ones with (`ecr-ptc rules plan --emit cli`):",
+        "",
+        *_fence(plan, "sh"),
+    ]
     if summary.skipped:
         tail += ["", "### Not rewritten", "", "| where | code | reason |", "|---|---|---|"]
-        tail += [f"| `{f.path}:{f.line}` | {f.code} | {_cell(f.message)} |" for f in summary.skipped]
-    tail += ["", "### Renovate", "",
-             "Add this to the Renovate config so it keeps updating the migrated references:", "",
-             *_fence(renovate, "json"), "", f"<sub>Generated by ecr-ptc {__version__}.</sub>"]
+        tail += [
+            f"| `{f.path}:{f.line}` | {f.code} | {_cell(f.message)} |" for f in summary.skipped
+        ]
+    tail += [
+        "",
+        "### Renovate",
+        "",
+        "Add this to the Renovate config so it keeps updating the migrated references:",
+        "",
+        *_fence(renovate, "json"),
+        "",
+        f"<sub>Generated by ecr-ptc {__version__}.</sub>",
+    ]
     return _assemble(head, rewrites, tail, limit)
 
 

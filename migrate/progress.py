@@ -1,4 +1,5 @@
 """A file counter on stderr while a large tree is scanned, only when a person is watching."""
+
 from __future__ import annotations
 
 import os
@@ -19,7 +20,9 @@ _CLEAR = "\r\033[K"
 
 
 def wanted(
-    output: str, stdout: TextIO | None = None, stderr: TextIO | None = None,
+    output: str,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> bool:
     """Only for the text format with both streams on a terminal: machine formats are parsed,
@@ -28,15 +31,19 @@ def wanted(
     stderr = stderr or sys.stderr
     environ = os.environ if environ is None else environ
     return (
-        output == "text" and _is_tty(stdout) and _is_tty(stderr)
-        and environ.get("TERM") != "dumb"
+        output == "text" and _is_tty(stdout) and _is_tty(stderr) and environ.get("TERM") != "dumb"
     )
 
 
 def track(
-    items: Iterable[T], label: Callable[[T], str], stream: TextIO, *,
-    clock: Callable[[], float] = time.monotonic, delay: float | None = None,
-    interval: float | None = None, width: int | None = None,
+    items: Iterable[T],
+    label: Callable[[T], str],
+    stream: TextIO,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    delay: float | None = None,
+    interval: float | None = None,
+    width: int | None = None,
 ) -> Iterator[T]:
     """Yield every item unchanged; after `delay`, keep one status line on `stream` up to date
     and erase it at the end so the report that follows starts on a clean line."""
@@ -67,7 +74,7 @@ def _line(count: int, path: str, columns: int) -> str:
     if room < 8:
         return head[: max(columns - 1, 0)]
     if len(path) > room:
-        path = "…" + path[-(room - 1):]
+        path = "…" + path[-(room - 1) :]
     return head + path
 
 

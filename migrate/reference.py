@@ -4,6 +4,7 @@ github.com/distribution/reference v0.6.0 with go-digest v1.0.0 (sha256/384/512 r
 Pure string work, stdlib only: this is imported by the pre-commit hook on every run.
 The conformance table is /work/shared/vectors/image_references.tsv.
 """
+
 from __future__ import annotations
 
 import re

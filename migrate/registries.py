@@ -4,6 +4,7 @@ Rule and prefix vocabulary follows the ECR API: a rule maps an `ecrRepositoryPre
 `upstreamRegistryUrl`, optionally with an `upstreamRepositoryPrefix`.
 https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache.html
 """
+
 from __future__ import annotations
 
 import re
@@ -37,10 +38,21 @@ DOCKER_HUB_HOSTS = frozenset(
 # Public registries that pull-through cache does not support as upstreams (PTC003).
 UNSUPPORTED_HOSTS = frozenset(
     {
-        "gcr.io", "k8s.gcr.io", "us.gcr.io", "eu.gcr.io", "asia.gcr.io", "marketplace.gcr.io",
-        "mcr.microsoft.com", "docker.elastic.co", "nvcr.io", "registry.access.redhat.com",
-        "registry.redhat.io", "container-registry.oracle.com", "docker.pkg.github.com",
-        "registry.opensource.zalan.do", "docker.io.mirror",
+        "gcr.io",
+        "k8s.gcr.io",
+        "us.gcr.io",
+        "eu.gcr.io",
+        "asia.gcr.io",
+        "marketplace.gcr.io",
+        "mcr.microsoft.com",
+        "docker.elastic.co",
+        "nvcr.io",
+        "registry.access.redhat.com",
+        "registry.redhat.io",
+        "container-registry.oracle.com",
+        "docker.pkg.github.com",
+        "registry.opensource.zalan.do",
+        "docker.io.mirror",
     }
 )
 _UNSUPPORTED_SUFFIXES = ("-docker.pkg.dev", ".gcr.io")

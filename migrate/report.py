@@ -1,4 +1,5 @@
 """Output formats: pure functions from a Report to text, one dict entry each."""
+
 from __future__ import annotations
 
 import difflib
@@ -56,11 +57,22 @@ def text(report: Report) -> str:
 
 def _as_dict(f: Finding) -> dict[str, object]:
     return {
-        "path": f.path, "line": f.line, "column": f.column, "end_line": f.end_line,
-        "end_column": f.end_column, "code": f.code,
-        "severity": f.severity.value if f.severity else None, "status": f.status.value,
-        "message": f.message, "kind": f.kind, "original": f.original, "reference": f.reference,
-        "upstream": f.upstream, "prefix": f.prefix, "target": f.target, "file_kind": f.file_kind,
+        "path": f.path,
+        "line": f.line,
+        "column": f.column,
+        "end_line": f.end_line,
+        "end_column": f.end_column,
+        "code": f.code,
+        "severity": f.severity.value if f.severity else None,
+        "status": f.status.value,
+        "message": f.message,
+        "kind": f.kind,
+        "original": f.original,
+        "reference": f.reference,
+        "upstream": f.upstream,
+        "prefix": f.prefix,
+        "target": f.target,
+        "file_kind": f.file_kind,
     }
 
 
@@ -93,29 +105,40 @@ def sarif(report: Report) -> str:
             "ruleIndex": codes.index(f.code),
             "level": _SARIF_LEVEL[f.severity or Severity.ERROR],
             "message": {"text": f.message},
-            "locations": [{
-                "physicalLocation": {
-                    "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
-                    "region": {
-                        "startLine": f.line, "startColumn": f.column,
-                        "endLine": f.end_line, "endColumn": max(f.end_column, f.column),
-                    },
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
+                        "region": {
+                            "startLine": f.line,
+                            "startColumn": f.column,
+                            "endLine": f.end_line,
+                            "endColumn": max(f.end_column, f.column),
+                        },
+                    }
                 }
-            }],
+            ],
             "partialFingerprints": {"ecrPtc/v1": f"{f.code}:{f.path}:{f.original or f.line}"},
         }
-        for f in report.findings if f.code
+        for f in report.findings
+        if f.code
     ]
     log = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "ecr-ptc", "version": __version__, "informationUri": INFORMATION_URI,
-                "rules": rules,
-            }},
-            "results": results,
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "ecr-ptc",
+                        "version": __version__,
+                        "informationUri": INFORMATION_URI,
+                        "rules": rules,
+                    }
+                },
+                "results": results,
+            }
+        ],
     }
     return json.dumps(log, indent=2) + "\n"
 
@@ -135,7 +158,8 @@ def github(report: Report) -> str:
         if not f.code:
             continue
         command = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}[
-            f.severity or Severity.ERROR]
+            f.severity or Severity.ERROR
+        ]
         props = (
             f"file={_escape_property(f.path)},line={f.line},col={f.column},"
             f"endLine={f.end_line},endColumn={f.end_column},title={f.code}"
@@ -145,19 +169,23 @@ def github(report: Report) -> str:
 
 
 FORMATTERS: dict[str, Callable[[Report], str]] = {
-    "text": text, "json": as_json, "sarif": sarif, "github": github,
+    "text": text,
+    "json": as_json,
+    "sarif": sarif,
+    "github": github,
 }
 
 
 def unified_diff(changes: Iterable[tuple[str, bytes, bytes]]) -> str:
     """`fix --diff`: a git-style unified diff of each changed file (decoded as UTF-8)."""
-    out = []
+    out: list[str] = []
     for path, before, after in changes:
         out.extend(
             difflib.unified_diff(
                 before.decode("utf-8-sig").splitlines(keepends=True),
                 after.decode("utf-8-sig").splitlines(keepends=True),
-                fromfile=f"a/{path}", tofile=f"b/{path}",
+                fromfile=f"a/{path}",
+                tofile=f"b/{path}",
             )
         )
         if out and not out[-1].endswith("\n"):

@@ -2,6 +2,7 @@
 
 Pure: findings and rules in, statuses and PTC005 findings out. Reading the account is `aws.py`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -68,13 +69,16 @@ def needed(findings: Iterable[Finding], effective: Config, own: Config) -> list[
             continue
         seen.add(where)  # a scanner may report one spot twice (an ARG default used twice)
         rule, cached = found
-        refs, on_cache = grouped.setdefault((rule.prefix, rule.upstream, rule.upstream_prefix),
-                                            ([], []))
+        refs, on_cache = grouped.setdefault(
+            (rule.prefix, rule.upstream, rule.upstream_prefix), ([], [])
+        )
         refs.append(finding)
         if cached:
             on_cache.append(finding)
-    return [Need(Rule(*key), tuple(refs), tuple(on_cache))
-            for key, (refs, on_cache) in sorted(grouped.items(), key=lambda kv: kv[0][0])]
+    return [
+        Need(Rule(*key), tuple(refs), tuple(on_cache))
+        for key, (refs, on_cache) in sorted(grouped.items(), key=lambda kv: kv[0][0])
+    ]
 
 
 def _need_of(f: Finding, effective: Config, own: Config) -> tuple[Rule, bool] | None:
@@ -135,8 +139,13 @@ def credential_need(rule: Rule, registry: str) -> str | None:
     return None
 
 
-def check(needs: Sequence[Need], existing: Sequence[Rule], own: Config, registry: str,
-          validations: Mapping[str, str | None] | None = None) -> Check:
+def check(
+    needs: Sequence[Need],
+    existing: Sequence[Rule],
+    own: Config,
+    registry: str,
+    validations: Mapping[str, str | None] | None = None,
+) -> Check:
     by_prefix = {rule.prefix: rule for rule in existing}
     statuses = [_status(n, by_prefix, existing, registry, validations or {}) for n in needs]
     statuses += _disagreements(own, existing, by_prefix, {s.prefix for s in statuses})
@@ -144,8 +153,12 @@ def check(needs: Sequence[Need], existing: Sequence[Rule], own: Config, registry
     region = host.region if host else ""
     ruleless = region.startswith(registries.RULELESS_REGION_PREFIXES)
     if ruleless:
-        statuses = [s._replace(message=f"{s.message}; rules cannot be created in {region}")
-                    if s.status == MISSING else s for s in statuses]
+        statuses = [
+            s._replace(message=f"{s.message}; rules cannot be created in {region}")
+            if s.status == MISSING
+            else s
+            for s in statuses
+        ]
     findings = tuple(
         _ptc005(f, s) for s in statuses if s.status == MISSING and s.need for f in s.need.cached
     )
@@ -153,8 +166,13 @@ def check(needs: Sequence[Need], existing: Sequence[Rule], own: Config, registry
     return replace(result, notes=limits(registry, result.missing, len(existing)))
 
 
-def _status(need: Need, by_prefix: Mapping[str, Rule], existing: Sequence[Rule], registry: str,
-            validations: Mapping[str, str | None]) -> RuleStatus:
+def _status(
+    need: Need,
+    by_prefix: Mapping[str, Rule],
+    existing: Sequence[Rule],
+    registry: str,
+    validations: Mapping[str, str | None],
+) -> RuleStatus:
     rule = need.rule
     first = need.references[0]
     refs = count(len(need.references), "reference")
@@ -168,9 +186,13 @@ def _status(need: Need, by_prefix: Mapping[str, Rule], existing: Sequence[Rule],
     if have is None:
         elsewhere = [r.prefix for r in existing if _same_source(r, rule)]
         if elsewhere and not need.cached:
-            return status(MISMATCH, (
-                f"the account serves {source(rule)} under {elsewhere[0]}/, not {rule.prefix}/: "
-                f"set `rules: {{{elsewhere[0]}: {rule.upstream}}}` in .ecr-ptc.yaml or use --aws"))
+            return status(
+                MISMATCH,
+                (
+                    f"the account serves {source(rule)} under {elsewhere[0]}/, not {rule.prefix}/: "
+                    f"set `rules: {{{elsewhere[0]}: {rule.upstream}}}` in .ecr-ptc.yaml or use --aws"
+                ),
+            )
         message = f"no rule in the account; {refs} {needs} it{at}"
         if need.cached:
             message += f", {len(need.cached)} already pointing at {rule.prefix}/"
@@ -178,26 +200,38 @@ def _status(need: Need, by_prefix: Mapping[str, Rule], existing: Sequence[Rule],
                 message += f" (the account serves {source(rule)} under {elsewhere[0]}/)"
         return status(MISSING, message)
     if not _same_source(have, rule):
-        return status(MISMATCH, f"the account binds {rule.prefix}/ to {source(have)}, "
-                                f"but {refs} {needs} {source(rule)}{at}")
+        return status(
+            MISMATCH,
+            f"the account binds {rule.prefix}/ to {source(have)}, "
+            f"but {refs} {needs} {source(rule)}{at}",
+        )
     kind = credential_need(have, registry)
     if kind == "secret" and not have.credential_arn:
         title = _title(have)
-        return status(NO_CREDENTIALS, (
-            f"the rule has no credentialArn, and {title} needs credentials: a Secrets Manager "
-            f"secret named {SECRET_PREFIX}<name>"))
+        return status(
+            NO_CREDENTIALS,
+            (
+                f"the rule has no credentialArn, and {title} needs credentials: a Secrets Manager "
+                f"secret named {SECRET_PREFIX}<name>"
+            ),
+        )
     if kind == "role" and not (isinstance(have, AccountRule) and have.custom_role_arn):
-        return status(NO_CREDENTIALS, (
-            "the rule has no customRoleArn: a cross-account ECR upstream needs an IAM role "
-            "that ECR assumes to pull from it"))
+        return status(
+            NO_CREDENTIALS,
+            (
+                "the rule has no customRoleArn: a cross-account ECR upstream needs an IAM role "
+                "that ECR assumes to pull from it"
+            ),
+        )
     failure = validations.get(rule.prefix)
     if failure:
         return status(INVALID, f"AWS could not validate the rule: {failure}")
     return status(OK, f"exists; {refs} {use} it")
 
 
-def _disagreements(own: Config, existing: Sequence[Rule], by_prefix: Mapping[str, Rule],
-                   reported: set[str]) -> list[RuleStatus]:
+def _disagreements(
+    own: Config, existing: Sequence[Rule], by_prefix: Mapping[str, Rule], reported: set[str]
+) -> list[RuleStatus]:
     """The config's own rules that the account contradicts. Only a config that names its rules:
     the built-in defaults are a proposal, not a statement about the account."""
     if own.rules == default_rules():
@@ -208,11 +242,15 @@ def _disagreements(own: Config, existing: Sequence[Rule], by_prefix: Mapping[str
             continue
         have = by_prefix.get(rule.prefix)
         if have is not None and not _same_source(have, rule):
-            message = (f"the config maps {rule.prefix}/ to {source(rule)}, but the account "
-                       f"binds it to {source(have)}")
+            message = (
+                f"the config maps {rule.prefix}/ to {source(rule)}, but the account "
+                f"binds it to {source(have)}"
+            )
         elif have is None and (elsewhere := [r.prefix for r in existing if _same_source(r, rule)]):
-            message = (f"the config maps {source(rule)} to {rule.prefix}/, but the account "
-                       f"serves it under {elsewhere[0]}/: make .ecr-ptc.yaml say {elsewhere[0]}")
+            message = (
+                f"the config maps {source(rule)} to {rule.prefix}/, but the account "
+                f"serves it under {elsewhere[0]}/: make .ecr-ptc.yaml say {elsewhere[0]}"
+            )
         else:
             continue
         found.append(RuleStatus(rule.prefix, rule.upstream, MISMATCH, message))
@@ -224,27 +262,39 @@ def limits(registry: str, missing: Sequence[Rule], existing: int) -> tuple[str, 
     notes = []
     host = registries.ecr_host(registry)
     if missing and host and host.region.startswith(registries.RULELESS_REGION_PREFIXES):
-        notes.append(f"pull-through cache rules cannot be created in {host.region} (China, "
-                     "GovCloud and ISO regions offer none): these references cannot use the "
-                     "cache there")
+        notes.append(
+            f"pull-through cache rules cannot be created in {host.region} (China, "
+            "GovCloud and ISO regions offer none): these references cannot use the "
+            "cache there"
+        )
     if existing + len(missing) > QUOTA:
         room = max(0, QUOTA - existing)
-        notes.append(f"{count(len(missing), 'missing rule')} but a registry holds at most {QUOTA} "
-                     f"and this one has {existing}: only {room} more can be created")
+        notes.append(
+            f"{count(len(missing), 'missing rule')} but a registry holds at most {QUOTA} "
+            f"and this one has {existing}: only {room} more can be created"
+        )
     for rule in missing:
         there = registries.ecr_host(rule.upstream)
         if host and there and dns_suffix(there.region) != dns_suffix(host.region):
-            notes.append(f"{rule.prefix}/ cannot be created: {rule.upstream} is in another AWS "
-                         "partition, and ECR to ECR caching stays within one")
+            notes.append(
+                f"{rule.prefix}/ cannot be created: {rule.upstream} is in another AWS "
+                "partition, and ECR to ECR caching stays within one"
+            )
     return tuple(notes)
 
 
 def _ptc005(f: Finding, status: RuleStatus) -> Finding:
     return replace(
-        f, code="PTC005", status=Status.CACHED, prefix=status.prefix, upstream=status.upstream,
+        f,
+        code="PTC005",
+        status=Status.CACHED,
+        prefix=status.prefix,
+        upstream=status.upstream,
         target=None,
-        message=(f"{f.original} points at the cache, but the account has no rule for "
-                 f"{status.prefix}/ (it needs {status.prefix}/ -> {status.upstream})"),
+        message=(
+            f"{f.original} points at the cache, but the account has no rule for "
+            f"{status.prefix}/ (it needs {status.prefix}/ -> {status.upstream})"
+        ),
     )
 
 
@@ -268,6 +318,7 @@ def to_create(
     result = check(needs, existing, own, registry)
     unfixable = tuple(
         f"{s.prefix}/ -> {s.upstream}: {s.status}: {s.message}"
-        for s in result.rules if s.status not in (OK, MISSING)
+        for s in result.rules
+        if s.status not in (OK, MISSING)
     )
     return result.missing, result.notes + unfixable, result

@@ -1,4 +1,5 @@
 """`rules check --format ...`: the lint formats, plus the rules, which have no file and line."""
+
 from __future__ import annotations
 
 import json
@@ -34,10 +35,16 @@ def _text(result: Check, report: Report) -> str:
 
 def _json(result: Check, report: Report) -> str:
     body = json.loads(as_json(report))
-    rules = [{"prefix": s.prefix, "upstream": s.upstream, "status": s.status, "message": s.message}
-             for s in result.rules]
-    out = {"rules": rules, "findings": body["findings"], "errors": body["errors"],
-           "notes": list(result.notes)}
+    rules = [
+        {"prefix": s.prefix, "upstream": s.upstream, "status": s.status, "message": s.message}
+        for s in result.rules
+    ]
+    out = {
+        "rules": rules,
+        "findings": body["findings"],
+        "errors": body["errors"],
+        "notes": list(result.notes),
+    }
     return json.dumps(out, indent=2) + "\n"
 
 
@@ -57,12 +64,18 @@ def _sarif(result: Check, report: Report) -> str:
 
 def _github(result: Check, report: Report) -> str:
     """Workflow commands without a file: they annotate the run itself."""
-    lines = [f"::error title=ecr-ptc rule {s.prefix}/::{escape_data(_line(s))}"
-             for s in result.rules if s.status != OK]
+    lines = [
+        f"::error title=ecr-ptc rule {s.prefix}/::{escape_data(_line(s))}"
+        for s in result.rules
+        if s.status != OK
+    ]
     lines += [f"::warning title=ecr-ptc::{escape_data(note)}" for note in result.notes]
     return "".join(f"{line}\n" for line in lines) + github(report)
 
 
 _RENDERERS: dict[str, Callable[[Check, Report], str]] = {
-    "text": _text, "json": _json, "sarif": _sarif, "github": _github,
+    "text": _text,
+    "json": _json,
+    "sarif": _sarif,
+    "github": _github,
 }

@@ -1,4 +1,5 @@
 """Bytes in, bytes out: decode keeping BOM and newlines, map offsets to lines, write atomically."""
+
 from __future__ import annotations
 
 import bisect
@@ -47,14 +48,18 @@ def decode(raw: bytes) -> Source:
     if raw.startswith(_UTF16_BOMS):
         raise SourceError("UTF-16 encoded: only UTF-8 is supported")
     if b"\0" in raw:
-        raise SourceError("binary file (contains NUL bytes)", raw.count(b"\n", 0, raw.index(b"\0")) + 1)
+        raise SourceError(
+            "binary file (contains NUL bytes)", raw.count(b"\n", 0, raw.index(b"\0")) + 1
+        )
     bom = raw.startswith(UTF8_BOM)
     body = raw[len(UTF8_BOM) :] if bom else raw
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = body.count(b"\n", 0, exc.start) + 1
-        raise SourceError(f"not UTF-8: byte 0x{body[exc.start]:02x} cannot be decoded", line) from None
+        raise SourceError(
+            f"not UTF-8: byte 0x{body[exc.start]:02x} cannot be decoded", line
+        ) from None
     return Source(raw, text, bom)
 
 
@@ -85,7 +90,9 @@ def write_atomic(path: Path, data: bytes, expected: bytes) -> None:
     info = os.stat(path)
     try:
         # The name is cut so the temp name stays within NAME_MAX (255) for any original name.
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:64]}.", suffix=TEMP_SUFFIX)
+        fd, temp = tempfile.mkstemp(
+            dir=path.parent, prefix=f".{path.name[:64]}.", suffix=TEMP_SUFFIX
+        )
     except OSError as exc:
         raise OSError(f"cannot create a temporary file beside it: {exc.strerror}") from None
     try:

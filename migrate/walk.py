@@ -1,4 +1,5 @@
 """Which files: git-aware directory walks, explicit files, excludes, symlink and type guards."""
+
 from __future__ import annotations
 
 import os

@@ -1,5 +1,6 @@
 """The real CLI, in a subprocess, against a local ECR endpoint (tests/fake_ecr.py) through
 AWS_ENDPOINT_URL_ECR / AWS_ENDPOINT_URL_STS, with dummy credentials and no shared config."""
+
 from __future__ import annotations
 
 import json
@@ -35,11 +36,19 @@ FIVE = (
     "FROM registry.k8s.io/pause:3.10\n"
     "FROM public.ecr.aws/docker/library/redis:7\n"
 )
-THREE = [rule("docker-hub", HUB, credential=True), rule("quay", "quay.io"),
-         rule("gitlab", "registry.gitlab.com", credential=True), rule("github", "ghcr.io")]
-ALL_FIVE = [rule("docker-hub", HUB, credential=True), rule("quay", "quay.io"),
-            rule("github", "ghcr.io", credential=True), rule("kubernetes", "registry.k8s.io"),
-            rule("ecr-public", "public.ecr.aws")]
+THREE = [
+    rule("docker-hub", HUB, credential=True),
+    rule("quay", "quay.io"),
+    rule("gitlab", "registry.gitlab.com", credential=True),
+    rule("github", "ghcr.io"),
+]
+ALL_FIVE = [
+    rule("docker-hub", HUB, credential=True),
+    rule("quay", "quay.io"),
+    rule("github", "ghcr.io", credential=True),
+    rule("kubernetes", "registry.k8s.io"),
+    rule("ecr-public", "public.ecr.aws"),
+]
 
 
 @pytest.fixture
@@ -57,8 +66,13 @@ def repo(tmp_path: Path) -> Path:
 def _run(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ECR_PTC_"))}
     return subprocess.run(
-        [sys.executable, "-m", "migrate", *args], cwd=cwd, env={**clean, **env},
-        capture_output=True, text=True, check=False, timeout=60,
+        [sys.executable, "-m", "migrate", *args],
+        cwd=cwd,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
     )
 
 
@@ -97,21 +111,37 @@ def test_five_upstreams_three_rules_one_without_credentials(fake: FakeEcr, repo:
 
     assert check.returncode == 1, check
     lines = check.stdout.splitlines()
-    assert ("missing: kubernetes/ -> registry.k8s.io: no rule in the account; 1 reference needs it "
-            "(first at Dockerfile:4:6)") in lines
-    assert ("missing: ecr-public/ -> public.ecr.aws: no rule in the account; 1 reference needs it "
-            "(first at Dockerfile:5:6)") in lines
-    assert any(line.startswith("no-credentials: github/ -> ghcr.io: the rule has no credentialArn")
-               for line in lines)
+    assert (
+        "missing: kubernetes/ -> registry.k8s.io: no rule in the account; 1 reference needs it "
+        "(first at Dockerfile:4:6)"
+    ) in lines
+    assert (
+        "missing: ecr-public/ -> public.ecr.aws: no rule in the account; 1 reference needs it "
+        "(first at Dockerfile:5:6)"
+    ) in lines
+    assert any(
+        line.startswith("no-credentials: github/ -> ghcr.io: the rule has no credentialArn")
+        for line in lines
+    )
     assert lines[-1] == "5 rules: 2 ok, 2 missing, 1 no-credentials"
     # STS for the account, then every page of the rules, each request signed for its service
-    assert fake.targets() == ["STS.GetCallerIdentity"] + [f"{TARGET_PREFIX}DescribePullThroughCacheRules"] * 4
-    assert [seen.body.get("nextToken") for seen in fake.requests[1:]] == [None, "page-1", "page-2", "page-3"]
+    assert (
+        fake.targets()
+        == ["STS.GetCallerIdentity"] + [f"{TARGET_PREFIX}DescribePullThroughCacheRules"] * 4
+    )
+    assert [seen.body.get("nextToken") for seen in fake.requests[1:]] == [
+        None,
+        "page-1",
+        "page-2",
+        "page-3",
+    ]
     assert all(seen.body["registryId"] == ACCOUNT for seen in fake.requests[1:])
     for seen, service in zip(fake.requests, ["sts", "ecr", "ecr", "ecr", "ecr"]):
         authorization = seen.headers["authorization"]
         assert authorization.startswith(f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/")
-        assert f"/us-east-1/{service}/aws4_request" in authorization and "Signature=" in authorization
+        assert (
+            f"/us-east-1/{service}/aws4_request" in authorization and "Signature=" in authorization
+        )
     assert fake.requests[1].headers["content-type"] == "application/x-amz-json-1.1"
 
     planned = _run(repo, aws_env(fake), "rules", "plan", "--aws", "--emit", "terraform")
@@ -119,8 +149,14 @@ def test_five_upstreams_three_rules_one_without_credentials(fake: FakeEcr, repo:
     assert planned.returncode == 0, planned
     terraform = _terraform(planned.stdout)
     assert terraform["resource"]["aws_ecr_pull_through_cache_rule"] == {
-        "kubernetes": {"ecr_repository_prefix": "kubernetes", "upstream_registry_url": "registry.k8s.io"},
-        "ecr_public": {"ecr_repository_prefix": "ecr-public", "upstream_registry_url": "public.ecr.aws"},
+        "kubernetes": {
+            "ecr_repository_prefix": "kubernetes",
+            "upstream_registry_url": "registry.k8s.io",
+        },
+        "ecr_public": {
+            "ecr_repository_prefix": "ecr-public",
+            "upstream_registry_url": "public.ecr.aws",
+        },
     }
     assert "github/ -> ghcr.io: no-credentials" in planned.stderr
 
@@ -140,7 +176,10 @@ def test_json_format_for_ci(fake: FakeEcr, repo: Path, cli: Callable[..., Done])
     assert done.returncode == 1
     body = json.loads(done.stdout)
     assert {r["prefix"]: r["status"] for r in body["rules"]} == {
-        "docker-hub": "ok", "ecr-public": "missing", "github": "no-credentials", "kubernetes": "missing",
+        "docker-hub": "ok",
+        "ecr-public": "missing",
+        "github": "no-credentials",
+        "kubernetes": "missing",
         "quay": "ok",
     }
     assert [(f["path"], f["code"]) for f in body["findings"]] == [("app.Dockerfile", "PTC005")]
@@ -150,51 +189,86 @@ def test_validate_reports_awss_failure(fake: FakeEcr, repo: Path, cli: Callable[
     fake.rules = list(ALL_FIVE)
     fake.validations = {"docker-hub": "Unable to authenticate with the upstream registry"}
 
-    done = cli(repo, aws_env(fake), "rules", "check", "--registry", REGISTRY, "--validate",
-                "--format", "json")
+    done = cli(
+        repo,
+        aws_env(fake),
+        "rules",
+        "check",
+        "--registry",
+        REGISTRY,
+        "--validate",
+        "--format",
+        "json",
+    )
 
     assert done.returncode == 1, done
     statuses = {r["prefix"]: (r["status"], r["message"]) for r in json.loads(done.stdout)["rules"]}
     assert statuses["docker-hub"] == (
-        "invalid", "AWS could not validate the rule: Unable to authenticate with the upstream registry")
+        "invalid",
+        "AWS could not validate the rule: Unable to authenticate with the upstream registry",
+    )
     assert {status for status, _ in statuses.values()} == {"ok", "invalid"}
-    validated = [s.body["ecrRepositoryPrefix"] for s in fake.requests
-                 if s.target == f"{TARGET_PREFIX}ValidatePullThroughCacheRule"]
+    validated = [
+        s.body["ecrRepositoryPrefix"]
+        for s in fake.requests
+        if s.target == f"{TARGET_PREFIX}ValidatePullThroughCacheRule"
+    ]
     assert sorted(validated) == ["docker-hub", "ecr-public", "github", "kubernetes", "quay"]
 
 
-def test_validate_of_a_rule_deleted_meanwhile(fake: FakeEcr, repo: Path, cli: Callable[..., Done]) -> None:
+def test_validate_of_a_rule_deleted_meanwhile(
+    fake: FakeEcr, repo: Path, cli: Callable[..., Done]
+) -> None:
     fake.rules = list(ALL_FIVE)
     fake.errors["ValidatePullThroughCacheRule"] = (
-        400, "PullThroughCacheRuleNotFoundException", "The pull through cache rule does not exist")
+        400,
+        "PullThroughCacheRuleNotFoundException",
+        "The pull through cache rule does not exist",
+    )
 
     done = cli(repo, aws_env(fake), "rules", "check", "--registry", REGISTRY, "--validate")
 
     assert done.returncode == 1
-    assert "invalid: quay/ -> quay.io: AWS could not validate the rule: the rule no longer exists" in done.stdout
+    assert (
+        "invalid: quay/ -> quay.io: AWS could not validate the rule: the rule no longer exists"
+        in done.stdout
+    )
 
 
 @pytest.mark.parametrize(
     ("kind", "expected"),
     (
-        pytest.param("AccessDeniedException", "ecr-ptc: access denied (AccessDeniedException) while listing "
-                     f"the pull-through cache rules of {ACCOUNT} in us-east-1: User: arn:aws:iam::{ACCOUNT}:"
-                     "user/ci is not authorized to perform: ecr:DescribePullThroughCacheRules",
-                     id="access-denied"),
-        pytest.param("com.amazonaws.ecr#ExpiredTokenException",
-                     "ecr-ptc: the AWS credentials have expired (ExpiredTokenException)", id="expired"),
+        pytest.param(
+            "AccessDeniedException",
+            "ecr-ptc: access denied (AccessDeniedException) while listing "
+            f"the pull-through cache rules of {ACCOUNT} in us-east-1: User: arn:aws:iam::{ACCOUNT}:"
+            "user/ci is not authorized to perform: ecr:DescribePullThroughCacheRules",
+            id="access-denied",
+        ),
+        pytest.param(
+            "com.amazonaws.ecr#ExpiredTokenException",
+            "ecr-ptc: the AWS credentials have expired (ExpiredTokenException)",
+            id="expired",
+        ),
     ),
 )
-def test_aws_refusals_are_one_line(fake: FakeEcr, repo: Path, kind: str, expected: str,
-                                   cli: Callable[..., Done]) -> None:
+def test_aws_refusals_are_one_line(
+    fake: FakeEcr, repo: Path, kind: str, expected: str, cli: Callable[..., Done]
+) -> None:
     fake.errors["DescribePullThroughCacheRules"] = (
-        400, kind, (f"User: arn:aws:iam::{ACCOUNT}:user/ci is not authorized to perform: "
-                    "ecr:DescribePullThroughCacheRules"))
+        400,
+        kind,
+        (
+            f"User: arn:aws:iam::{ACCOUNT}:user/ci is not authorized to perform: "
+            "ecr:DescribePullThroughCacheRules"
+        ),
+    )
     done = _run(repo, aws_env(fake), "rules", "check", "--registry", REGISTRY)
     assert _one_line_failure(done).startswith(expected)
     for command in (("rules", "plan", "--aws"), ("fix", "--aws")):
-        assert _one_line_failure(cli(repo, aws_env(fake), *command, "--registry", REGISTRY)).startswith(
-            expected)
+        assert _one_line_failure(
+            cli(repo, aws_env(fake), *command, "--registry", REGISTRY)
+        ).startswith(expected)
     assert (repo / "Dockerfile").read_text() == FIVE
 
 
@@ -203,15 +277,22 @@ def test_throttling_is_retried_then_one_line(fake: FakeEcr, repo: Path) -> None:
 
     done = _run(repo, aws_env(fake, AWS_MAX_ATTEMPTS="2"), "rules", "check", "--registry", REGISTRY)
 
-    assert _one_line_failure(done).startswith("ecr-ptc: AWS throttled the requests (ThrottlingException)")
+    assert _one_line_failure(done).startswith(
+        "ecr-ptc: AWS throttled the requests (ThrottlingException)"
+    )
     assert len(fake.requests) == 2  # AWS_MAX_ATTEMPTS is honoured
 
 
 def test_sts_failure_is_one_line(fake: FakeEcr, repo: Path, cli: Callable[..., Done]) -> None:
-    fake.errors["STS.GetCallerIdentity"] = (403, "InvalidClientTokenId", "The security token is invalid")
+    fake.errors["STS.GetCallerIdentity"] = (
+        403,
+        "InvalidClientTokenId",
+        "The security token is invalid",
+    )
     done = cli(repo, aws_env(fake), "rules", "check", "--aws")
     assert _one_line_failure(done).startswith(
-        "ecr-ptc: AWS did not accept the credentials (InvalidClientTokenId) while asking STS")
+        "ecr-ptc: AWS did not accept the credentials (InvalidClientTokenId) while asking STS"
+    )
 
 
 def test_no_credentials(fake: FakeEcr, repo: Path, cli: Callable[..., Done]) -> None:
@@ -231,12 +312,18 @@ def test_unreachable_endpoint(repo: Path) -> None:
     assert _one_line_failure(done).startswith("ecr-ptc: cannot reach AWS while listing")
 
 
-def test_plan_without_aws_covers_every_needed_rule_offline(fake: FakeEcr, repo: Path,
-                                                            cli: Callable[..., Done]) -> None:
+def test_plan_without_aws_covers_every_needed_rule_offline(
+    fake: FakeEcr, repo: Path, cli: Callable[..., Done]
+) -> None:
     done = cli(repo, aws_env(fake), "rules", "plan", "--registry", REGISTRY, "--emit", "json")
     assert done.returncode == 0
     assert [r["ecrRepositoryPrefix"] for r in json.loads(done.stdout)["rules"]] == [
-        "docker-hub", "ecr-public", "github", "kubernetes", "quay"]
+        "docker-hub",
+        "ecr-public",
+        "github",
+        "kubernetes",
+        "quay",
+    ]
     assert fake.requests == []
 
 
@@ -246,10 +333,13 @@ def test_no_registry_stops_before_aws(fake: FakeEcr, repo: Path, cli: Callable[.
     assert fake.requests == []
 
 
-def test_fix_aws_rewrites_to_the_accounts_prefix(fake: FakeEcr, tmp_path: Path,
-                                                 cli: Callable[..., Done]) -> None:
+def test_fix_aws_rewrites_to_the_accounts_prefix(
+    fake: FakeEcr, tmp_path: Path, cli: Callable[..., Done]
+) -> None:
     fake.rules = [rule("team-mirror", "ghcr.io", credential=True), rule("dh", HUB, credential=True)]
-    (tmp_path / "Dockerfile").write_text("FROM ghcr.io/acme/app:1.0\nFROM nginx:1.27\nFROM quay.io/a/b:1\n")
+    (tmp_path / "Dockerfile").write_text(
+        "FROM ghcr.io/acme/app:1.0\nFROM nginx:1.27\nFROM quay.io/a/b:1\n"
+    )
 
     done = _run(tmp_path, aws_env(fake), "fix", "--aws")
 
@@ -266,7 +356,9 @@ def test_fix_aws_rewrites_to_the_accounts_prefix(fake: FakeEcr, tmp_path: Path,
 
     plan = cli(tmp_path, aws_env(fake), "rules", "plan", "--aws", "--emit", "renovate")
     assert json.loads(plan.stdout)["registryAliases"] == {
-        f"{registry}/team-mirror": "ghcr.io", f"{registry}/quay": "quay.io", f"{registry}/dh": "docker.io",
+        f"{registry}/team-mirror": "ghcr.io",
+        f"{registry}/quay": "quay.io",
+        f"{registry}/dh": "docker.io",
     }
 
 
@@ -280,6 +372,12 @@ def test_scan_and_lint_never_import_boto3(repo: Path, command: str) -> None:
         "loaded = sorted(m for m in ('boto3', 'botocore') if m in sys.modules)\n"
         "print('LOADED', loaded, file=sys.stderr)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=repo, capture_output=True, text=True,
-                          check=False, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
     assert "LOADED []" in done.stderr, done.stderr

@@ -1,5 +1,6 @@
 """aws.py against botocore's Stubber: requests and responses are checked against the real ECR
 and STS service models, no network."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -40,8 +41,9 @@ class _Session:
 def _client(service: str, region: str = "us-east-1") -> Any:
     import boto3  # type: ignore[import-untyped]
 
-    session = boto3.session.Session(aws_access_key_id="AKIAFAKE", aws_secret_access_key="fake",
-                                    region_name=region)
+    session = boto3.session.Session(
+        aws_access_key_id="AKIAFAKE", aws_secret_access_key="fake", region_name=region
+    )
     return session.client(service)
 
 
@@ -62,28 +64,63 @@ def _page(*rules: dict[str, Any], token: str | None = None) -> dict[str, Any]:
 
 def test_list_rules_reads_every_page(ecr: tuple[Any, Stubber]) -> None:
     client, stubber = ecr
-    stubber.add_response("describe_pull_through_cache_rules", _page(
-        {"ecrRepositoryPrefix": "docker-hub", "upstreamRegistryUrl": HUB, "credentialArn": SECRET},
-        token="t1"), {"registryId": ACCOUNT})
-    stubber.add_response("describe_pull_through_cache_rules", _page(
-        {"ecrRepositoryPrefix": "quay/", "upstreamRegistryUrl": "quay.io",
-         "upstreamRepositoryPrefix": "ROOT", "upstreamRegistry": "quay"},
-        token="t2"), {"registryId": ACCOUNT, "nextToken": "t1"})
-    stubber.add_response("describe_pull_through_cache_rules", _page(
-        {"ecrRepositoryPrefix": "ecr", "upstreamRegistryUrl": "210987654321.dkr.ecr.eu-west-1.amazonaws.com",
-         "upstreamRepositoryPrefix": "team", "customRoleArn": f"arn:aws:iam::{ACCOUNT}:role/pull",
-         "upstreamRegistry": "ecr"},
-        {"ecrRepositoryPrefix": "ROOT", "upstreamRegistryUrl": "https://index.docker.io/",
-         "upstreamRepositoryPrefix": "library"},
-    ), {"registryId": ACCOUNT, "nextToken": "t2"})
+    stubber.add_response(
+        "describe_pull_through_cache_rules",
+        _page(
+            {
+                "ecrRepositoryPrefix": "docker-hub",
+                "upstreamRegistryUrl": HUB,
+                "credentialArn": SECRET,
+            },
+            token="t1",
+        ),
+        {"registryId": ACCOUNT},
+    )
+    stubber.add_response(
+        "describe_pull_through_cache_rules",
+        _page(
+            {
+                "ecrRepositoryPrefix": "quay/",
+                "upstreamRegistryUrl": "quay.io",
+                "upstreamRepositoryPrefix": "ROOT",
+                "upstreamRegistry": "quay",
+            },
+            token="t2",
+        ),
+        {"registryId": ACCOUNT, "nextToken": "t1"},
+    )
+    stubber.add_response(
+        "describe_pull_through_cache_rules",
+        _page(
+            {
+                "ecrRepositoryPrefix": "ecr",
+                "upstreamRegistryUrl": "210987654321.dkr.ecr.eu-west-1.amazonaws.com",
+                "upstreamRepositoryPrefix": "team",
+                "customRoleArn": f"arn:aws:iam::{ACCOUNT}:role/pull",
+                "upstreamRegistry": "ecr",
+            },
+            {
+                "ecrRepositoryPrefix": "ROOT",
+                "upstreamRegistryUrl": "https://index.docker.io/",
+                "upstreamRepositoryPrefix": "library",
+            },
+        ),
+        {"registryId": ACCOUNT, "nextToken": "t2"},
+    )
 
     found = aws.list_rules(client, ACCOUNT)
 
     assert found == (
         aws.AccountRule("docker-hub", HUB, None, SECRET),
         aws.AccountRule("quay", "quay.io", None, None, upstream_registry="quay"),
-        aws.AccountRule("ecr", "210987654321.dkr.ecr.eu-west-1.amazonaws.com", "team", None,
-                        f"arn:aws:iam::{ACCOUNT}:role/pull", "ecr"),
+        aws.AccountRule(
+            "ecr",
+            "210987654321.dkr.ecr.eu-west-1.amazonaws.com",
+            "team",
+            None,
+            f"arn:aws:iam::{ACCOUNT}:role/pull",
+            "ecr",
+        ),
         aws.AccountRule("ROOT", HUB, "library"),
     )
 
@@ -95,7 +132,11 @@ def test_read_account_with_a_registry_needs_no_sts(ecr: tuple[Any, Stubber]) -> 
     account = aws.read_account(REGISTRY.upper(), session=_Session(None, ecr=client))
 
     assert (account.registry, account.account_id, account.region, account.rules) == (
-        REGISTRY, ACCOUNT, "us-east-1", ())
+        REGISTRY,
+        ACCOUNT,
+        "us-east-1",
+        (),
+    )
 
 
 @pytest.mark.parametrize(
@@ -103,14 +144,19 @@ def test_read_account_with_a_registry_needs_no_sts(ecr: tuple[Any, Stubber]) -> 
     (
         pytest.param("eu-central-1", f"{ACCOUNT}.dkr.ecr.eu-central-1.amazonaws.com", id="aws"),
         pytest.param("cn-north-1", f"{ACCOUNT}.dkr.ecr.cn-north-1.amazonaws.com.cn", id="china"),
-        pytest.param("us-gov-west-1", f"{ACCOUNT}.dkr.ecr.us-gov-west-1.amazonaws.com", id="govcloud"),
+        pytest.param(
+            "us-gov-west-1", f"{ACCOUNT}.dkr.ecr.us-gov-west-1.amazonaws.com", id="govcloud"
+        ),
     ),
 )
 def test_read_account_from_sts_and_the_session_region(region: str, host: str) -> None:
     sts, ecr = _client("sts", region), _client("ecr", region)
     with Stubber(sts) as sts_stub, Stubber(ecr) as ecr_stub:
-        sts_stub.add_response("get_caller_identity", {
-            "Account": ACCOUNT, "Arn": f"arn:aws:iam::{ACCOUNT}:user/ci", "UserId": "AIDAEXAMPLE"}, {})
+        sts_stub.add_response(
+            "get_caller_identity",
+            {"Account": ACCOUNT, "Arn": f"arn:aws:iam::{ACCOUNT}:user/ci", "UserId": "AIDAEXAMPLE"},
+            {},
+        )
         ecr_stub.add_response("describe_pull_through_cache_rules", _page(), {"registryId": ACCOUNT})
 
         account = aws.read_account(None, session=_Session(region, sts=sts, ecr=ecr))
@@ -126,24 +172,44 @@ def test_no_region_is_one_line() -> None:
 @pytest.mark.parametrize(
     ("code", "status", "expected"),
     (
-        pytest.param("AccessDeniedException", 400,
-                     "access denied (AccessDeniedException) while listing the pull-through cache rules of "
-                     f"{ACCOUNT} in us-east-1: User: arn:aws:iam::{ACCOUNT}:user/ci is not authorized",
-                     id="access-denied"),
-        pytest.param("ExpiredTokenException", 400, "the AWS credentials have expired (ExpiredTokenException)",
-                     id="expired"),
-        pytest.param("UnrecognizedClientException", 400, "AWS did not accept the credentials", id="bad-key"),
-        pytest.param("ThrottlingException", 400, "AWS throttled the requests (ThrottlingException)",
-                     id="throttled"),
-        pytest.param("ServerException", 500, "AWS refused (ServerException) while listing", id="other"),
+        pytest.param(
+            "AccessDeniedException",
+            400,
+            "access denied (AccessDeniedException) while listing the pull-through cache rules of "
+            f"{ACCOUNT} in us-east-1: User: arn:aws:iam::{ACCOUNT}:user/ci is not authorized",
+            id="access-denied",
+        ),
+        pytest.param(
+            "ExpiredTokenException",
+            400,
+            "the AWS credentials have expired (ExpiredTokenException)",
+            id="expired",
+        ),
+        pytest.param(
+            "UnrecognizedClientException", 400, "AWS did not accept the credentials", id="bad-key"
+        ),
+        pytest.param(
+            "ThrottlingException",
+            400,
+            "AWS throttled the requests (ThrottlingException)",
+            id="throttled",
+        ),
+        pytest.param(
+            "ServerException", 500, "AWS refused (ServerException) while listing", id="other"
+        ),
     ),
 )
-def test_client_errors_are_one_line(ecr: tuple[Any, Stubber], code: str, status: int, expected: str) -> None:
+def test_client_errors_are_one_line(
+    ecr: tuple[Any, Stubber], code: str, status: int, expected: str
+) -> None:
     client, stubber = ecr
     stubber.add_client_error(
-        "describe_pull_through_cache_rules", code,
+        "describe_pull_through_cache_rules",
+        code,
         f"User: arn:aws:iam::{ACCOUNT}:user/ci is not authorized to perform: ecr:DescribePullThroughCacheRules",
-        status, expected_params={"registryId": ACCOUNT})
+        status,
+        expected_params={"registryId": ACCOUNT},
+    )
 
     with pytest.raises(aws.AwsError) as caught:
         aws.read_account(REGISTRY, session=_Session(None, ecr=client))
@@ -155,22 +221,29 @@ def test_client_errors_are_one_line(ecr: tuple[Any, Stubber], code: str, status:
 
 def test_credentials_in_an_error_message_are_redacted(ecr: tuple[Any, Stubber]) -> None:
     client, stubber = ecr
-    stubber.add_client_error("describe_pull_through_cache_rules", "AccessDeniedException",
-                             "key AKIAABCDEFGHIJKLMNOP with Signature=abc123 Credential=AKIA/x denied")
+    stubber.add_client_error(
+        "describe_pull_through_cache_rules",
+        "AccessDeniedException",
+        "key AKIAABCDEFGHIJKLMNOP with Signature=abc123 Credential=AKIA/x denied",
+    )
     with pytest.raises(aws.AwsError) as caught:
         aws.read_account(REGISTRY, session=_Session(None, ecr=client))
     assert "AKIAABCDEFGHIJKLMNOP" not in str(caught.value) and "abc123" not in str(caught.value)
     assert str(caught.value).endswith("key <redacted> with <redacted> <redacted> denied")
 
 
-def test_resolved_secrets_echoed_by_aws_are_redacted(ecr: tuple[Any, Stubber],
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_resolved_secrets_echoed_by_aws_are_redacted(
+    ecr: tuple[Any, Stubber], monkeypatch: pytest.MonkeyPatch
+) -> None:
     client, stubber = ecr
     monkeypatch.setenv("AWS_SESSION_TOKEN", "EnvironmentTokenValue42")
     stubber.add_client_error(
-        "describe_pull_through_cache_rules", "ServerException",
+        "describe_pull_through_cache_rules",
+        "ServerException",
         f"echo {SESSION_SECRET} / {SESSION_SECRET.replace('/', '%2F').replace('+', '%2B')} / "
-        f"{SESSION_TOKEN} / EnvironmentTokenValue42", 500)
+        f"{SESSION_TOKEN} / EnvironmentTokenValue42",
+        500,
+    )
     with pytest.raises(aws.AwsError) as caught:
         aws.read_account(REGISTRY, session=_Session(None, ecr=client))
     assert str(caught.value).endswith("echo <redacted> / <redacted> / <redacted> / <redacted>")
@@ -180,7 +253,9 @@ def test_resolved_secrets_echoed_by_aws_are_redacted(ecr: tuple[Any, Stubber],
     ("error", "expected"),
     (
         pytest.param("NoCredentialsError", "no AWS credentials found", id="no-credentials"),
-        pytest.param("TokenRetrievalError", "the AWS SSO session is missing or has expired", id="sso"),
+        pytest.param(
+            "TokenRetrievalError", "the AWS SSO session is missing or has expired", id="sso"
+        ),
         pytest.param("EndpointConnectionError", "cannot reach AWS while listing", id="unreachable"),
         pytest.param("ProfileNotFound", "AWS error while listing", id="profile"),
     ),
@@ -188,9 +263,11 @@ def test_resolved_secrets_echoed_by_aws_are_redacted(ecr: tuple[Any, Stubber],
 def test_botocore_errors_are_one_line(error: str, expected: str) -> None:
     from botocore import exceptions  # type: ignore[import-untyped]
 
-    kwargs = {"EndpointConnectionError": {"endpoint_url": "http://127.0.0.1:9/"},
-              "TokenRetrievalError": {"provider": "sso", "error_msg": "expired"},
-              "ProfileNotFound": {"profile": "nope"}}.get(error, {})
+    kwargs = {
+        "EndpointConnectionError": {"endpoint_url": "http://127.0.0.1:9/"},
+        "TokenRetrievalError": {"provider": "sso", "error_msg": "expired"},
+        "ProfileNotFound": {"profile": "nope"},
+    }.get(error, {})
 
     class Broken:
         def get_paginator(self, name: str) -> Any:
@@ -202,16 +279,34 @@ def test_botocore_errors_are_one_line(error: str, expected: str) -> None:
 
 def test_validate(ecr: tuple[Any, Stubber]) -> None:
     client, stubber = ecr
-    stubber.add_response("validate_pull_through_cache_rule", {
-        "ecrRepositoryPrefix": "docker-hub", "registryId": ACCOUNT, "upstreamRegistryUrl": HUB,
-        "credentialArn": SECRET, "isValid": False,
-        "failure": "Unable to authenticate\nwith the upstream registry",
-    }, {"ecrRepositoryPrefix": "docker-hub", "registryId": ACCOUNT})
-    stubber.add_response("validate_pull_through_cache_rule", {
-        "ecrRepositoryPrefix": "quay", "registryId": ACCOUNT, "upstreamRegistryUrl": "quay.io", "isValid": True,
-    }, {"ecrRepositoryPrefix": "quay", "registryId": ACCOUNT})
-    stubber.add_client_error("validate_pull_through_cache_rule", "PullThroughCacheRuleNotFoundException",
-                             "gone", expected_params={"ecrRepositoryPrefix": "gone", "registryId": ACCOUNT})
+    stubber.add_response(
+        "validate_pull_through_cache_rule",
+        {
+            "ecrRepositoryPrefix": "docker-hub",
+            "registryId": ACCOUNT,
+            "upstreamRegistryUrl": HUB,
+            "credentialArn": SECRET,
+            "isValid": False,
+            "failure": "Unable to authenticate\nwith the upstream registry",
+        },
+        {"ecrRepositoryPrefix": "docker-hub", "registryId": ACCOUNT},
+    )
+    stubber.add_response(
+        "validate_pull_through_cache_rule",
+        {
+            "ecrRepositoryPrefix": "quay",
+            "registryId": ACCOUNT,
+            "upstreamRegistryUrl": "quay.io",
+            "isValid": True,
+        },
+        {"ecrRepositoryPrefix": "quay", "registryId": ACCOUNT},
+    )
+    stubber.add_client_error(
+        "validate_pull_through_cache_rule",
+        "PullThroughCacheRuleNotFoundException",
+        "gone",
+        expected_params={"ecrRepositoryPrefix": "gone", "registryId": ACCOUNT},
+    )
     account = aws.Account(REGISTRY, ACCOUNT, "us-east-1", (), client)
 
     assert aws.validate(account, ["docker-hub", "quay", "gone"]) == {
@@ -225,18 +320,25 @@ def test_validate_access_denied_is_an_aws_error(ecr: tuple[Any, Stubber]) -> Non
     client, stubber = ecr
     stubber.add_client_error("validate_pull_through_cache_rule", "AccessDeniedException", "no")
     account = aws.Account(REGISTRY, ACCOUNT, "us-east-1", (), client)
-    with pytest.raises(aws.AwsError, match=r"^access denied \(AccessDeniedException\) while validating"):
+    with pytest.raises(
+        aws.AwsError, match=r"^access denied \(AccessDeniedException\) while validating"
+    ):
         aws.validate(account, ["docker-hub"])
 
 
 def test_with_account_makes_the_account_the_truth() -> None:
-    account = aws.Account(REGISTRY, ACCOUNT, "us-east-1", (
-        aws.AccountRule("zz-hub", HUB, credential_arn=SECRET),
-        aws.AccountRule("docker-hub", HUB),  # lacks the credentials Docker Hub needs
-        aws.AccountRule("team-hub", HUB, credential_arn=SECRET),
-        aws.AccountRule("ROOT", "quay.io", "library"),
-        aws.AccountRule("quay", "quay.io"),
-    ))
+    account = aws.Account(
+        REGISTRY,
+        ACCOUNT,
+        "us-east-1",
+        (
+            aws.AccountRule("zz-hub", HUB, credential_arn=SECRET),
+            aws.AccountRule("docker-hub", HUB),  # lacks the credentials Docker Hub needs
+            aws.AccountRule("team-hub", HUB, credential_arn=SECRET),
+            aws.AccountRule("ROOT", "quay.io", "library"),
+            aws.AccountRule("quay", "quay.io"),
+        ),
+    )
     config = aws.with_account(Config(rules=(Rule("hub", HUB),)), account)
     assert config.registry == REGISTRY
     # classify takes the first rule for an upstream: the working one with the console's name
@@ -245,5 +347,7 @@ def test_with_account_makes_the_account_the_truth() -> None:
 
 
 def test_dns_suffix() -> None:
-    assert [aws.dns_suffix(r) for r in ("us-east-1", "cn-northwest-1", "us-iso-east-1", "us-isob-east-1")] == [
-        "amazonaws.com", "amazonaws.com.cn", "c2s.ic.gov", "sc2s.sgov.gov"]
+    assert [
+        aws.dns_suffix(r)
+        for r in ("us-east-1", "cn-northwest-1", "us-iso-east-1", "us-isob-east-1")
+    ] == ["amazonaws.com", "amazonaws.com.cn", "c2s.ic.gov", "sc2s.sgov.gov"]

@@ -6,6 +6,7 @@ skip). The input is `fixtures/bad/<name>` when it can be committed; otherwise th
 builds it (unreadable files, symlinks, FIFOs, files over the size cap, chart templates).
 An entry that is hostile but valid (alias bombs) is rewritten: `<name>.fixed` is the result.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -116,45 +117,59 @@ class Entry:
 
 ENTRIES = [
     pytest.param(Entry("non_utf8.Dockerfile", _copy("non_utf8.Dockerfile")), id="non-utf8"),
-    pytest.param(Entry("truncated_utf8.Dockerfile", _copy("truncated_utf8.Dockerfile")),
-                 id="truncated-utf8"),
+    pytest.param(
+        Entry("truncated_utf8.Dockerfile", _copy("truncated_utf8.Dockerfile")), id="truncated-utf8"
+    ),
     pytest.param(Entry("compose.latin1.yaml", _copy("compose.latin1.yaml")), id="latin1-yaml"),
     pytest.param(Entry("utf16_bom.Dockerfile", _copy("utf16_bom.Dockerfile")), id="utf16-bom"),
     pytest.param(Entry("binary.Dockerfile", _copy("binary.Dockerfile")), id="binary"),
     pytest.param(Entry("empty.Dockerfile", _copy("empty.Dockerfile")), id="empty"),
     pytest.param(Entry("bom_only.Dockerfile", _copy("bom_only.Dockerfile")), id="bom-only"),
     pytest.param(Entry("malformed.Dockerfile", _copy("malformed.Dockerfile")), id="malformed"),
-    pytest.param(Entry("dangling_continuation.Dockerfile",
-                       _copy("dangling_continuation.Dockerfile")), id="dangling-continuation"),
+    pytest.param(
+        Entry("dangling_continuation.Dockerfile", _copy("dangling_continuation.Dockerfile")),
+        id="dangling-continuation",
+    ),
     pytest.param(Entry("oversize.Dockerfile", _oversize), id="over-size-cap"),
     pytest.param(Entry("unreadable.Dockerfile", _unreadable, honour_modes=True), id="unreadable"),
     pytest.param(Entry("broken_symlink.Dockerfile", _broken_symlink), id="broken-symlink"),
     pytest.param(Entry("outside_symlink.Dockerfile", _outside_symlink), id="symlink-outside"),
-    pytest.param(Entry("linked", _outside_directory, path="linked/Dockerfile", walked=False),
-                 id="symlinked-dir-outside"),
+    pytest.param(
+        Entry("linked", _outside_directory, path="linked/Dockerfile", walked=False),
+        id="symlinked-dir-outside",
+    ),
     pytest.param(Entry("symlink_loop.Dockerfile", _symlink_loop), id="symlink-loop"),
     pytest.param(Entry("directory.Dockerfile", _directory), id="directory-named-dockerfile"),
     pytest.param(Entry("fifo.Dockerfile", _fifo), id="fifo"),
     # YAML
     pytest.param(Entry("compose.invalid.yaml", _copy("compose.invalid.yaml")), id="invalid-yaml"),
-    pytest.param(Entry("multidoc_invalid.yaml", _copy("multidoc_invalid.yaml")),
-                 id="invalid-second-document"),
-    pytest.param(Entry("compose.control.yaml", _copy("compose.control.yaml")),
-                 id="control-character"),
+    pytest.param(
+        Entry("multidoc_invalid.yaml", _copy("multidoc_invalid.yaml")), id="invalid-second-document"
+    ),
+    pytest.param(
+        Entry("compose.control.yaml", _copy("compose.control.yaml")), id="control-character"
+    ),
     pytest.param(Entry("gotemplate.yaml", _copy("gotemplate.yaml")), id="go-template"),
-    pytest.param(Entry("values-gotemplate.yaml", _copy("values-gotemplate.yaml")),
-                 id="go-template-in-values"),
-    pytest.param(Entry("helm_template", _helm_template,
-                       path="helm_template/templates/deployment.yaml"),
-                 id="go-template-in-chart-templates"),
-    pytest.param(Entry("alias_bomb.yaml", _copy("alias_bomb.yaml"), isolated=True),
-                 id="alias-bomb"),
-    pytest.param(Entry("compose.merge_bomb.yaml", _copy("compose.merge_bomb.yaml"), isolated=True),
-                 id="merge-key-bomb"),
-    pytest.param(Entry("deep_flow.yaml", _copy("deep_flow.yaml"), isolated=True),
-                 id="deep-flow-nesting"),
-    pytest.param(Entry("deep_block.yaml", _copy("deep_block.yaml"), isolated=True),
-                 id="deep-block-nesting"),
+    pytest.param(
+        Entry("values-gotemplate.yaml", _copy("values-gotemplate.yaml")), id="go-template-in-values"
+    ),
+    pytest.param(
+        Entry("helm_template", _helm_template, path="helm_template/templates/deployment.yaml"),
+        id="go-template-in-chart-templates",
+    ),
+    pytest.param(
+        Entry("alias_bomb.yaml", _copy("alias_bomb.yaml"), isolated=True), id="alias-bomb"
+    ),
+    pytest.param(
+        Entry("compose.merge_bomb.yaml", _copy("compose.merge_bomb.yaml"), isolated=True),
+        id="merge-key-bomb",
+    ),
+    pytest.param(
+        Entry("deep_flow.yaml", _copy("deep_flow.yaml"), isolated=True), id="deep-flow-nesting"
+    ),
+    pytest.param(
+        Entry("deep_block.yaml", _copy("deep_block.yaml"), isolated=True), id="deep-block-nesting"
+    ),
     pytest.param(Entry("duplicate_keys.yaml", _copy("duplicate_keys.yaml")), id="duplicate-keys"),
     pytest.param(Entry("compose.tabs.yaml", _copy("compose.tabs.yaml")), id="tab-indentation"),
     pytest.param(Entry("compose.empty.yaml", _copy("compose.empty.yaml")), id="comments-only"),
@@ -209,8 +224,13 @@ def ecr_ptc(*args: str, cwd: Path, honour_modes: bool = False, isolated: bool = 
     env["ECR_PTC_JOBS"] = "1"
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-c", _MEASURED, *args], cwd=cwd, env=env, capture_output=True,
-        text=True, check=False, timeout=60,
+        [sys.executable, "-c", _MEASURED, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
         preexec_fn=honouring_modes() if honour_modes else None,
     )
     seconds = time.perf_counter() - started
@@ -274,15 +294,22 @@ def test_catalogue_entry(entry: Entry, tmp_path: Path) -> None:
         (tree / rel).parent.mkdir(parents=True, exist_ok=True)
         (tree / rel).write_bytes(before)
     entry.make(tree, outside)
-    rewritten = {str(tree / rel) for rel in GOOD} | ({str(tree / entry.display)} if fixed_file.exists() else set())
+    rewritten = {str(tree / rel) for rel in GOOD} | (
+        {str(tree / entry.display)} if fixed_file.exists() else set()
+    )
     run = {"cwd": tree, "honour_modes": entry.honour_modes, "isolated": entry.isolated}
     try:
         untouched = {k: v for k, v in snapshot(tree, outside).items() if k not in rewritten}
 
         walked = ecr_ptc("lint", ".", **run)  # type: ignore[arg-type]
         named = ecr_ptc("lint", entry.display, *GOOD, **run)  # type: ignore[arg-type]
-        fixed = ecr_ptc("fix", "--registry", REGISTRY,
-                        *(["."] if entry.walked else [entry.display, *GOOD]), **run)  # type: ignore[arg-type]
+        fixed = ecr_ptc(
+            "fix",
+            "--registry",
+            REGISTRY,
+            *(["."] if entry.walked else [entry.display, *GOOD]),
+            **run,
+        )  # type: ignore[arg-type]
 
         assert _lines_for(named.out, entry.display) == expected, named.err
         assert named.code == failing
@@ -319,6 +346,7 @@ def test_every_catalogue_file_has_an_entry() -> None:
 
 
 # --- bugs this catalogue found (both fixed) ---
+
 
 def test_unreadable_file_named_explicitly_is_one_finding(tmp_path: Path) -> None:
     _unreadable(tmp_path, tmp_path)

@@ -1,4 +1,5 @@
 """The commands as users drive them: exit codes, output lines, formats, config and env."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,14 @@ TARGET = f"{REGISTRY}/docker-hub/library/alpine:3.20"
 
 
 def _invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, list(args), env=env, standalone_mode=False, catch_exceptions=False)
-    return (result.return_value if isinstance(result.return_value, int) else 0), result.stdout, result.stderr
+    result = CliRunner().invoke(
+        cli, list(args), env=env, standalone_mode=False, catch_exceptions=False
+    )
+    return (
+        (result.return_value if isinstance(result.return_value, int) else 0),
+        result.stdout,
+        result.stderr,
+    )
 
 
 def test_lint_reports_docker_hub_at_line_and_column(in_tmp: Path) -> None:
@@ -50,7 +57,9 @@ def test_non_utf8_file_is_one_error_and_the_rest_is_processed(in_tmp: Path) -> N
     assert errors == ["a/Dockerfile:2:1: PTC900 not UTF-8: byte 0xe9 cannot be decoded"]
     assert "b/Dockerfile:1:6: PTC001" in lint.stdout
     assert fix.returncode == 2
-    assert (in_tmp / "b" / "Dockerfile").read_text() == f"FROM {REGISTRY}/docker-hub/library/nginx:1.27\n"
+    assert (
+        in_tmp / "b" / "Dockerfile"
+    ).read_text() == f"FROM {REGISTRY}/docker-hub/library/nginx:1.27\n"
     assert (in_tmp / "a" / "Dockerfile").read_bytes() == b"FROM alpine:3.20\n# caf\xe9\n"
 
 
@@ -69,13 +78,17 @@ def test_registry_from_environment_and_config(in_tmp: Path) -> None:
     (in_tmp / "Dockerfile").write_text("FROM alpine:3.20\n")
     assert run_cli("fix", "--check", cwd=in_tmp, env={"ECR_PTC_REGISTRY": REGISTRY}).returncode == 1
 
-    (in_tmp / ".ecr-ptc.yaml").write_text(f"registry: {REGISTRY}\nrules:\n  hub: registry-1.docker.io\n")
+    (in_tmp / ".ecr-ptc.yaml").write_text(
+        f"registry: {REGISTRY}\nrules:\n  hub: registry-1.docker.io\n"
+    )
     assert main(["fix"]) == 1
     assert (in_tmp / "Dockerfile").read_text() == f"FROM {REGISTRY}/hub/library/alpine:3.20\n"
 
 
 def test_config_error_names_file_line_and_reason(in_tmp: Path) -> None:
-    (in_tmp / ".ecr-ptc.yaml").write_text(f"registry: {REGISTRY}\nrules:\n  docker-hub: registry-1.docker.io\n  Bad!: quay.io\n")
+    (in_tmp / ".ecr-ptc.yaml").write_text(
+        f"registry: {REGISTRY}\nrules:\n  docker-hub: registry-1.docker.io\n  Bad!: quay.io\n"
+    )
     (in_tmp / "Dockerfile").write_text("FROM alpine:3.20\n")
 
     done = run_cli("lint", cwd=in_tmp)
@@ -112,7 +125,10 @@ def test_scan_json_lists_every_reference_with_status(in_tmp: Path) -> None:
 
     body = json.loads(out)
     assert code == 0 and body["errors"] == []
-    rows = [(f["line"], f["code"], f["status"], f["reference"], f["upstream"], f["target"]) for f in body["findings"]]
+    rows = [
+        (f["line"], f["code"], f["status"], f["reference"], f["upstream"], f["target"])
+        for f in body["findings"]
+    ]
     assert rows == [
         (1, "PTC001", "public", "docker.io/library/alpine:3.20", "registry-1.docker.io", TARGET),
         (2, None, "cached", f"{TARGET}", "registry-1.docker.io", None),
@@ -122,7 +138,11 @@ def test_scan_json_lists_every_reference_with_status(in_tmp: Path) -> None:
     first = body["findings"][0]
     assert (first["column"], first["end_line"], first["end_column"]) == (6, 1, 17)
     assert (first["original"], first["kind"], first["file_kind"], first["severity"]) == (
-        "alpine:3.20", "from", "dockerfile", "error")
+        "alpine:3.20",
+        "from",
+        "dockerfile",
+        "error",
+    )
 
 
 def test_github_and_sarif_formats(in_tmp: Path) -> None:
@@ -131,13 +151,18 @@ def test_github_and_sarif_formats(in_tmp: Path) -> None:
     _, github, _ = _invoke("lint", "--format", "github")
     _, sarif_text, _ = _invoke("lint", "--format", "sarif")
 
-    assert github.splitlines()[0].startswith("::error file=Dockerfile,line=1,col=6,endLine=1,endColumn=17,title=PTC001::PTC001 ")
+    assert github.splitlines()[0].startswith(
+        "::error file=Dockerfile,line=1,col=6,endLine=1,endColumn=17,title=PTC001::PTC001 "
+    )
     assert github.splitlines()[1].startswith("::warning file=Dockerfile,line=2,col=6,")
     sarif = json.loads(sarif_text)
     assert sarif["version"] == "2.1.0"
     run = sarif["runs"][0]
     rule_ids = [r["id"] for r in run["tool"]["driver"]["rules"]]
-    assert [(r["ruleId"], r["level"]) for r in run["results"]] == [("PTC001", "error"), ("PTC003", "warning")]
+    assert [(r["ruleId"], r["level"]) for r in run["results"]] == [
+        ("PTC001", "error"),
+        ("PTC003", "warning"),
+    ]
     for result in run["results"]:
         assert rule_ids[result["ruleIndex"]] == result["ruleId"]
         region = result["locations"][0]["physicalLocation"]["region"]

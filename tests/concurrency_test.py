@@ -1,4 +1,5 @@
 """pre-commit runs several hook processes at once: runs that overlap must not corrupt anything."""
+
 from __future__ import annotations
 
 import os
@@ -24,8 +25,12 @@ _TARGETS = (
 
 def _content(index: int, images: tuple[str, ...]) -> bytes:
     newline = "\r\n" if index % 3 == 0 else "\n"
-    lines = [f"# service {index}", f"FROM {images[index % 3]} AS base",
-             f"COPY --from={images[(index + 1) % 3]} /a /b", "RUN echo done"]
+    lines = [
+        f"# service {index}",
+        f"FROM {images[index % 3]} AS base",
+        f"COPY --from={images[(index + 1) % 3]} /a /b",
+        "RUN echo done",
+    ]
     return newline.join(lines).encode() + (newline.encode() if index % 2 else b"")
 
 
@@ -43,7 +48,11 @@ def _start(root: Path, *paths: str) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ECR_PTC_")}
     return subprocess.Popen(
         [sys.executable, "-m", "migrate", "fix", "--registry", REGISTRY, *paths],
-        cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 

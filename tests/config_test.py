@@ -16,7 +16,9 @@ def _load(tmp_path: Path, text: str) -> Config:
 
 
 def test_full_config(tmp_path: Path) -> None:
-    loaded = _load(tmp_path, f"""\
+    loaded = _load(
+        tmp_path,
+        f"""\
 registry: {REGISTRY}
 rules:
   docker-hub: registry-1.docker.io
@@ -28,11 +30,14 @@ lint:
   fail-on: [docker-hub]
 exclude: ["charts/vendor/**"]
 private: ["registry.example.com"]
-""")
+""",
+    )
     assert loaded.registry == REGISTRY
     assert loaded.rules == (
-        Rule("docker-hub", "registry-1.docker.io"), Rule("hub-alias", "registry-1.docker.io"),
-        Rule("cg", "cgr.dev", "example.com"), Rule("azure", "myreg.azurecr.io"),
+        Rule("docker-hub", "registry-1.docker.io"),
+        Rule("hub-alias", "registry-1.docker.io"),
+        Rule("cg", "cgr.dev", "example.com"),
+        Rule("azure", "myreg.azurecr.io"),
         Rule("ecr", "210987654321.dkr.ecr.eu-west-1.amazonaws.com"),
     )
     assert loaded.fail_on == ("docker-hub",)
@@ -41,7 +46,14 @@ private: ["registry.example.com"]
 
 def test_defaults_are_the_console_prefixes(tmp_path: Path) -> None:
     assert [r.prefix for r in _load(tmp_path, "").rules] == [
-        "docker-hub", "ecr-public", "kubernetes", "quay", "github", "gitlab", "chainguard"]
+        "docker-hub",
+        "ecr-public",
+        "kubernetes",
+        "quay",
+        "github",
+        "gitlab",
+        "chainguard",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -50,9 +62,19 @@ def test_defaults_are_the_console_prefixes(tmp_path: Path) -> None:
         pytest.param("registri: x\n", 1, "unknown key 'registri'", id="unknown-key"),
         pytest.param("lint:\n  fail-on: [x]\n", 2, "lint.fail-on: unknown 'x'", id="bad-fail-on"),
         pytest.param("registry: example.com\n", 1, "is not a private ECR host", id="bad-registry"),
-        pytest.param("rules:\n  ok: quay.io\n  gg: gcr.io\n", 3, "'gcr.io' is not an upstream", id="unsupported-upstream"),
+        pytest.param(
+            "rules:\n  ok: quay.io\n  gg: gcr.io\n",
+            3,
+            "'gcr.io' is not an upstream",
+            id="unsupported-upstream",
+        ),
         pytest.param("rules:\n  UPPER: quay.io\n", 2, "bad prefix 'UPPER'", id="bad-prefix"),
-        pytest.param("rules:\n  qq: {upstream: quay.io, mirror: x}\n", 2, "unknown key 'rules.qq.mirror'", id="bad-rule-key"),
+        pytest.param(
+            "rules:\n  qq: {upstream: quay.io, mirror: x}\n",
+            2,
+            "unknown key 'rules.qq.mirror'",
+            id="bad-rule-key",
+        ),
         pytest.param("exclude: 3\n", 1, "exclude must be a list of strings", id="bad-exclude"),
         pytest.param("a: [\n", 2, "invalid YAML", id="invalid-yaml"),
         pytest.param("- 1\n", 1, "must be a mapping", id="not-a-mapping"),

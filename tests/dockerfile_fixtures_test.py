@@ -1,4 +1,5 @@
 """fixtures/dockerfile/<case>.in.Dockerfile -> <case>.out.Dockerfile, byte for byte, then idempotent."""
+
 from __future__ import annotations
 
 import shutil
@@ -9,7 +10,9 @@ import pytest
 from migrate.cli import main
 from tests.helpers import FIXTURES, REGISTRY, run_cli
 
-CASES = sorted(p.name[: -len(".in.Dockerfile")] for p in (FIXTURES / "dockerfile").glob("*.in.Dockerfile"))
+CASES = sorted(
+    p.name[: -len(".in.Dockerfile")] for p in (FIXTURES / "dockerfile").glob("*.in.Dockerfile")
+)
 
 
 def test_cases_exist() -> None:
@@ -47,7 +50,9 @@ def test_diff_and_check_write_nothing(case: str, in_tmp: Path) -> None:
 def test_subprocess_fix_of_a_whole_directory(tmp_path: Path) -> None:
     for case in CASES:
         (tmp_path / case).mkdir()
-        shutil.copyfile(FIXTURES / "dockerfile" / f"{case}.in.Dockerfile", tmp_path / case / "Dockerfile")
+        shutil.copyfile(
+            FIXTURES / "dockerfile" / f"{case}.in.Dockerfile", tmp_path / case / "Dockerfile"
+        )
 
     done = run_cli("fix", "--registry", REGISTRY, ".", cwd=tmp_path)
 

@@ -9,8 +9,15 @@ from migrate.edits import Edit, EditConflict, apply
     ("text", "edits", "expected"),
     (
         pytest.param("ab cd ef", [Edit(3, 5, "cd", "XYZ")], "ab XYZ ef", id="one"),
-        pytest.param("ab cd ef", [Edit(0, 2, "ab", "1"), Edit(6, 8, "ef", "333")], "1 cd 333", id="two-any-order"),
-        pytest.param("ab cd", [Edit(3, 5, "cd", "x"), Edit(3, 5, "cd", "x")], "ab x", id="duplicate-once"),
+        pytest.param(
+            "ab cd ef",
+            [Edit(0, 2, "ab", "1"), Edit(6, 8, "ef", "333")],
+            "1 cd 333",
+            id="two-any-order",
+        ),
+        pytest.param(
+            "ab cd", [Edit(3, 5, "cd", "x"), Edit(3, 5, "cd", "x")], "ab x", id="duplicate-once"
+        ),
         pytest.param("\r\nab\r\n", [Edit(2, 4, "ab", "cd")], "\r\ncd\r\n", id="crlf-kept"),
         pytest.param("abc", [], "abc", id="none"),
     ),

@@ -1,5 +1,6 @@
 """engine.run across a process pool: the same results, in the same order, as one process; small
 runs (a hook's few files) never start a pool."""
+
 from __future__ import annotations
 
 import shutil
@@ -75,7 +76,9 @@ def test_pool_writes_what_one_process_writes(tmp_path: Path, pooled: list[int]) 
     assert sum(r.written for r in serial) == 12 * 4
     for path in sorted((tmp_path / "one").rglob("*")):
         if path.is_file():
-            assert (tmp_path / "two" / path.relative_to(tmp_path / "one")).read_bytes() == path.read_bytes()
+            assert (
+                tmp_path / "two" / path.relative_to(tmp_path / "one")
+            ).read_bytes() == path.read_bytes()
 
 
 def test_small_runs_stay_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -98,13 +101,18 @@ def test_stopping_early_shuts_the_pool_down(tmp_path: Path, pooled: list[int]) -
     assert pooled == [2] and first.path.endswith("svc00/Dockerfile")
 
 
-@pytest.mark.parametrize(("setting", "expected"), [
-    pytest.param("1", 1, id="one"),
-    pytest.param("3", 3, id="three"),
-    pytest.param("0", None, id="zero-means-auto"),
-    pytest.param("many", None, id="invalid-means-auto"),
-])
-def test_jobs_from_environment(monkeypatch: pytest.MonkeyPatch, setting: str, expected: int | None) -> None:
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        pytest.param("1", 1, id="one"),
+        pytest.param("3", 3, id="three"),
+        pytest.param("0", None, id="zero-means-auto"),
+        pytest.param("many", None, id="invalid-means-auto"),
+    ],
+)
+def test_jobs_from_environment(
+    monkeypatch: pytest.MonkeyPatch, setting: str, expected: int | None
+) -> None:
     monkeypatch.setenv("ECR_PTC_JOBS", setting)
     auto = pool.workers(0)
 

@@ -1,4 +1,5 @@
 """The README's quick start: `fix --diff` on the bundled example prints exactly this diff."""
+
 from __future__ import annotations
 
 from tests.helpers import FIXTURES, REGISTRY, ROOT, run_cli

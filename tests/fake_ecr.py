@@ -5,6 +5,7 @@ pages `DescribePullThroughCacheRules` by `nextToken`, answers with AWS's error s
 each request so a test can check the SigV4 `Authorization` header and the `X-Amz-Target`.
 Bounded: it answers at most MAX_REQUESTS requests and every socket has a timeout.
 """
+
 from __future__ import annotations
 
 import json
@@ -55,14 +56,18 @@ class FakeEcr:
 
     def _describe(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if body.get("registryId", self.account) != self.account:
-            return 400, {"__type": "InvalidParameterException",
-                         "message": f"registry {body.get('registryId')} is not this account"}
+            return 400, {
+                "__type": "InvalidParameterException",
+                "message": f"registry {body.get('registryId')} is not this account",
+            }
         start = int(body["nextToken"].removeprefix("page-")) if "nextToken" in body else 0
         size = min(self.page_size, int(body.get("maxResults", self.page_size)))
         page = self.rules[start : start + size]
-        out: dict[str, Any] = {"pullThroughCacheRules": [
-            {**rule, "registryId": self.account, "createdAt": 1_700_000_000} for rule in page
-        ]}
+        out: dict[str, Any] = {
+            "pullThroughCacheRules": [
+                {**rule, "registryId": self.account, "createdAt": 1_700_000_000} for rule in page
+            ]
+        }
         if start + size < len(self.rules):
             out["nextToken"] = f"page-{start + size}"
         return 200, out
@@ -71,9 +76,11 @@ class FakeEcr:
         prefix = body["ecrRepositoryPrefix"]
         rule = next((r for r in self.rules if r["ecrRepositoryPrefix"] == prefix), None)
         if rule is None:
-            return 400, {"__type": "PullThroughCacheRuleNotFoundException",
-                         "message": f"The pull through cache rule with prefix '{prefix}' does not "
-                                    f"exist in the registry with id '{self.account}'"}
+            return 400, {
+                "__type": "PullThroughCacheRuleNotFoundException",
+                "message": f"The pull through cache rule with prefix '{prefix}' does not "
+                f"exist in the registry with id '{self.account}'",
+            }
         failure = self.validations.get(prefix)
         out = {**rule, "registryId": self.account, "isValid": failure is None}
         if failure is not None:
@@ -106,9 +113,11 @@ def _handler(fake: FakeEcr) -> type[BaseHTTPRequestHandler]:
         def _sts(self, form: dict[str, str]) -> None:
             if "STS.GetCallerIdentity" in fake.errors:
                 status, kind, message = fake.errors["STS.GetCallerIdentity"]
-                body = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{kind}</Code>"
-                        f"<Message>{message}</Message></Error><RequestId>r</RequestId>"
-                        "</ErrorResponse>")
+                body = (
+                    f"<ErrorResponse><Error><Type>Sender</Type><Code>{kind}</Code>"
+                    f"<Message>{message}</Message></Error><RequestId>r</RequestId>"
+                    "</ErrorResponse>"
+                )
                 self._send(status, body.encode(), "text/xml")
                 return
             body = (
@@ -138,8 +147,9 @@ def _handler(fake: FakeEcr) -> type[BaseHTTPRequestHandler]:
 def serve(fake: FakeEcr) -> Iterator[FakeEcr]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     fake.url = f"http://127.0.0.1:{server.server_address[1]}"
     try:
@@ -157,10 +167,14 @@ ACCESS_KEY = "AKIAFAKEACCESSKEY000"
 def aws_env(fake: FakeEcr | None, region: str = "us-east-1", **extra: str) -> dict[str, str]:
     """Dummy credentials and no shared config, so nothing on this machine leaks in."""
     env = {
-        "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
-        "AWS_DEFAULT_REGION": region, "AWS_CONFIG_FILE": "/dev/null",
-        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_MAX_ATTEMPTS": "2", "AWS_RETRY_MODE": "standard",
+        "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_MAX_ATTEMPTS": "2",
+        "AWS_RETRY_MODE": "standard",
     }
     if fake is not None:
         env["AWS_ENDPOINT_URL_ECR"] = fake.url
@@ -172,6 +186,8 @@ def aws_env(fake: FakeEcr | None, region: str = "us-east-1", **extra: str) -> di
 def rule(prefix: str, url: str, credential: bool = False, **more: str) -> dict[str, Any]:
     item: dict[str, Any] = {"ecrRepositoryPrefix": prefix, "upstreamRegistryUrl": url, **more}
     if credential:
-        item["credentialArn"] = (f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:"
-                                 f"ecr-pullthroughcache/{prefix}-AbCdEf")
+        item["credentialArn"] = (
+            f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:"
+            f"ecr-pullthroughcache/{prefix}-AbCdEf"
+        )
     return item

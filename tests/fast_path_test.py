@@ -2,6 +2,7 @@
 bracket scan for deep flow nesting) must change no finding and no rewritten byte: every fixture
 and the shared corpus go through `fix` both ways, and the composed trees are compared node by
 node over a table of YAML corner cases and a seeded fuzz of the fixtures."""
+
 from __future__ import annotations
 
 import random
@@ -41,8 +42,10 @@ def _deep_flow_regex(text: str) -> int | None:
 
 
 def _results(root: Path, cwd: Path) -> list[tuple[Any, ...]]:
-    return [(r.path, r.file_kind, r.findings, r.after)
-            for r in engine.run([root.name], CONFIG, cwd, fix=True, jobs=1)]
+    return [
+        (r.path, r.file_kind, r.findings, r.after)
+        for r in engine.run([root.name], CONFIG, cwd, fix=True, jobs=1)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -56,8 +59,9 @@ def trees(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize("tree", ["fixtures", "corpus"])
-def test_same_findings_and_rewrites(trees: Path, tree: str,
-                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_same_findings_and_rewrites(
+    trees: Path, tree: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if not (trees / tree).is_dir():
         pytest.skip("shared corpus not present")
     composed: list[bool] = []
@@ -92,7 +96,13 @@ def _same(one: Node | None, other: Node | None, pairs: dict[int, int]) -> bool:
     if isinstance(one, Scalar):
         assert isinstance(other, Scalar)
         return (one.value, one.tag, one.start, one.end, one.span, one.refused) == (
-            other.value, other.tag, other.start, other.end, other.span, other.refused)
+            other.value,
+            other.tag,
+            other.start,
+            other.end,
+            other.span,
+            other.refused,
+        )
     assert isinstance(one, (Mapping, Sequence)) and isinstance(other, (Mapping, Sequence))
     if (one.start, one.end) != (other.start, other.end):
         return False
@@ -169,13 +179,47 @@ def test_corner_cases_compose_alike(text: str) -> None:
 
 def _seeds() -> list[str]:
     roots = [FIXTURES] + ([CORPUS] if CORPUS.is_dir() else [])
-    return [p.read_bytes().decode("utf-8", "replace") for root in roots
-            for p in sorted(root.rglob("*.y*ml")) if p.stat().st_size < 4000][:400]
+    return [
+        p.read_bytes().decode("utf-8", "replace")
+        for root in roots
+        for p in sorted(root.rglob("*.y*ml"))
+        if p.stat().st_size < 4000
+    ][:400]
 
 
-_NOISE = (" ", "  ", "\n", "- ", ": ", ":", "?", "? ", "&a ", "*a", "!!str ", "! ", "{", "}",
-          "[", "]", ",", '"', "'", "#", "|", ">", "---\n", "...\n", "\t", "é", "\r\n", "<<: *a\n",
-          "x", "\\", "%YAML 1.2\n")
+_NOISE = (
+    " ",
+    "  ",
+    "\n",
+    "- ",
+    ": ",
+    ":",
+    "?",
+    "? ",
+    "&a ",
+    "*a",
+    "!!str ",
+    "! ",
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    '"',
+    "'",
+    "#",
+    "|",
+    ">",
+    "---\n",
+    "...\n",
+    "\t",
+    "é",
+    "\r\n",
+    "<<: *a\n",
+    "x",
+    "\\",
+    "%YAML 1.2\n",
+)
 
 
 def _mutations(seed: int, count: int) -> Iterator[str]:
@@ -198,24 +242,63 @@ def test_fuzzed_yaml_composes_alike() -> None:
 # --- the key-aware pre-filter ------------------------------------------------------------------
 def _grammar(rng: random.Random, depth: int, indent: int) -> str:
     pad = " " * indent
-    key = rng.choice(["image", "image", "reference", "description", "type", '"image"', "'image'",
-                      "baseimage", "<<", "properties", "x"])
+    key = rng.choice(
+        [
+            "image",
+            "image",
+            "reference",
+            "description",
+            "type",
+            '"image"',
+            "'image'",
+            "baseimage",
+            "<<",
+            "properties",
+            "x",
+        ]
+    )
     dash = "- " if rng.random() < 0.1 else ""
     roll = rng.random()
     if depth > 3 or roll < 0.3:
-        value = " " + rng.choice([
-            "nginx", '"nginx:1"', "'x'", "", "# c", "~", "&a nginx", "*a", "!!str x",
-            "{reference: x}", "[a]", f"|\n{pad}  text image: x", "x # image:", '"a\\x41"']) + "\n"
+        value = (
+            " "
+            + rng.choice(
+                [
+                    "nginx",
+                    '"nginx:1"',
+                    "'x'",
+                    "",
+                    "# c",
+                    "~",
+                    "&a nginx",
+                    "*a",
+                    "!!str x",
+                    "{reference: x}",
+                    "[a]",
+                    f"|\n{pad}  text image: x",
+                    "x # image:",
+                    '"a\\x41"',
+                ]
+            )
+            + "\n"
+        )
     elif roll < 0.45:
-        value = "\n" + "".join(f"{pad}{rng.choice(['  ', ''])}- {rng.choice(['a', 'image: x'])}\n"
-                               for _ in range(2))
+        value = "\n" + "".join(
+            f"{pad}{rng.choice(['  ', ''])}- {rng.choice(['a', 'image: x'])}\n" for _ in range(2)
+        )
     elif roll < 0.55:
-        value = (rng.choice(["\n", "\n\n# c\n", f"\n{pad}  # c\n"]) + pad + "  "
-                 + rng.choice(["nginx", '"q"', "*a", "reference: x"]) + "\n")
+        value = (
+            rng.choice(["\n", "\n\n# c\n", f"\n{pad}  # c\n"])
+            + pad
+            + "  "
+            + rng.choice(["nginx", '"q"', "*a", "reference: x"])
+            + "\n"
+        )
     else:
         child = indent + len(dash) + rng.choice([2, 4])
         value = rng.choice(["\n", " # c\n"]) + "".join(
-            _grammar(rng, depth + 1, child) for _ in range(rng.randint(1, 4)))
+            _grammar(rng, depth + 1, child) for _ in range(rng.randint(1, 4))
+        )
     return pad + dash + key + ":" + value
 
 
@@ -232,8 +315,10 @@ def _kubernetes_images(text: str) -> list[object] | None:
 
 def test_prefilter_never_skips_an_image() -> None:
     rng = random.Random(7)
-    texts = ["apiVersion: v1\nkind: X\n" + "".join(_grammar(rng, 0, 0) for _ in range(3))
-             for _ in range(1500)] + _seeds()
+    texts = [
+        "apiVersion: v1\nkind: X\n" + "".join(_grammar(rng, 0, 0) for _ in range(3))
+        for _ in range(1500)
+    ] + _seeds()
     skipped = [t for t in texts if not _prefilter.may_hold(t, "image", ("reference",))]
 
     assert len(skipped) > 100
@@ -254,8 +339,10 @@ def test_bundles_keep_every_image(monkeypatch: pytest.MonkeyPatch) -> None:
     ]
     compared = 0
     for _ in range(400):
-        parts = [rng.choice([*documents, "apiVersion: v1\nkind: X\n" + _grammar(rng, 0, 0)])
-                 for _ in range(rng.randint(2, 5))]
+        parts = [
+            rng.choice([*documents, "apiVersion: v1\nkind: X\n" + _grammar(rng, 0, 0)])
+            for _ in range(rng.randint(2, 5))
+        ]
         text = "".join(rng.choice(["---\n", "--- # c\n", "---\r\n", ""]) + p for p in parts)
         whole = _scan(monkeypatch, text, smart=False)
         if whole is not None:
@@ -272,23 +359,31 @@ def _scan(monkeypatch: pytest.MonkeyPatch, text: str, *, smart: bool) -> list[ob
         return None
 
 
-@pytest.mark.parametrize(("text", "holds"), [
-    pytest.param("image:\n  description: The image.\n  type: string\n", False, id="crd-property"),
-    pytest.param("image:\n  properties:\n    reference:\n      type: string\n", False,
-                 id="nested-reference"),
-    pytest.param("image:\n- a\n", False, id="sequence"),
-    pytest.param("image:\nnext: 1\n", False, id="null"),
-    pytest.param("baseimage: nginx\n", False, id="longer-key"),
-    pytest.param("image: nginx\n", True, id="inline"),
-    pytest.param("image: # pinned\n  nginx\n", True, id="next-line"),
-    pytest.param("image:\n  reference: nginx\n", True, id="image-volume"),
-    pytest.param("image:\n  <<: *v\n", True, id="merge"),
-    pytest.param("a: &k image\n*k : nginx\n", True, id="alias-key"),
-    pytest.param('"im\\x61ge": nginx\n', True, id="escaped-key"),
-    pytest.param("? image\n: nginx\n", True, id="explicit-key"),
-    pytest.param("x: {image:\n  {reference: a}}\n", True, id="flow"),
-    pytest.param("image:\t\n  a: b\n", True, id="tab"),
-])
+@pytest.mark.parametrize(
+    ("text", "holds"),
+    [
+        pytest.param(
+            "image:\n  description: The image.\n  type: string\n", False, id="crd-property"
+        ),
+        pytest.param(
+            "image:\n  properties:\n    reference:\n      type: string\n",
+            False,
+            id="nested-reference",
+        ),
+        pytest.param("image:\n- a\n", False, id="sequence"),
+        pytest.param("image:\nnext: 1\n", False, id="null"),
+        pytest.param("baseimage: nginx\n", False, id="longer-key"),
+        pytest.param("image: nginx\n", True, id="inline"),
+        pytest.param("image: # pinned\n  nginx\n", True, id="next-line"),
+        pytest.param("image:\n  reference: nginx\n", True, id="image-volume"),
+        pytest.param("image:\n  <<: *v\n", True, id="merge"),
+        pytest.param("a: &k image\n*k : nginx\n", True, id="alias-key"),
+        pytest.param('"im\\x61ge": nginx\n', True, id="escaped-key"),
+        pytest.param("? image\n: nginx\n", True, id="explicit-key"),
+        pytest.param("x: {image:\n  {reference: a}}\n", True, id="flow"),
+        pytest.param("image:\t\n  a: b\n", True, id="tab"),
+    ],
+)
 def test_prefilter_table(text: str, holds: bool) -> None:
     assert _prefilter.may_hold(text, "image", ("reference",)) is holds
 

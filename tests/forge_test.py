@@ -1,4 +1,5 @@
 """Opening the pull/merge request, against a local endpoint that checks requests as the APIs do."""
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,9 @@ class FakeApi:
     repository, 422 for a missing field (docs.github.com/rest/pulls/pulls#create-a-pull-request,
     docs.gitlab.com/api/merge_requests/#create-mr)."""
 
-    def __init__(self, repo: str, token: str = TOKEN, status: int = 201,
-                 answer: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, repo: str, token: str = TOKEN, status: int = 201, answer: dict[str, Any] | None = None
+    ) -> None:
         self.repo, self.token, self.status, self.answer = repo, token, status, answer
         self.requests: list[dict[str, Any]] = []
         api = self
@@ -32,8 +34,12 @@ class FakeApi:
                 raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 # HTTP header names are case-insensitive (urllib sends `Private-token`).
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                request = {"method": "POST", "path": self.path, "headers": headers,
-                           "json": json.loads(raw or b"null")}
+                request = {
+                    "method": "POST",
+                    "path": self.path,
+                    "headers": headers,
+                    "json": json.loads(raw or b"null"),
+                }
                 api.requests.append(request)
                 self._reply(*api.respond(request))
 
@@ -65,7 +71,9 @@ class FakeApi:
             if missing:
                 return 400, {"message": {k: ["can't be blank"] for k in missing}}
             return self.status, self.answer or {
-                "iid": 7, "web_url": f"https://gitlab.example/{self.repo}/-/merge_requests/7"}
+                "iid": 7,
+                "web_url": f"https://gitlab.example/{self.repo}/-/merge_requests/7",
+            }
         if headers.get("authorization") != f"Bearer {self.token}":
             return 401, {"message": "Bad credentials"}
         if not headers.get("user-agent"):  # GitHub refuses requests without one
@@ -74,10 +82,14 @@ class FakeApi:
             return 404, {"message": "Not Found"}
         missing = [k for k in ("title", "head", "base") if not body.get(k)]
         if missing or headers.get("content-type") != "application/json":
-            return 422, {"message": "Validation Failed",
-                         "errors": [{"field": k, "code": "missing_field"} for k in missing]}
+            return 422, {
+                "message": "Validation Failed",
+                "errors": [{"field": k, "code": "missing_field"} for k in missing],
+            }
         return self.status, self.answer or {
-            "number": 1, "html_url": f"https://github.com/{self.repo}/pull/1"}
+            "number": 1,
+            "html_url": f"https://github.com/{self.repo}/pull/1",
+        }
 
     def __enter__(self) -> FakeApi:  # noqa: PYI034 (typing.Self is 3.11+)
         threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True).start()
@@ -95,12 +107,28 @@ def github() -> Iterator[FakeApi]:
 
 
 REMOTES = [
-    pytest.param("https://github.com/acme/widgets.git", Remote("github.com", "acme/widgets"), id="https"),
-    pytest.param("https://x-access-token:abc@github.com/acme/widgets", Remote("github.com", "acme/widgets"), id="https-token"),
+    pytest.param(
+        "https://github.com/acme/widgets.git", Remote("github.com", "acme/widgets"), id="https"
+    ),
+    pytest.param(
+        "https://x-access-token:abc@github.com/acme/widgets",
+        Remote("github.com", "acme/widgets"),
+        id="https-token",
+    ),
     pytest.param("git@github.com:acme/widgets.git", Remote("github.com", "acme/widgets"), id="scp"),
-    pytest.param("ssh://git@gitlab.com:22/group/sub/project.git", Remote("gitlab.com", "group/sub/project"), id="ssh-port"),
-    pytest.param("git@gitlab.example.com:group/project", Remote("gitlab.example.com", "group/project"), id="scp-gitlab"),
-    pytest.param("https://GitHub.com/acme/widgets/", Remote("github.com", "acme/widgets"), id="case-slash"),
+    pytest.param(
+        "ssh://git@gitlab.com:22/group/sub/project.git",
+        Remote("gitlab.com", "group/sub/project"),
+        id="ssh-port",
+    ),
+    pytest.param(
+        "git@gitlab.example.com:group/project",
+        Remote("gitlab.example.com", "group/project"),
+        id="scp-gitlab",
+    ),
+    pytest.param(
+        "https://GitHub.com/acme/widgets/", Remote("github.com", "acme/widgets"), id="case-slash"
+    ),
 ]
 REMOTES_NOOP = [
     pytest.param("/srv/git/widgets.git", id="path"),
@@ -121,7 +149,11 @@ def test_parse_remote_noop(url: str) -> None:
 
 def test_github_pull_request_as_the_api_receives_it(github: FakeApi) -> None:
     url = forge.open_request(
-        "git@github.com:acme/widgets.git", "ecr-ptc/migrate", "main", "Title", "Body | text",
+        "git@github.com:acme/widgets.git",
+        "ecr-ptc/migrate",
+        "main",
+        "Title",
+        "Body | text",
         {"GITHUB_TOKEN": TOKEN, "GITHUB_API_URL": github.url},
     )
 
@@ -130,68 +162,122 @@ def test_github_pull_request_as_the_api_receives_it(github: FakeApi) -> None:
     assert (request["method"], request["path"]) == ("POST", "/repos/acme/widgets/pulls")
     assert request["headers"]["accept"] == "application/vnd.github+json"
     assert request["headers"]["x-github-api-version"] == "2022-11-28"
-    assert request["json"] == {"title": "Title", "head": "ecr-ptc/migrate", "base": "main",
-                               "body": "Body | text"}
+    assert request["json"] == {
+        "title": "Title",
+        "head": "ecr-ptc/migrate",
+        "base": "main",
+        "body": "Body | text",
+    }
 
 
 def test_gitlab_merge_request_as_the_api_receives_it() -> None:
     with FakeApi("group/sub/project") as gitlab:
         url = forge.open_request(
-            "https://gitlab.example.com/group/sub/project.git", "ecr-ptc/migrate", "develop", "T",
-            "B", {"GITLAB_TOKEN": TOKEN, "GITLAB_API_URL": gitlab.url, "GITHUB_TOKEN": "other"},
+            "https://gitlab.example.com/group/sub/project.git",
+            "ecr-ptc/migrate",
+            "develop",
+            "T",
+            "B",
+            {"GITLAB_TOKEN": TOKEN, "GITLAB_API_URL": gitlab.url, "GITHUB_TOKEN": "other"},
         )
 
     assert url == "https://gitlab.example/group/sub/project/-/merge_requests/7"
     [request] = gitlab.requests
     assert request["path"] == "/projects/group%2Fsub%2Fproject/merge_requests"
     assert "authorization" not in request["headers"]
-    assert request["json"] == {"source_branch": "ecr-ptc/migrate", "target_branch": "develop",
-                               "title": "T", "description": "B", "remove_source_branch": True}
+    assert request["json"] == {
+        "source_branch": "ecr-ptc/migrate",
+        "target_branch": "develop",
+        "title": "T",
+        "description": "B",
+        "remove_source_branch": True,
+    }
 
 
 def test_api_refusal_is_one_line_in_the_apis_words_without_the_token() -> None:
-    answer = {"message": "Validation Failed", "errors": [
-        {"resource": "PullRequest", "code": "custom",
-         "message": "A pull request already exists for acme:ecr-ptc/migrate."}]}
-    with FakeApi("acme/widgets", status=422, answer=answer) as api, pytest.raises(ForgeError) as err:
-        forge.open_request(f"https://x:{TOKEN}@github.com/acme/widgets", "ecr-ptc/migrate",
-                           "main", "T", "B", {"GITHUB_TOKEN": TOKEN, "GITHUB_API_URL": api.url})
+    answer = {
+        "message": "Validation Failed",
+        "errors": [
+            {
+                "resource": "PullRequest",
+                "code": "custom",
+                "message": "A pull request already exists for acme:ecr-ptc/migrate.",
+            }
+        ],
+    }
+    with (
+        FakeApi("acme/widgets", status=422, answer=answer) as api,
+        pytest.raises(ForgeError) as err,
+    ):
+        forge.open_request(
+            f"https://x:{TOKEN}@github.com/acme/widgets",
+            "ecr-ptc/migrate",
+            "main",
+            "T",
+            "B",
+            {"GITHUB_TOKEN": TOKEN, "GITHUB_API_URL": api.url},
+        )
 
-    assert str(err.value) == ("GitHub API: 422 Validation Failed: "
-                              "A pull request already exists for acme:ecr-ptc/migrate.")
+    assert str(err.value) == (
+        "GitHub API: 422 Validation Failed: A pull request already exists for acme:ecr-ptc/migrate."
+    )
 
 
-@pytest.mark.parametrize(("environ", "message"), [
-    pytest.param({}, "needs GITHUB_TOKEN", id="no-token"),
-    pytest.param({"GITHUB_TOKEN": "wrong"}, "401 Bad credentials", id="bad-token"),
-])
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        pytest.param({}, "needs GITHUB_TOKEN", id="no-token"),
+        pytest.param({"GITHUB_TOKEN": "wrong"}, "401 Bad credentials", id="bad-token"),
+    ],
+)
 def test_token_problems(github: FakeApi, environ: dict[str, str], message: str) -> None:
     with pytest.raises(ForgeError, match=message) as err:
-        forge.open_request("https://github.com/acme/widgets", "b", "main", "T", "B",
-                           {**environ, "GITHUB_API_URL": github.url})
+        forge.open_request(
+            "https://github.com/acme/widgets",
+            "b",
+            "main",
+            "T",
+            "B",
+            {**environ, "GITHUB_API_URL": github.url},
+        )
     assert TOKEN not in str(err.value) and "wrong" not in str(err.value)
 
 
 def test_token_never_travels_in_clear_text_off_this_machine() -> None:
     with pytest.raises(ForgeError, match="not https"):
-        forge.open_request("https://github.com/acme/widgets", "b", "main", "T", "B",
-                           {"GITHUB_TOKEN": TOKEN, "GITHUB_API_URL": "http://api.example.com"})
+        forge.open_request(
+            "https://github.com/acme/widgets",
+            "b",
+            "main",
+            "T",
+            "B",
+            {"GITHUB_TOKEN": TOKEN, "GITHUB_API_URL": "http://api.example.com"},
+        )
 
 
 def test_unreachable_api_is_one_line() -> None:
     with FakeApi("acme/widgets") as api:
         closed = api.url
     with pytest.raises(ForgeError, match=r"^GitHub API at http://127\.0\.0\.1:\d+: "):
-        forge.open_request("https://github.com/acme/widgets", "b", "main", "T", "B",
-                           {"GITHUB_TOKEN": TOKEN, "GITHUB_API_URL": closed})
+        forge.open_request(
+            "https://github.com/acme/widgets",
+            "b",
+            "main",
+            "T",
+            "B",
+            {"GITHUB_TOKEN": TOKEN, "GITHUB_API_URL": closed},
+        )
 
 
-@pytest.mark.parametrize(("host", "environ", "kind"), [
-    ("github.com", {}, "github"),
-    ("github.example.com", {"GITLAB_TOKEN": "t"}, "github"),
-    ("gitlab.com", {"GITHUB_TOKEN": "t"}, "gitlab"),
-    ("git.example.com", {"GITLAB_TOKEN": "t"}, "gitlab"),
-    ("git.example.com", {"GITHUB_TOKEN": "t", "GITLAB_TOKEN": "t"}, "github"),
-])
+@pytest.mark.parametrize(
+    ("host", "environ", "kind"),
+    [
+        ("github.com", {}, "github"),
+        ("github.example.com", {"GITLAB_TOKEN": "t"}, "github"),
+        ("gitlab.com", {"GITHUB_TOKEN": "t"}, "gitlab"),
+        ("git.example.com", {"GITLAB_TOKEN": "t"}, "gitlab"),
+        ("git.example.com", {"GITHUB_TOKEN": "t", "GITLAB_TOKEN": "t"}, "github"),
+    ],
+)
 def test_which_forge(host: str, environ: dict[str, str], kind: str) -> None:
     assert forge.kind_of(Remote(host, "a/b"), environ) == kind

@@ -1,4 +1,5 @@
 """`ecr-ptc pr` on real repositories in temp dirs: the commit, the branch, the push, the PR."""
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,10 @@ from tests.helpers import REGISTRY, run_cli
 
 ORIGINAL = {
     "Dockerfile": b"FROM alpine:3.20\r\nRUN echo hi\r\n",
-    "deploy/app.yaml": (b"apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  containers:\n"
-                        b"    - name: a\n      image: \"quay.io/prometheus/node-exporter:v1.8.2\"  # pin\n"),
+    "deploy/app.yaml": (
+        b"apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  containers:\n"
+        b'    - name: a\n      image: "quay.io/prometheus/node-exporter:v1.8.2"  # pin\n'
+    ),
     "compose.yaml": b"services:\n  web:\n    image: nginx:1.27\n",
     "base/Dockerfile": b"FROM gcr.io/distroless/static\n",  # PTC003: reported, not changed
     "README.md": b"docs\n",
@@ -23,7 +26,8 @@ ORIGINAL = {
 MIGRATED = {
     "Dockerfile": f"FROM {REGISTRY}/docker-hub/library/alpine:3.20\r\nRUN echo hi\r\n".encode(),
     "deploy/app.yaml": ORIGINAL["deploy/app.yaml"].replace(
-        b"quay.io/", f"{REGISTRY}/quay/".encode()),
+        b"quay.io/", f"{REGISTRY}/quay/".encode()
+    ),
     "compose.yaml": f"services:\n  web:\n    image: {REGISTRY}/docker-hub/library/nginx:1.27\n".encode(),
 }
 BRANCH = "ecr-ptc/migrate"
@@ -34,9 +38,12 @@ def git_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No global or system git config (a CI machine has none): identity from the environment."""
     (tmp_path / "gitconfig").write_text("")
     for key, value in {
-        "GIT_AUTHOR_NAME": "ecr-ptc test", "GIT_AUTHOR_EMAIL": "test@example.invalid",
-        "GIT_COMMITTER_NAME": "ecr-ptc test", "GIT_COMMITTER_EMAIL": "test@example.invalid",
-        "GIT_CONFIG_GLOBAL": str(tmp_path / "gitconfig"), "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_AUTHOR_NAME": "ecr-ptc test",
+        "GIT_AUTHOR_EMAIL": "test@example.invalid",
+        "GIT_COMMITTER_NAME": "ecr-ptc test",
+        "GIT_COMMITTER_EMAIL": "test@example.invalid",
+        "GIT_CONFIG_GLOBAL": str(tmp_path / "gitconfig"),
+        "GIT_CONFIG_NOSYSTEM": "1",
     }.items():
         monkeypatch.setenv(key, value)
     for key in ("GITHUB_TOKEN", "GH_TOKEN", "GITLAB_TOKEN", "GITHUB_API_URL", "GITLAB_API_URL"):
@@ -46,13 +53,15 @@ def git_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
-                          check=True).stdout
+    return subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, check=True
+    ).stdout
 
 
 def blob(cwd: Path, rev: str, path: str) -> bytes:
-    return subprocess.run(["git", "show", f"{rev}:{path}"], cwd=cwd, capture_output=True,
-                          check=True).stdout
+    return subprocess.run(
+        ["git", "show", f"{rev}:{path}"], cwd=cwd, capture_output=True, check=True
+    ).stdout
 
 
 def make_repo(path: Path, files: dict[str, bytes] = ORIGINAL, branch: str = "main") -> Path:
@@ -70,20 +79,25 @@ def tree(path: Path, names: Iterable[str] = ORIGINAL) -> dict[str, bytes]:
     return {name: (path / name).read_bytes() for name in names}
 
 
-def test_one_commit_with_exactly_the_changed_files_byte_for_byte(tmp_path: Path, git_env: None) -> None:
+def test_one_commit_with_exactly_the_changed_files_byte_for_byte(
+    tmp_path: Path, git_env: None
+) -> None:
     repo = make_repo(tmp_path / "repo")
     start = git(repo, "rev-parse", "main").strip()
 
     done = run_cli("pr", "--registry", REGISTRY, "--body-file", str(tmp_path / "body.md"), cwd=repo)
 
     assert done.returncode == 0, done.stderr
-    assert git(repo, "rev-list", f"main..{BRANCH}").split() == [git(repo, "rev-parse", BRANCH).strip()]
+    assert git(repo, "rev-list", f"main..{BRANCH}").split() == [
+        git(repo, "rev-parse", BRANCH).strip()
+    ]
     assert git(repo, "rev-parse", f"{BRANCH}^").strip() == start
     assert sorted(git(repo, "diff", "--name-only", "main", BRANCH).split()) == sorted(MIGRATED)
     for name, data in MIGRATED.items():
         assert blob(repo, BRANCH, name) == data
     assert git(repo, "log", "-1", "--format=%B", BRANCH).startswith(
-        f"{TITLE}\n\nRewrite 3 image references in 3 files to {REGISTRY}:\n")
+        f"{TITLE}\n\nRewrite 3 image references in 3 files to {REGISTRY}:\n"
+    )
     # The original branch: same commit, checked out again, its files as they were.
     assert git(repo, "rev-parse", "main").strip() == start
     assert git(repo, "branch", "--show-current").strip() == "main"
@@ -96,8 +110,10 @@ def test_one_commit_with_exactly_the_changed_files_byte_for_byte(tmp_path: Path,
 
 
 def test_staging_goes_through_git_attributes_and_hooks(tmp_path: Path, git_env: None) -> None:
-    files = {".gitattributes": b"*.yaml text eol=crlf\n",
-             "compose.yaml": b"services:\r\n  web:\r\n    image: nginx:1.27\r\n"}
+    files = {
+        ".gitattributes": b"*.yaml text eol=crlf\n",
+        "compose.yaml": b"services:\r\n  web:\r\n    image: nginx:1.27\r\n",
+    }
     repo = make_repo(tmp_path / "repo", files)
     hooks = repo / ".git" / "hooks"
     (hooks / "commit-msg").write_text('#!/bin/sh\nprintf "\\nHook-Seen: yes\\n" >> "$1"\n')
@@ -108,14 +124,17 @@ def test_staging_goes_through_git_attributes_and_hooks(tmp_path: Path, git_env: 
     assert done.returncode == 0, done.stderr
     # The index holds LF (eol=crlf is a checkout conversion): only the reference line differs.
     assert blob(repo, BRANCH, "compose.yaml") == (
-        f"services:\n  web:\n    image: {REGISTRY}/docker-hub/library/nginx:1.27\n".encode())
+        f"services:\n  web:\n    image: {REGISTRY}/docker-hub/library/nginx:1.27\n".encode()
+    )
     assert git(repo, "diff", "--numstat", "main", BRANCH).split() == ["1", "1", "compose.yaml"]
     assert "Hook-Seen: yes" in git(repo, "log", "-1", "--format=%B", BRANCH)
     assert f"compose.yaml:3  nginx:1.27 → {REGISTRY}" in done.stdout  # body on stdout
     assert git(repo, "status", "--porcelain") == ""
 
 
-def test_a_hook_that_rejects_the_commit_leaves_everything_as_it_was(tmp_path: Path, git_env: None) -> None:
+def test_a_hook_that_rejects_the_commit_leaves_everything_as_it_was(
+    tmp_path: Path, git_env: None
+) -> None:
     repo = make_repo(tmp_path / "repo")
     hook = repo / ".git" / "hooks" / "pre-commit"
     hook.write_text("#!/bin/sh\necho 'policy says no' >&2\nexit 1\n")
@@ -160,16 +179,22 @@ def test_other_uncommitted_work_stays_out_of_the_commit_and_in_the_tree(
 
     assert done.returncode == 0, done.stderr
     assert sorted(git(repo, "diff", "--name-only", "main", BRANCH).split()) == sorted(MIGRATED)
-    assert sorted(git(repo, "status", "--porcelain").splitlines()) == [" M README.md", "A  notes.txt"]
+    assert sorted(git(repo, "status", "--porcelain").splitlines()) == [
+        " M README.md",
+        "A  notes.txt",
+    ]
     assert (repo / "README.md").read_bytes() == b"work in progress\n"
 
 
-@pytest.mark.parametrize(("setup", "code", "message"), [
-    pytest.param("migrated", 1, "nothing to migrate", id="nothing-to-migrate"),
-    pytest.param("branch-exists", 2, f"branch '{BRANCH}' already exists", id="branch-exists"),
-    pytest.param("unknown-remote", 2, "no remote named 'origin'", id="unknown-remote"),
-    pytest.param("not-a-repo", 2, "is not inside a git work tree", id="not-a-repo"),
-])
+@pytest.mark.parametrize(
+    ("setup", "code", "message"),
+    [
+        pytest.param("migrated", 1, "nothing to migrate", id="nothing-to-migrate"),
+        pytest.param("branch-exists", 2, f"branch '{BRANCH}' already exists", id="branch-exists"),
+        pytest.param("unknown-remote", 2, "no remote named 'origin'", id="unknown-remote"),
+        pytest.param("not-a-repo", 2, "is not inside a git work tree", id="not-a-repo"),
+    ],
+)
 def test_refusals(tmp_path: Path, git_env: None, setup: str, code: int, message: str) -> None:
     args = ["pr", "--registry", REGISTRY]
     if setup == "not-a-repo":
@@ -193,14 +218,18 @@ def test_refusals(tmp_path: Path, git_env: None, setup: str, code: int, message:
         assert git(repo, "status", "--porcelain") == ""
 
 
-def test_push_to_a_bare_repository_that_a_second_clone_can_fetch(tmp_path: Path, git_env: None) -> None:
+def test_push_to_a_bare_repository_that_a_second_clone_can_fetch(
+    tmp_path: Path, git_env: None
+) -> None:
     bare = tmp_path / "shared.git"
     git(tmp_path, "init", "-q", "--bare", str(bare))
     repo = make_repo(tmp_path / "repo")
     git(repo, "remote", "add", "backup", str(bare))
     git(repo, "push", "-q", "backup", "main")
 
-    done = run_cli("pr", "--push", "backup", "--registry", REGISTRY, "--branch", "migrate/ecr", cwd=repo)
+    done = run_cli(
+        "pr", "--push", "backup", "--registry", REGISTRY, "--branch", "migrate/ecr", cwd=repo
+    )
 
     assert done.returncode == 0, done.stderr
     assert "pushed migrate/ecr to backup" in done.stderr
@@ -228,8 +257,14 @@ def _github_clone(tmp_path: Path) -> Path:
 def test_open_pushes_and_opens_the_github_pull_request(tmp_path: Path, git_env: None) -> None:
     bare = _github_clone(tmp_path)
     with FakeApi("acme/widgets") as api:
-        done = run_cli("pr", "--open", "--registry", REGISTRY, cwd=tmp_path / "repo",
-                       env={"GITHUB_TOKEN": TOKEN, "GITHUB_API_URL": api.url})
+        done = run_cli(
+            "pr",
+            "--open",
+            "--registry",
+            REGISTRY,
+            cwd=tmp_path / "repo",
+            env={"GITHUB_TOKEN": TOKEN, "GITHUB_API_URL": api.url},
+        )
 
     assert done.returncode == 0, done.stderr
     assert done.stdout == "https://github.com/acme/widgets/pull/1\n"
@@ -243,14 +278,22 @@ def test_open_pushes_and_opens_the_github_pull_request(tmp_path: Path, git_env: 
     assert TOKEN not in done.stdout + done.stderr
 
 
-def test_detached_head_opens_against_the_remotes_default_branch(tmp_path: Path, git_env: None) -> None:
+def test_detached_head_opens_against_the_remotes_default_branch(
+    tmp_path: Path, git_env: None
+) -> None:
     _github_clone(tmp_path)
     repo = tmp_path / "repo"
     git(repo, "checkout", "-q", "--detach")
     start = git(repo, "rev-parse", "HEAD")
     with FakeApi("acme/widgets") as api:
-        done = run_cli("pr", "--open", "--registry", REGISTRY, cwd=repo,
-                       env={"GITHUB_TOKEN": TOKEN, "GITHUB_API_URL": api.url})
+        done = run_cli(
+            "pr",
+            "--open",
+            "--registry",
+            REGISTRY,
+            cwd=repo,
+            env={"GITHUB_TOKEN": TOKEN, "GITHUB_API_URL": api.url},
+        )
 
     assert done.returncode == 0, done.stderr
     assert api.requests[0]["json"]["base"] == "main"
@@ -272,27 +315,44 @@ def test_an_ignored_file_named_explicitly_is_refused(tmp_path: Path, git_env: No
 
 def test_open_failure_says_the_branch_is_pushed(tmp_path: Path, git_env: None) -> None:
     bare = _github_clone(tmp_path)
-    answer = {"message": "Validation Failed", "errors": [{"message": "A pull request already exists"}]}
+    answer = {
+        "message": "Validation Failed",
+        "errors": [{"message": "A pull request already exists"}],
+    }
     with FakeApi("acme/widgets", status=422, answer=answer) as api:
-        done = run_cli("pr", "--open", "--registry", REGISTRY, cwd=tmp_path / "repo",
-                       env={"GITHUB_TOKEN": TOKEN, "GITHUB_API_URL": api.url})
+        done = run_cli(
+            "pr",
+            "--open",
+            "--registry",
+            REGISTRY,
+            cwd=tmp_path / "repo",
+            env={"GITHUB_TOKEN": TOKEN, "GITHUB_API_URL": api.url},
+        )
 
     assert done.returncode == 2
     assert done.stderr.splitlines()[-1] == (
         f"ecr-ptc: {BRANCH} is pushed, but the pull request was not opened: "
-        "GitHub API: 422 Validation Failed: A pull request already exists")
+        "GitHub API: 422 Validation Failed: A pull request already exists"
+    )
     assert git(bare, "branch", "--list", BRANCH).strip() == BRANCH
 
 
 def test_aws_puts_the_accounts_rules_in_the_description(
-    tmp_path: Path, git_env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    git_env: None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     from migrate import aws
     from migrate.cli import main
 
     arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/docker-hub-AbC"
-    account = aws.Account(REGISTRY, "123456789012", "us-east-1",
-                          (aws.AccountRule("docker-hub", "registry-1.docker.io", credential_arn=arn),))
+    account = aws.Account(
+        REGISTRY,
+        "123456789012",
+        "us-east-1",
+        (aws.AccountRule("docker-hub", "registry-1.docker.io", credential_arn=arn),),
+    )
     monkeypatch.setattr(aws, "read_account", lambda registry, **_: account)
     repo = make_repo(tmp_path / "repo")
     monkeypatch.chdir(repo)
@@ -301,9 +361,14 @@ def test_aws_puts_the_accounts_rules_in_the_description(
 
     body = capsys.readouterr().out
     # quay.io has no rule in the account: not rewritten, reported missing, planned.
-    assert sorted(git(repo, "diff", "--name-only", "main", BRANCH).split()) == ["Dockerfile", "compose.yaml"]
+    assert sorted(git(repo, "diff", "--name-only", "main", BRANCH).split()) == [
+        "Dockerfile",
+        "compose.yaml",
+    ]
     assert "| `docker-hub` | `registry-1.docker.io` | ok |" in body
     assert "| `quay` | `quay.io` | missing |" in body
     plan = body.split("```sh\n", 1)[1].split("```", 1)[0]
-    assert "--ecr-repository-prefix quay " in plan and "--ecr-repository-prefix docker-hub" not in plan
+    assert (
+        "--ecr-repository-prefix quay " in plan and "--ecr-repository-prefix docker-hub" not in plan
+    )
     assert "| `deploy/app.yaml:7` | PTC002 |" in body

@@ -1,4 +1,5 @@
 """rules plan emitters: each output is parsed by what would consume it."""
+
 from __future__ import annotations
 
 import json
@@ -57,23 +58,32 @@ def test_terraform_structure() -> None:
     resources = tf["resource"]["aws_ecr_pull_through_cache_rule"]
     assert resources == {
         "docker_hub": {
-            "ecr_repository_prefix": "docker-hub", "upstream_registry_url": HUB,
+            "ecr_repository_prefix": "docker-hub",
+            "upstream_registry_url": HUB,
             "credential_arn": "${data.aws_secretsmanager_secret.docker_hub.arn}",
         },
         "quay": {"ecr_repository_prefix": "quay", "upstream_registry_url": "quay.io"},
         "cg_ex": {
-            "ecr_repository_prefix": "cg-ex", "upstream_registry_url": "cgr.dev",
+            "ecr_repository_prefix": "cg-ex",
+            "upstream_registry_url": "cgr.dev",
             "upstream_repository_prefix": "example.com",
             "credential_arn": "${data.aws_secretsmanager_secret.cg_ex.arn}",
         },
-        "ecr": {"ecr_repository_prefix": "ecr", "upstream_registry_url": OTHER_ECR,
-                "custom_role_arn": "${var.ecr_role_arn}"},
-        "acr": {"ecr_repository_prefix": "acr", "upstream_registry_url": "myregistry1.azurecr.io",
-                "credential_arn": "${data.aws_secretsmanager_secret.acr.arn}"},
+        "ecr": {
+            "ecr_repository_prefix": "ecr",
+            "upstream_registry_url": OTHER_ECR,
+            "custom_role_arn": "${var.ecr_role_arn}",
+        },
+        "acr": {
+            "ecr_repository_prefix": "acr",
+            "upstream_registry_url": "myregistry1.azurecr.io",
+            "credential_arn": "${data.aws_secretsmanager_secret.acr.arn}",
+        },
     }
     secrets = tf["data"]["aws_secretsmanager_secret"]
     assert {name: s["name"] for name, s in secrets.items()} == {
-        "docker_hub": "ecr-pullthroughcache/docker-hub", "cg_ex": "ecr-pullthroughcache/cg-ex",
+        "docker_hub": "ecr-pullthroughcache/docker-hub",
+        "cg_ex": "ecr-pullthroughcache/cg-ex",
         "acr": "ecr-pullthroughcache/acr",
     }
     assert tf["variable"]["ecr_role_arn"]["type"] in ("string", "${string}")
@@ -102,13 +112,24 @@ def test_cloudformation_passes_cfn_lint() -> None:
     resources = body["Resources"]
     assert {r["Type"] for r in resources.values()} == {"AWS::ECR::PullThroughCacheRule"}
     assert resources["DockerHubPullThroughCacheRule"]["Properties"] == {
-        "EcrRepositoryPrefix": "docker-hub", "UpstreamRegistryUrl": HUB, "UpstreamRegistry": "docker-hub",
+        "EcrRepositoryPrefix": "docker-hub",
+        "UpstreamRegistryUrl": HUB,
+        "UpstreamRegistry": "docker-hub",
         "CredentialArn": {"Ref": "DockerHubCredentialArn"},
     }
-    assert resources["EcrPullThroughCacheRule"]["Properties"]["CustomRoleArn"] == {"Ref": "EcrRoleArn"}
-    assert resources["CgExPullThroughCacheRule"]["Properties"]["UpstreamRepositoryPrefix"] == "example.com"
-    assert sorted(body["Parameters"]) == ["AcrCredentialArn", "CgExCredentialArn", "DockerHubCredentialArn",
-                                          "EcrRoleArn"]
+    assert resources["EcrPullThroughCacheRule"]["Properties"]["CustomRoleArn"] == {
+        "Ref": "EcrRoleArn"
+    }
+    assert (
+        resources["CgExPullThroughCacheRule"]["Properties"]["UpstreamRepositoryPrefix"]
+        == "example.com"
+    )
+    assert sorted(body["Parameters"]) == [
+        "AcrCredentialArn",
+        "CgExCredentialArn",
+        "DockerHubCredentialArn",
+        "EcrRoleArn",
+    ]
 
 
 def test_cloudformation_lint_catches_a_broken_template() -> None:
@@ -139,10 +160,13 @@ def test_cli_commands_parse() -> None:
     assert [c["--ecr-repository-prefix"] for c in commands] == [r.prefix for r in RULES]
     hub = commands[0]
     assert hub == {
-        "--region": "us-east-1", "--registry-id": "123456789012", "--ecr-repository-prefix": "docker-hub",
-        "--upstream-registry-url": HUB, "--upstream-registry": "docker-hub",
+        "--region": "us-east-1",
+        "--registry-id": "123456789012",
+        "--ecr-repository-prefix": "docker-hub",
+        "--upstream-registry-url": HUB,
+        "--upstream-registry": "docker-hub",
         "--credential-arn": "$(aws secretsmanager describe-secret --region us-east-1 --secret-id "
-                            "ecr-pullthroughcache/docker-hub --query ARN --output text)",
+        "ecr-pullthroughcache/docker-hub --query ARN --output text)",
     }
     assert commands[2]["--upstream-repository-prefix"] == "example.com"
     assert commands[3]["--custom-role-arn"] == "$ROLE_ARN_ECR"
@@ -160,11 +184,18 @@ def test_json_rules_are_valid_create_requests() -> None:
     from botocore.session import get_session  # type: ignore[import-untyped]
     from botocore.validate import ParamValidator  # type: ignore[import-untyped]
 
-    shape = get_session().get_service_model("ecr").operation_model("CreatePullThroughCacheRule").input_shape
+    shape = (
+        get_session()
+        .get_service_model("ecr")
+        .operation_model("CreatePullThroughCacheRule")
+        .input_shape
+    )
     body = json.loads(plan.as_json(PLAN))
     assert (body["registry"], body["region"], body["notes"]) == (REGISTRY, "us-east-1", ["a note"])
     for item in body["rules"]:
-        request = {k: v for k, v in item.items() if k not in ("secretName", "customRoleArnRequired")}
+        request = {
+            k: v for k, v in item.items() if k not in ("secretName", "customRoleArnRequired")
+        }
         report = ParamValidator().validate(request, shape)
         assert not report.has_errors(), report.generate_report()
     assert body["rules"][0]["secretName"] == "ecr-pullthroughcache/docker-hub"

@@ -1,4 +1,5 @@
 """The migration's commit message and PR description, built from a real fix run."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,20 +26,25 @@ def _summary(tmp_path: Path, files: dict[str, str]) -> pr_body.Summary:
 
 @pytest.fixture
 def summary(tmp_path: Path) -> pr_body.Summary:
-    return _summary(tmp_path, {
-        "a/Dockerfile": "FROM alpine:3.20\nFROM gcr.io/distroless/static\n",
-        "b/Dockerfile": "FROM nginx:1.27 AS web\nCOPY --from=quay.io/x/y:1 /a /a\nFROM $BASE\n",
-    })
+    return _summary(
+        tmp_path,
+        {
+            "a/Dockerfile": "FROM alpine:3.20\nFROM gcr.io/distroless/static\n",
+            "b/Dockerfile": "FROM nginx:1.27 AS web\nCOPY --from=quay.io/x/y:1 /a /a\nFROM $BASE\n",
+        },
+    )
 
 
 def test_summary_counts_rewrites_skips_and_files(summary: pr_body.Summary) -> None:
     assert summary.files == ("a/Dockerfile", "b/Dockerfile")
     assert [(f.path, f.line, f.original) for f in summary.rewrites] == [
-        ("a/Dockerfile", 1, "alpine:3.20"), ("b/Dockerfile", 1, "nginx:1.27"),
+        ("a/Dockerfile", 1, "alpine:3.20"),
+        ("b/Dockerfile", 1, "nginx:1.27"),
         ("b/Dockerfile", 2, "quay.io/x/y:1"),
     ]
     assert [(f.path, f.line, f.code) for f in summary.skipped] == [
-        ("a/Dockerfile", 2, "PTC003"), ("b/Dockerfile", 3, "PTC004"),
+        ("a/Dockerfile", 2, "PTC003"),
+        ("b/Dockerfile", 3, "PTC004"),
     ]
 
 
@@ -63,21 +69,32 @@ def test_body_sections(summary: pr_body.Summary) -> None:
     assert "| **total** | 2 prefixes | **3** | **2** |" in lines
     assert f"a/Dockerfile:1  alpine:3.20 → {REGISTRY}/docker-hub/library/alpine:3.20" in lines
     assert f"b/Dockerfile:2  quay.io/x/y:1 → {REGISTRY}/quay/x/y:1" in lines
-    assert ("| `docker-hub` | `registry-1.docker.io` | "
-            "Secrets Manager secret `ecr-pullthroughcache/docker-hub` |") in lines
+    assert (
+        "| `docker-hub` | `registry-1.docker.io` | "
+        "Secrets Manager secret `ecr-pullthroughcache/docker-hub` |"
+    ) in lines
     assert "| `quay` | `quay.io` | none |" in lines
     assert f"```sh\n{PLAN}```" in text and f"```json\n{RENOVATE}```" in text
-    assert any(line.startswith("| `a/Dockerfile:2` | PTC003 | gcr.io/distroless/static")
-               for line in lines)
+    assert any(
+        line.startswith("| `a/Dockerfile:2` | PTC003 | gcr.io/distroless/static") for line in lines
+    )
     assert "In the account now" not in text  # no --aws, no rules check table
 
 
 def test_body_with_rules_check_rows(summary: pr_body.Summary) -> None:
-    rows = [{"prefix": "docker-hub", "upstream": "registry-1.docker.io", "status": "no-credentials",
-             "message": "the rule has no credentialArn | needs one"}]
+    rows = [
+        {
+            "prefix": "docker-hub",
+            "upstream": "registry-1.docker.io",
+            "status": "no-credentials",
+            "message": "the rule has no credentialArn | needs one",
+        }
+    ]
     text = pr_body.body(summary, RULES, plan=PLAN, renovate=RENOVATE, check=rows)
-    assert ("| `docker-hub` | `registry-1.docker.io` | no-credentials | "
-            "the rule has no credentialArn \\| needs one |") in text.splitlines()
+    assert (
+        "| `docker-hub` | `registry-1.docker.io` | no-credentials | "
+        "the rule has no credentialArn \\| needs one |"
+    ) in text.splitlines()
 
 
 def test_long_list_of_rewrites_is_trimmed_to_the_limit_and_nothing_else_is(tmp_path: Path) -> None:
@@ -91,12 +108,22 @@ def test_long_list_of_rewrites_is_trimmed_to_the_limit_and_nothing_else_is(tmp_p
     shown = trimmed.count(" → ")
     assert 0 < shown < 400
     assert f"… and {400 - shown} more: see the commit's diff." in trimmed
-    assert trimmed.endswith(full[full.index("### Pull-through cache rules"):])
+    assert trimmed.endswith(full[full.index("### Pull-through cache rules") :])
 
 
 def test_unrewritten_public_reference_is_listed_as_skipped() -> None:
-    finding = Finding("Dockerfile", 1, 6, 1, 17, "PTC001", Status.PUBLIC, "no rule maps it",
-                      original="alpine", upstream="registry-1.docker.io")
+    finding = Finding(
+        "Dockerfile",
+        1,
+        6,
+        1,
+        17,
+        "PTC001",
+        Status.PUBLIC,
+        "no rule maps it",
+        original="alpine",
+        upstream="registry-1.docker.io",
+    )
     result = engine.FileResult("Dockerfile", "dockerfile", (finding,), b"FROM alpine\n")
     summary = pr_body.summarise(REGISTRY, [result])
     assert summary.skipped == (finding,) and summary.rewrites == () and summary.files == ()

@@ -4,6 +4,7 @@ The hook repository is a copy of the project committed with a fixed identity and
 commit id depends only on the content: pre-commit's environment (a ~20 s pip install) is built
 once per content and reused from the pytest cache until the code changes.
 """
+
 from __future__ import annotations
 
 import os
@@ -21,11 +22,26 @@ from tests.readme_recipes_test import recipe
 
 pytestmark = pytest.mark.slow
 
-_SKIP_DIRS = {".git", ".venv", "venv", "__pycache__", ".pytest_cache", ".mypy_cache",
-              ".ruff_cache", ".hypothesis", "build", "dist"}
-_FIXED = {"GIT_AUTHOR_NAME": "ecr-ptc test", "GIT_AUTHOR_EMAIL": "test@example.invalid",
-          "GIT_COMMITTER_NAME": "ecr-ptc test", "GIT_COMMITTER_EMAIL": "test@example.invalid",
-          "GIT_AUTHOR_DATE": "2024-01-01T00:00:00Z", "GIT_COMMITTER_DATE": "2024-01-01T00:00:00Z"}
+_SKIP_DIRS = {
+    ".git",
+    ".venv",
+    "venv",
+    "__pycache__",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".hypothesis",
+    "build",
+    "dist",
+}
+_FIXED = {
+    "GIT_AUTHOR_NAME": "ecr-ptc test",
+    "GIT_AUTHOR_EMAIL": "test@example.invalid",
+    "GIT_COMMITTER_NAME": "ecr-ptc test",
+    "GIT_COMMITTER_EMAIL": "test@example.invalid",
+    "GIT_AUTHOR_DATE": "2024-01-01T00:00:00Z",
+    "GIT_COMMITTER_DATE": "2024-01-01T00:00:00Z",
+}
 USER_FILES = {
     "Dockerfile": "FROM alpine:3.20\nRUN true\n",
     "svc/api.Dockerfile": "FROM python:3.12-slim\n",
@@ -41,25 +57,37 @@ USER_FILES = {
     "kustomization.yaml": "images:\n  - name: app\n    newName: ghcr.io/acme/app\n    newTag: v1\n",
     "notes.md": "FROM alpine is not a Dockerfile\n",
 }
-REACHED = [name for name in USER_FILES
-           if name not in ("chart/Chart.yaml", "chart/templates/deploy.yaml",
-                           "ops/templates/pod.yaml", "notes.md")]
+REACHED = [
+    name
+    for name in USER_FILES
+    if name
+    not in ("chart/Chart.yaml", "chart/templates/deploy.yaml", "ops/templates/pod.yaml", "notes.md")
+]
 
 
 def _project_files() -> list[Path]:
-    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                            cwd=ROOT, capture_output=True, text=True, check=False)
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if listed.returncode == 0:
         names = [n for n in listed.stdout.split("\0") if n]
     else:  # not a git checkout (an unpacked archive): everything but caches and environments
         names = [str(p.relative_to(ROOT)) for p in ROOT.rglob("*") if p.is_file()]
-    return sorted(ROOT / n for n in names
-                  if not _SKIP_DIRS.intersection(Path(n).parts) and (ROOT / n).is_file())
+    return sorted(
+        ROOT / n
+        for n in names
+        if not _SKIP_DIRS.intersection(Path(n).parts) and (ROOT / n).is_file()
+    )
 
 
 def _git(cwd: Path, *args: str, env: dict[str, str]) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          check=True).stdout
+    return subprocess.run(
+        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True
+    ).stdout
 
 
 @pytest.fixture(scope="session")
@@ -76,24 +104,36 @@ def hooks(
         shutil.copy2(path, target)
     (cache / "gitconfig").write_text("")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ECR_PTC_", "GIT_"))}
-    env |= _FIXED | {"GIT_CONFIG_GLOBAL": str(cache / "gitconfig"), "GIT_CONFIG_NOSYSTEM": "1",
-                     "PRE_COMMIT_HOME": str(cache / "home")}
+    env |= _FIXED | {
+        "GIT_CONFIG_GLOBAL": str(cache / "gitconfig"),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "PRE_COMMIT_HOME": str(cache / "home"),
+    }
     _git(repo, "init", "-q", "-b", "main", env=env)
     _git(repo, "add", "-A", env=env)
     _git(repo, "commit", "-q", "-m", "hooks under test", env=env)
     yield repo, _git(repo, "rev-parse", "HEAD", env=env).strip(), env
     # Drop environments of earlier contents whose configs are gone (pytest keeps 3 temp dirs).
-    subprocess.run([sys.executable, "-m", "pre_commit", "gc"], env=env, capture_output=True,
-                   check=False)
+    subprocess.run(
+        [sys.executable, "-m", "pre_commit", "gc"], env=env, capture_output=True, check=False
+    )
 
 
 def _pre_commit(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "pre_commit", "run", "--color", "never", *args],
-                          cwd=cwd, env=env, capture_output=True, text=True, check=False,
-                          timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", "run", "--color", "never", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
 
 
-def test_hooks_under_real_pre_commit(tmp_path: Path, hooks: tuple[Path, str, dict[str, str]]) -> None:
+def test_hooks_under_real_pre_commit(
+    tmp_path: Path, hooks: tuple[Path, str, dict[str, str]]
+) -> None:
     hook_repo, rev, env = hooks
     config = recipe("pre-commit")  # the README's snippet, pointed at this checkout
     config = re.sub(r"(?m)^(\s*- repo:).*$", rf"\1 {hook_repo}", config)
@@ -117,7 +157,8 @@ def test_hooks_under_real_pre_commit(tmp_path: Path, hooks: tuple[Path, str, dic
     assert fix.returncode == 1, fix.stdout + fix.stderr
     assert "files were modified by this hook" in fix.stdout
     assert (user / "Dockerfile").read_text() == (
-        f"FROM {REGISTRY}/docker-hub/library/alpine:3.20\nRUN true\n")
+        f"FROM {REGISTRY}/docker-hub/library/alpine:3.20\nRUN true\n"
+    )
     for name in REACHED:
         assert REGISTRY in (user / name).read_text(), name
     assert (user / "ops/templates/pod.yaml").read_text() == USER_FILES["ops/templates/pod.yaml"]

@@ -1,4 +1,5 @@
 """Progress on stderr and colour on stdout: only for a person at a terminal reading text."""
+
 from __future__ import annotations
 
 import io
@@ -24,17 +25,21 @@ def _clock(times: list[float]) -> Iterator[float]:
     yield from times
 
 
-@pytest.mark.parametrize(("output", "stdout", "stderr", "environ", "expected"), [
-    pytest.param("text", _Tty(), _Tty(), {}, True, id="text-on-terminal"),
-    pytest.param("json", _Tty(), _Tty(), {}, False, id="json"),
-    pytest.param("sarif", _Tty(), _Tty(), {}, False, id="sarif"),
-    pytest.param("github", _Tty(), _Tty(), {}, False, id="github"),
-    pytest.param("text", io.StringIO(), _Tty(), {}, False, id="stdout-redirected"),
-    pytest.param("text", _Tty(), io.StringIO(), {}, False, id="stderr-redirected"),
-    pytest.param("text", _Tty(), _Tty(), {"TERM": "dumb"}, False, id="dumb-terminal"),
-])
-def test_wanted(output: str, stdout: io.StringIO, stderr: io.StringIO, environ: dict[str, str],
-                expected: bool) -> None:
+@pytest.mark.parametrize(
+    ("output", "stdout", "stderr", "environ", "expected"),
+    [
+        pytest.param("text", _Tty(), _Tty(), {}, True, id="text-on-terminal"),
+        pytest.param("json", _Tty(), _Tty(), {}, False, id="json"),
+        pytest.param("sarif", _Tty(), _Tty(), {}, False, id="sarif"),
+        pytest.param("github", _Tty(), _Tty(), {}, False, id="github"),
+        pytest.param("text", io.StringIO(), _Tty(), {}, False, id="stdout-redirected"),
+        pytest.param("text", _Tty(), io.StringIO(), {}, False, id="stderr-redirected"),
+        pytest.param("text", _Tty(), _Tty(), {"TERM": "dumb"}, False, id="dumb-terminal"),
+    ],
+)
+def test_wanted(
+    output: str, stdout: io.StringIO, stderr: io.StringIO, environ: dict[str, str], expected: bool
+) -> None:
     assert progress.wanted(output, stdout, stderr, environ) is expected
 
 
@@ -69,18 +74,27 @@ def test_a_long_path_is_cut_from_the_left_to_fit_the_terminal() -> None:
 
 
 # --- the real command on a pseudo-terminal --------------------------------------------------------
-_WRAPPER = ("import migrate.progress as p; p.DELAY = p.INTERVAL = 0\n"
-            "from migrate.cli import main; raise SystemExit(main())")
+_WRAPPER = (
+    "import migrate.progress as p; p.DELAY = p.INTERVAL = 0\n"
+    "from migrate.cli import main; raise SystemExit(main())"
+)
 
 
-def _run(cwd: Path, *args: str, stdout_tty: bool = True, env: dict[str, str] | None = None) -> tuple[str, str]:
+def _run(
+    cwd: Path, *args: str, stdout_tty: bool = True, env: dict[str, str] | None = None
+) -> tuple[str, str]:
     """Run with stderr (and stdout) on pseudo-terminals; every file redraws the line."""
     masters, slaves = zip(*(pty.openpty() for _ in range(2)))
     environ = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "TERM")}
     environ |= {"TERM": "xterm"} | (env or {})
     proc = subprocess.Popen(
-        [sys.executable, "-c", _WRAPPER, *args], cwd=cwd, env=environ, stdin=subprocess.DEVNULL,
-        stdout=slaves[0] if stdout_tty else subprocess.PIPE, stderr=slaves[1])
+        [sys.executable, "-c", _WRAPPER, *args],
+        cwd=cwd,
+        env=environ,
+        stdin=subprocess.DEVNULL,
+        stdout=slaves[0] if stdout_tty else subprocess.PIPE,
+        stderr=slaves[1],
+    )
     for fd in slaves:
         os.close(fd)
     chunks: dict[int, bytes] = {fd: b"" for fd in masters}
@@ -119,15 +133,22 @@ def test_terminal_gets_progress_on_stderr_and_colour_on_stdout(tree: Path) -> No
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals")
-@pytest.mark.parametrize(("args", "stdout_tty", "env", "shows_progress", "colour"), [
-    pytest.param(("lint", "--format", "json"), True, {}, False, False, id="json"),
-    pytest.param(("lint", "--format", "github"), True, {}, False, False, id="github"),
-    pytest.param(("lint",), False, {}, False, False, id="stdout-piped"),
-    pytest.param(("lint",), True, {"NO_COLOR": "1"}, True, False, id="no-color"),
-])
+@pytest.mark.parametrize(
+    ("args", "stdout_tty", "env", "shows_progress", "colour"),
+    [
+        pytest.param(("lint", "--format", "json"), True, {}, False, False, id="json"),
+        pytest.param(("lint", "--format", "github"), True, {}, False, False, id="github"),
+        pytest.param(("lint",), False, {}, False, False, id="stdout-piped"),
+        pytest.param(("lint",), True, {"NO_COLOR": "1"}, True, False, id="no-color"),
+    ],
+)
 def test_no_progress_or_colour_where_a_machine_reads(
-    tree: Path, args: tuple[str, ...], stdout_tty: bool, env: dict[str, str],
-    shows_progress: bool, colour: bool,
+    tree: Path,
+    args: tuple[str, ...],
+    stdout_tty: bool,
+    env: dict[str, str],
+    shows_progress: bool,
+    colour: bool,
 ) -> None:
     out, err = _run(tree, *args, stdout_tty=stdout_tty, env=env)
     assert ("ecr-ptc: 5 files" in err) is shows_progress

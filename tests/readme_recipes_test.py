@@ -1,5 +1,6 @@
 """The README's CI recipes, run or checked for real: the shell step, the GitLab job, the GitHub
 workflow and the composite action it uses, the pre-commit snippet, and `lint --fail-on`."""
+
 from __future__ import annotations
 
 import json
@@ -21,7 +22,9 @@ BIN = str(Path(sys.executable).parent)  # where this environment's `ecr-ptc` scr
 def recipe(name: str) -> str:
     """The fenced block right after `<!-- recipe: NAME -->` in the README."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    found = re.search(rf"<!-- recipe: {re.escape(name)} -->\n```[a-z]*\n(.*?)\n```", text, re.DOTALL)
+    found = re.search(
+        rf"<!-- recipe: {re.escape(name)} -->\n```[a-z]*\n(.*?)\n```", text, re.DOTALL
+    )
     assert found, f"README has no `{name}` recipe"
     return found[1] + "\n"
 
@@ -47,10 +50,17 @@ def _env(**extra: str) -> dict[str, str]:
     return env | {"PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}"} | extra
 
 
-def _shell(script: str, cwd: Path, env: dict[str, str], shell: tuple[str, ...] = ("sh",)
-           ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*shell, "-c", script], cwd=cwd, env=_env(**env), capture_output=True,
-                          text=True, check=False)
+def _shell(
+    script: str, cwd: Path, env: dict[str, str], shell: tuple[str, ...] = ("sh",)
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*shell, "-c", script],
+        cwd=cwd,
+        env=_env(**env),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 HUB = {"Dockerfile": "FROM alpine:3.20\n"}
@@ -58,14 +68,18 @@ QUAY = {"Dockerfile": "FROM quay.io/prometheus/node-exporter:v1.8.2\n"}
 CLEAN = {"Dockerfile": f"FROM {REGISTRY}/docker-hub/library/alpine:3.20\n"}
 
 
-@pytest.mark.parametrize(("files", "env", "code", "diff"), [
-    pytest.param(HUB, {}, 1, False, id="finding"),
-    pytest.param(HUB, {"ECR_PTC_REGISTRY": REGISTRY}, 1, True, id="finding-shows-fix"),
-    pytest.param(QUAY, {"ECR_PTC_FAIL_ON": "docker-hub"}, 0, False, id="fail-on-docker-hub"),
-    pytest.param(CLEAN, {"ECR_PTC_REGISTRY": REGISTRY}, 0, False, id="clean"),
-])
-def test_shell_recipe(tmp_path: Path, files: dict[str, str], env: dict[str, str], code: int,
-                      diff: bool) -> None:
+@pytest.mark.parametrize(
+    ("files", "env", "code", "diff"),
+    [
+        pytest.param(HUB, {}, 1, False, id="finding"),
+        pytest.param(HUB, {"ECR_PTC_REGISTRY": REGISTRY}, 1, True, id="finding-shows-fix"),
+        pytest.param(QUAY, {"ECR_PTC_FAIL_ON": "docker-hub"}, 0, False, id="fail-on-docker-hub"),
+        pytest.param(CLEAN, {"ECR_PTC_REGISTRY": REGISTRY}, 0, False, id="clean"),
+    ],
+)
+def test_shell_recipe(
+    tmp_path: Path, files: dict[str, str], env: dict[str, str], code: int, diff: bool
+) -> None:
     done = _shell(recipe("shell"), _repo(tmp_path / "repo", files), env)
 
     assert done.returncode == code, done.stdout + done.stderr
@@ -84,7 +98,10 @@ def test_gitlab_recipe(tmp_path: Path, files: dict[str, str], code: int) -> None
     done = _shell("\n".join(script), repo, dict(job["variables"]), shell=("sh", "-e"))
 
     assert done.returncode == code, done.stdout + done.stderr
-    assert json.loads((repo / "ecr-ptc.json").read_text())["findings"][0]["code"] in ("PTC001", "PTC002")
+    assert json.loads((repo / "ecr-ptc.json").read_text())["findings"][0]["code"] in (
+        "PTC001",
+        "PTC002",
+    )
     assert job["artifacts"]["paths"] == ["ecr-ptc.json"]
 
 
@@ -93,7 +110,9 @@ def test_github_workflow_uses_the_action_as_it_is_declared() -> None:
     action = _action()
     steps = workflow["jobs"]["images"]["steps"]
     ours = next(s for s in steps if s.get("uses", "").startswith("ecr-ptc/ecr-ptc@"))
-    upload = next(s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif@"))
+    upload = next(
+        s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif@")
+    )
 
     assert steps.index(ours) < steps.index(upload)
     assert set(ours["with"]) <= set(action["inputs"])
@@ -118,25 +137,34 @@ def test_action_is_a_well_formed_composite_action() -> None:
         assert step_id is not None and step_id[1] in ids
 
 
-def _lint_step(tmp_path: Path, cwd: Path, inputs: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], str]:
+def _lint_step(
+    tmp_path: Path, cwd: Path, inputs: dict[str, str]
+) -> tuple[subprocess.CompletedProcess[str], str]:
     """The action's lint step under the shell GitHub gives it, inputs set as the runner sets
     them: every declared input present, the workflow's `with:` over the defaults."""
     action = _action()
     step = next(s for s in action["runs"]["steps"] if s.get("id") == "lint")
     values = {name: spec.get("default", "") for name, spec in action["inputs"].items()} | inputs
-    env = {key: re.sub(r"\$\{\{ inputs\.([\w-]+) \}\}", lambda m: values[m[1]], str(template))
-           for key, template in step["env"].items()}
+    env = {
+        key: re.sub(r"\$\{\{ inputs\.([\w-]+) \}\}", lambda m: values[m[1]], str(template))
+        for key, template in step["env"].items()
+    }
     output = tmp_path / "github_output"
     output.write_text("")
-    done = _shell(step["run"], cwd, env | {"GITHUB_OUTPUT": str(output)},
-                  shell=("bash", "--noprofile", "--norc", "-eo", "pipefail"))
+    done = _shell(
+        step["run"],
+        cwd,
+        env | {"GITHUB_OUTPUT": str(output)},
+        shell=("bash", "--noprofile", "--norc", "-eo", "pipefail"),
+    )
     return done, output.read_text()
 
 
 def test_action_lint_step_annotates_writes_sarif_and_fails(tmp_path: Path) -> None:
     workflow = _yaml(recipe("github-actions"))
-    inputs = next(s for s in workflow["jobs"]["images"]["steps"]
-                  if s.get("uses", "").startswith("ecr-ptc/"))["with"]
+    inputs = next(
+        s for s in workflow["jobs"]["images"]["steps"] if s.get("uses", "").startswith("ecr-ptc/")
+    )["with"]
     repo = _repo(tmp_path / "repo", HUB)
 
     done, outputs = _lint_step(tmp_path, repo, inputs)
@@ -165,32 +193,56 @@ FAIL_ON = [
     pytest.param(QUAY, [], {"ECR_PTC_FAIL_ON": "docker-hub quay"}, None, 1, id="env-list"),
     pytest.param(QUAY, [], {}, "lint:\n  fail-on: [docker-hub]\n", 0, id="config-quay-passes"),
     pytest.param(HUB, [], {}, "lint:\n  fail-on: [docker-hub]\n", 1, id="config-hub-fails"),
-    pytest.param(QUAY, ["--fail-on", "supported"], {}, "lint:\n  fail-on: [docker-hub]\n", 1,
-                 id="flag-overrides-config"),
+    pytest.param(
+        QUAY,
+        ["--fail-on", "supported"],
+        {},
+        "lint:\n  fail-on: [docker-hub]\n",
+        1,
+        id="flag-overrides-config",
+    ),
     pytest.param(QUAY, ["--fail-on", "PTC001"], {}, None, 0, id="by-code"),
-    pytest.param(QUAY, ["--fail-on", "docker-hub", "--format", "github"], {}, None, 0,
-                 id="github-format"),
+    pytest.param(
+        QUAY, ["--fail-on", "docker-hub", "--format", "github"], {}, None, 0, id="github-format"
+    ),
 ]
 
 
 @pytest.mark.parametrize(("files", "args", "env", "config", "code"), FAIL_ON)
-def test_lint_fail_on(tmp_path: Path, files: dict[str, str], args: list[str],
-                      env: dict[str, str], config: str | None, code: int) -> None:
+def test_lint_fail_on(
+    tmp_path: Path,
+    files: dict[str, str],
+    args: list[str],
+    env: dict[str, str],
+    config: str | None,
+    code: int,
+) -> None:
     repo = _repo(tmp_path / "repo", files)
     if config:
         (repo / ".ecr-ptc.yaml").write_text(config)
 
-    done = subprocess.run([sys.executable, "-m", "migrate", "lint", *args], cwd=repo,
-                          env=_env(**env), capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "migrate", "lint", *args],
+        cwd=repo,
+        env=_env(**env),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
     assert done.returncode == code, done.stdout + done.stderr
     assert "PTC00" in done.stdout  # what does not fail the build is still reported
 
 
 def test_lint_fail_on_unknown_is_exit_2(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "migrate", "lint", "--fail-on", "dockerhub"],
-                          cwd=_repo(tmp_path / "repo", HUB), env=_env(), capture_output=True,
-                          text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "migrate", "lint", "--fail-on", "dockerhub"],
+        cwd=_repo(tmp_path / "repo", HUB),
+        env=_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 2 and "--fail-on: lint.fail-on: unknown 'dockerhub'" in done.stderr
 
 
@@ -209,13 +261,34 @@ def test_pre_commit_recipe_names_the_hooks_this_repository_offers() -> None:
         assert "require_serial" not in hook
 
 
-SELECTED = ["Dockerfile", "Dockerfile.dev", "svc/Dockerfile", "app.Dockerfile", "x.dockerfile",
-            "Containerfile", "Containerfile.ci", "x.containerfile", "compose.yaml",
-            "docker-compose.override.yml", "k8s/deploy.yaml", "values.yaml",
-            "chart/values-prod.yaml", "kustomization.yaml", "Kustomization", "a/kustomization.yml"]
-NOT_SELECTED = ["README.md", ".dockerignore", "chart/templates/deployment.yaml",
-                "templates/pod.yml", "chart/templates/sub/cm.yaml", "chart/templates/_helpers.tpl",
-                "setup.py", "Makefile"]
+SELECTED = [
+    "Dockerfile",
+    "Dockerfile.dev",
+    "svc/Dockerfile",
+    "app.Dockerfile",
+    "x.dockerfile",
+    "Containerfile",
+    "Containerfile.ci",
+    "x.containerfile",
+    "compose.yaml",
+    "docker-compose.override.yml",
+    "k8s/deploy.yaml",
+    "values.yaml",
+    "chart/values-prod.yaml",
+    "kustomization.yaml",
+    "Kustomization",
+    "a/kustomization.yml",
+]
+NOT_SELECTED = [
+    "README.md",
+    ".dockerignore",
+    "chart/templates/deployment.yaml",
+    "templates/pod.yml",
+    "chart/templates/sub/cm.yaml",
+    "chart/templates/_helpers.tpl",
+    "setup.py",
+    "Makefile",
+]
 
 
 @pytest.mark.parametrize("path", [*SELECTED, *NOT_SELECTED])

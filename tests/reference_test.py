@@ -1,4 +1,5 @@
 """migrate.reference against Docker's own parser (the shared vector table) and hand tables."""
+
 from __future__ import annotations
 
 import dataclasses

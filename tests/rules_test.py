@@ -1,4 +1,5 @@
 """Needed vs existing rules: pure tables, references scanned from real Dockerfiles."""
+
 from __future__ import annotations
 
 import json
@@ -14,7 +15,9 @@ from migrate.findings import Finding, Status
 from tests.helpers import REGISTRY
 
 HUB = "registry-1.docker.io"
-SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/docker-hub-AbCdEf"
+SECRET = (
+    "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/docker-hub-AbCdEf"
+)
 OTHER_ECR = "210987654321.dkr.ecr.eu-west-1.amazonaws.com"
 
 
@@ -23,12 +26,20 @@ def _findings(tmp_path: Path, dockerfile: str, config: Config) -> list[Finding]:
     return [f for r in engine.run(["Dockerfile"], config, tmp_path) for f in r.findings]
 
 
-def _check(tmp_path: Path, dockerfile: str, existing: tuple[Rule, ...], own: Config | None = None,
-           aws: bool = False, validations: dict[str, str | None] | None = None,
-           registry: str = REGISTRY) -> rules.Check:
+def _check(
+    tmp_path: Path,
+    dockerfile: str,
+    existing: tuple[Rule, ...],
+    own: Config | None = None,
+    aws: bool = False,
+    validations: dict[str, str | None] | None = None,
+    registry: str = REGISTRY,
+) -> rules.Check:
     """As the CLI does it: under --aws the account's rules classify, else the config's."""
     own = own or Config()
-    effective = replace(own, registry=registry, rules=existing) if aws else replace(own, registry=registry)
+    effective = (
+        replace(own, registry=registry, rules=existing) if aws else replace(own, registry=registry)
+    )
     needs = rules.needed(_findings(tmp_path, dockerfile, effective), effective, own)
     return rules.check(needs, existing, own, registry, validations)
 
@@ -38,47 +49,111 @@ def _statuses(result: rules.Check) -> list[tuple[str, str, str]]:
 
 
 CASES = (
-    pytest.param("FROM nginx:1\n", (AccountRule("docker-hub", HUB, credential_arn=SECRET),), False,
-                 [("docker-hub", HUB, "ok")], id="ok"),
-    pytest.param("FROM nginx:1\nFROM quay.io/a/b:1\n", (), False,
-                 [("docker-hub", HUB, "missing"), ("quay", "quay.io", "missing")], id="missing"),
-    pytest.param("FROM nginx:1\n", (AccountRule("docker-hub", HUB),), False,
-                 [("docker-hub", HUB, "no-credentials")], id="hub-without-credentials"),
-    pytest.param("FROM ghcr.io/o/a:1\n", (AccountRule("github", "ghcr.io"),), False,
-                 [("github", "ghcr.io", "no-credentials")], id="ghcr-without-credentials"),
-    pytest.param("FROM quay.io/a/b:1\n", (AccountRule("quay", "quay.io"),), False,
-                 [("quay", "quay.io", "ok")], id="quay-needs-no-credentials"),
-    pytest.param("FROM quay.io/a/b:1\n", (AccountRule("quay", "ghcr.io"),), False,
-                 [("quay", "quay.io", "mismatch")], id="prefix-bound-elsewhere"),
-    pytest.param("FROM quay.io/a/b:1\n", (AccountRule("mirror-quay", "quay.io"),), False,
-                 [("quay", "quay.io", "mismatch")], id="config-prefix-disagrees-without-aws"),
-    pytest.param("FROM quay.io/a/b:1\n", (AccountRule("mirror-quay", "quay.io"),), True,
-                 [("mirror-quay", "quay.io", "ok")], id="aws-any-prefix-serves-the-upstream"),
-    pytest.param("FROM quay.io/a/b:1\n", (), True, [("quay", "quay.io", "missing")],
-                 id="aws-unserved-takes-the-default-prefix"),
-    pytest.param("FROM nginx@sha256:" + "a" * 64 + "\n", (), False, [("docker-hub", HUB, "missing")],
-                 id="digest-only-counts-once"),
+    pytest.param(
+        "FROM nginx:1\n",
+        (AccountRule("docker-hub", HUB, credential_arn=SECRET),),
+        False,
+        [("docker-hub", HUB, "ok")],
+        id="ok",
+    ),
+    pytest.param(
+        "FROM nginx:1\nFROM quay.io/a/b:1\n",
+        (),
+        False,
+        [("docker-hub", HUB, "missing"), ("quay", "quay.io", "missing")],
+        id="missing",
+    ),
+    pytest.param(
+        "FROM nginx:1\n",
+        (AccountRule("docker-hub", HUB),),
+        False,
+        [("docker-hub", HUB, "no-credentials")],
+        id="hub-without-credentials",
+    ),
+    pytest.param(
+        "FROM ghcr.io/o/a:1\n",
+        (AccountRule("github", "ghcr.io"),),
+        False,
+        [("github", "ghcr.io", "no-credentials")],
+        id="ghcr-without-credentials",
+    ),
+    pytest.param(
+        "FROM quay.io/a/b:1\n",
+        (AccountRule("quay", "quay.io"),),
+        False,
+        [("quay", "quay.io", "ok")],
+        id="quay-needs-no-credentials",
+    ),
+    pytest.param(
+        "FROM quay.io/a/b:1\n",
+        (AccountRule("quay", "ghcr.io"),),
+        False,
+        [("quay", "quay.io", "mismatch")],
+        id="prefix-bound-elsewhere",
+    ),
+    pytest.param(
+        "FROM quay.io/a/b:1\n",
+        (AccountRule("mirror-quay", "quay.io"),),
+        False,
+        [("quay", "quay.io", "mismatch")],
+        id="config-prefix-disagrees-without-aws",
+    ),
+    pytest.param(
+        "FROM quay.io/a/b:1\n",
+        (AccountRule("mirror-quay", "quay.io"),),
+        True,
+        [("mirror-quay", "quay.io", "ok")],
+        id="aws-any-prefix-serves-the-upstream",
+    ),
+    pytest.param(
+        "FROM quay.io/a/b:1\n",
+        (),
+        True,
+        [("quay", "quay.io", "missing")],
+        id="aws-unserved-takes-the-default-prefix",
+    ),
+    pytest.param(
+        "FROM nginx@sha256:" + "a" * 64 + "\n",
+        (),
+        False,
+        [("docker-hub", HUB, "missing")],
+        id="digest-only-counts-once",
+    ),
     pytest.param("FROM gcr.io/a/b:1\nFROM localhost:5000/x\n", (), False, [], id="nothing-needed"),
     pytest.param("# ecr-ptc: ignore\nFROM nginx:1\n", (), False, [], id="suppressed-needs-no-rule"),
-    pytest.param("# ecr-ptc: ignore[PTC001]\nFROM nginx@sha256:" + "a" * 64 + "\n", (), False, [],
-                 id="suppressed-digest-only-needs-no-rule"),
+    pytest.param(
+        "# ecr-ptc: ignore[PTC001]\nFROM nginx@sha256:" + "a" * 64 + "\n",
+        (),
+        False,
+        [],
+        id="suppressed-digest-only-needs-no-rule",
+    ),
 )
 
 
 @pytest.mark.parametrize(("dockerfile", "existing", "aws", "expected"), CASES)
-def test_check(tmp_path: Path, dockerfile: str, existing: tuple[Rule, ...], aws: bool,
-               expected: list[tuple[str, str, str]]) -> None:
+def test_check(
+    tmp_path: Path,
+    dockerfile: str,
+    existing: tuple[Rule, ...],
+    aws: bool,
+    expected: list[tuple[str, str, str]],
+) -> None:
     result = _check(tmp_path, dockerfile, existing, aws=aws)
     assert _statuses(result) == expected
     assert result.failed == any(status != "ok" for *_, status in expected)
 
 
 def test_reference_counts_and_messages(tmp_path: Path) -> None:
-    result = _check(tmp_path, "FROM nginx:1\nFROM nginx:2\nFROM quay.io/a/b:1\n",
-                    (AccountRule("quay", "quay.io"),))
+    result = _check(
+        tmp_path,
+        "FROM nginx:1\nFROM nginx:2\nFROM quay.io/a/b:1\n",
+        (AccountRule("quay", "quay.io"),),
+    )
     by_prefix = {s.prefix: s for s in result.rules}
     assert by_prefix["docker-hub"].message == (
-        "no rule in the account; 2 references need it (first at Dockerfile:1:6)")
+        "no rule in the account; 2 references need it (first at Dockerfile:1:6)"
+    )
     assert by_prefix["quay"].message == "exists; 1 reference uses it"
 
 
@@ -86,7 +161,12 @@ def test_cached_reference_without_its_rule_is_ptc005(tmp_path: Path) -> None:
     result = _check(tmp_path, f"FROM {REGISTRY}/docker-hub/library/nginx:1\n", ())
     assert _statuses(result) == [("docker-hub", HUB, "missing")]
     [finding] = result.findings
-    assert (finding.code, finding.line, finding.column, finding.prefix) == ("PTC005", 1, 6, "docker-hub")
+    assert (finding.code, finding.line, finding.column, finding.prefix) == (
+        "PTC005",
+        1,
+        6,
+        "docker-hub",
+    )
     assert finding.status is Status.CACHED and finding.target is None
     assert "no rule for docker-hub/" in finding.message
 
@@ -97,8 +177,9 @@ def test_aws_cached_reference_needs_its_own_prefix_even_when_another_serves_the_
     # The account caches Docker Hub under team-mirror/, but this file already points at
     # docker-hub/: it is broken until docker-hub exists (or the file is migrated again).
     existing = (AccountRule("team-mirror", HUB, credential_arn=SECRET),)
-    result = _check(tmp_path, f"FROM {REGISTRY}/docker-hub/library/nginx:1\nFROM nginx:2\n",
-                    existing, aws=True)
+    result = _check(
+        tmp_path, f"FROM {REGISTRY}/docker-hub/library/nginx:1\nFROM nginx:2\n", existing, aws=True
+    )
     assert _statuses(result) == [("docker-hub", HUB, "missing"), ("team-mirror", HUB, "ok")]
     assert "serves registry-1.docker.io under team-mirror/" in result.rules[0].message
     assert [f.code for f in result.findings] == ["PTC005"]
@@ -107,7 +188,9 @@ def test_aws_cached_reference_needs_its_own_prefix_even_when_another_serves_the_
 def test_cached_reference_with_its_rule_is_fine(tmp_path: Path) -> None:
     existing = (AccountRule("docker-hub", HUB, credential_arn=SECRET),)
     for aws in (False, True):
-        result = _check(tmp_path, f"FROM {REGISTRY}/docker-hub/library/nginx:1\n", existing, aws=aws)
+        result = _check(
+            tmp_path, f"FROM {REGISTRY}/docker-hub/library/nginx:1\n", existing, aws=aws
+        )
         assert _statuses(result) == [("docker-hub", HUB, "ok")] and not result.findings
 
 
@@ -116,9 +199,20 @@ def test_other_private_repositories_need_nothing(tmp_path: Path) -> None:
     assert result.rules == () and result.findings == ()
 
 
-def test_explicit_config_that_disagrees_with_the_account_is_reported_under_aws(tmp_path: Path) -> None:
-    own = Config(rules=(Rule("docker-hub", HUB), Rule("quay", "quay.io"), Rule("gitlab", "registry.gitlab.com")))
-    existing = (AccountRule("team-mirror", HUB, credential_arn=SECRET), AccountRule("quay", "ghcr.io"))
+def test_explicit_config_that_disagrees_with_the_account_is_reported_under_aws(
+    tmp_path: Path,
+) -> None:
+    own = Config(
+        rules=(
+            Rule("docker-hub", HUB),
+            Rule("quay", "quay.io"),
+            Rule("gitlab", "registry.gitlab.com"),
+        )
+    )
+    existing = (
+        AccountRule("team-mirror", HUB, credential_arn=SECRET),
+        AccountRule("quay", "ghcr.io"),
+    )
     result = _check(tmp_path, "FROM nginx:1\n", existing, own=own, aws=True)
     assert _statuses(result) == [
         ("team-mirror", HUB, "ok"),
@@ -130,7 +224,10 @@ def test_explicit_config_that_disagrees_with_the_account_is_reported_under_aws(t
 
 
 def test_default_rules_are_not_a_statement_about_the_account(tmp_path: Path) -> None:
-    existing = (AccountRule("team-mirror", HUB, credential_arn=SECRET), AccountRule("github", "quay.io"))
+    existing = (
+        AccountRule("team-mirror", HUB, credential_arn=SECRET),
+        AccountRule("github", "quay.io"),
+    )
     result = _check(tmp_path, "FROM nginx:1\n", existing, aws=True)
     assert _statuses(result) == [("team-mirror", HUB, "ok")]
 
@@ -144,13 +241,22 @@ def test_aws_unserved_upstream_takes_the_configs_prefix(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("existing", "expected"),
     (
-        pytest.param((AccountRule("cg-ex", "cgr.dev", "example.com", SECRET),), "ok", id="same-upstream-prefix"),
-        pytest.param((AccountRule("cg-ex", "cgr.dev", None, SECRET),), "mismatch", id="account-rule-is-root"),
-        pytest.param((AccountRule("cg-ex", "cgr.dev", "other.org", SECRET),), "mismatch", id="other-prefix"),
+        pytest.param(
+            (AccountRule("cg-ex", "cgr.dev", "example.com", SECRET),),
+            "ok",
+            id="same-upstream-prefix",
+        ),
+        pytest.param(
+            (AccountRule("cg-ex", "cgr.dev", None, SECRET),), "mismatch", id="account-rule-is-root"
+        ),
+        pytest.param(
+            (AccountRule("cg-ex", "cgr.dev", "other.org", SECRET),), "mismatch", id="other-prefix"
+        ),
     ),
 )
-def test_upstream_repository_prefix_must_match(tmp_path: Path, existing: tuple[Rule, ...],
-                                               expected: str) -> None:
+def test_upstream_repository_prefix_must_match(
+    tmp_path: Path, existing: tuple[Rule, ...], expected: str
+) -> None:
     own = Config(rules=(Rule("cg-ex", "cgr.dev", "example.com"),))
     result = _check(tmp_path, "FROM cgr.dev/example.com/nginx:1\n", existing, own=own)
     assert [(s.prefix, s.status) for s in result.rules] == [("cg-ex", expected)]
@@ -160,33 +266,63 @@ def test_aws_upstream_prefix_rule_does_not_serve_other_paths(tmp_path: Path) -> 
     # cgr.dev/chainguard/... is not under the account's example.com rule: it needs a root rule,
     # and the console's prefix for it is already taken by that rule.
     existing = (AccountRule("chainguard", "cgr.dev", "example.com", SECRET),)
-    result = _check(tmp_path, "FROM cgr.dev/chainguard/static:1\nFROM cgr.dev/example.com/a:1\n",
-                    existing, aws=True)
-    assert _statuses(result) == [("chainguard", "cgr.dev", "mismatch"), ("chainguard", "cgr.dev", "ok")]
+    result = _check(
+        tmp_path,
+        "FROM cgr.dev/chainguard/static:1\nFROM cgr.dev/example.com/a:1\n",
+        existing,
+        aws=True,
+    )
+    assert _statuses(result) == [
+        ("chainguard", "cgr.dev", "mismatch"),
+        ("chainguard", "cgr.dev", "ok"),
+    ]
 
 
 @pytest.mark.parametrize(
     ("registry", "existing", "expected"),
     (
-        pytest.param(REGISTRY, (AccountRule("ecr", OTHER_ECR),), "no-credentials", id="cross-account-no-role"),
-        pytest.param(REGISTRY, (AccountRule("ecr", OTHER_ECR, custom_role_arn="arn:aws:iam::123456789012:role/r"),),
-                     "ok", id="cross-account-with-role"),
-        pytest.param("210987654321.dkr.ecr.us-east-1.amazonaws.com", (AccountRule("ecr", OTHER_ECR),), "ok",
-                     id="same-account-cross-region-needs-no-role"),
+        pytest.param(
+            REGISTRY, (AccountRule("ecr", OTHER_ECR),), "no-credentials", id="cross-account-no-role"
+        ),
+        pytest.param(
+            REGISTRY,
+            (AccountRule("ecr", OTHER_ECR, custom_role_arn="arn:aws:iam::123456789012:role/r"),),
+            "ok",
+            id="cross-account-with-role",
+        ),
+        pytest.param(
+            "210987654321.dkr.ecr.us-east-1.amazonaws.com",
+            (AccountRule("ecr", OTHER_ECR),),
+            "ok",
+            id="same-account-cross-region-needs-no-role",
+        ),
         pytest.param(REGISTRY, (), "missing", id="missing"),
     ),
 )
-def test_cross_account_ecr(tmp_path: Path, registry: str, existing: tuple[Rule, ...], expected: str) -> None:
+def test_cross_account_ecr(
+    tmp_path: Path, registry: str, existing: tuple[Rule, ...], expected: str
+) -> None:
     own = Config(rules=(Rule("ecr", OTHER_ECR),))
-    result = _check(tmp_path, f"FROM {OTHER_ECR}/team/app:1\n", existing, own=own, registry=registry)
-    assert [(s.prefix, s.upstream, s.status) for s in result.rules] == [("ecr", OTHER_ECR, expected)]
+    result = _check(
+        tmp_path, f"FROM {OTHER_ECR}/team/app:1\n", existing, own=own, registry=registry
+    )
+    assert [(s.prefix, s.upstream, s.status) for s in result.rules] == [
+        ("ecr", OTHER_ECR, expected)
+    ]
 
 
 def test_validation_failure_is_invalid_with_awss_text(tmp_path: Path) -> None:
-    existing = (AccountRule("docker-hub", HUB, credential_arn=SECRET), AccountRule("quay", "quay.io"))
+    existing = (
+        AccountRule("docker-hub", HUB, credential_arn=SECRET),
+        AccountRule("quay", "quay.io"),
+    )
     failure = "Unable to authenticate with the upstream registry"
-    result = _check(tmp_path, "FROM nginx:1\nFROM quay.io/a/b:1\n", existing,
-                    validations={"docker-hub": failure, "quay": None})
+    result = _check(
+        tmp_path,
+        "FROM nginx:1\nFROM quay.io/a/b:1\n",
+        existing,
+        validations={"docker-hub": failure, "quay": None},
+    )
     assert _statuses(result) == [("docker-hub", HUB, "invalid"), ("quay", "quay.io", "ok")]
     assert result.rules[0].message.endswith(failure)
 
@@ -196,8 +332,10 @@ def test_quota_note(tmp_path: Path) -> None:
     result = _check(tmp_path, "FROM nginx:1\nFROM ghcr.io/a/b:1\n", existing)
     assert [s.status for s in result.rules] == ["missing", "missing"]
     assert result.notes == (
-        ("2 missing rules but a registry holds at most 50 and this one has 49: "
-         "only 1 more can be created"),
+        (
+            "2 missing rules but a registry holds at most 50 and this one has 49: "
+            "only 1 more can be created"
+        ),
     )
 
 
@@ -206,18 +344,25 @@ def test_ruleless_region(tmp_path: Path) -> None:
     result = _check(tmp_path, "FROM nginx:1\n", (), registry=registry)
     assert result.rules[0].message.endswith("rules cannot be created in cn-north-1")
     assert "cannot be created in cn-north-1" in result.notes[0]
-    assert rules.limits("123456789012.dkr.ecr.us-gov-west-1.amazonaws.com", (Rule("a", "quay.io"),), 0)
+    assert rules.limits(
+        "123456789012.dkr.ecr.us-gov-west-1.amazonaws.com", (Rule("a", "quay.io"),), 0
+    )
     assert rules.limits(REGISTRY, (Rule("a", "quay.io"),), 0) == ()
 
 
 def test_cross_partition_ecr_upstream_note() -> None:
-    [note] = rules.limits(REGISTRY, (Rule("cn", "210987654321.dkr.ecr.cn-north-1.amazonaws.com.cn"),), 0)
+    [note] = rules.limits(
+        REGISTRY, (Rule("cn", "210987654321.dkr.ecr.cn-north-1.amazonaws.com.cn"),), 0
+    )
     assert "another AWS partition" in note
 
 
 # --- output ---------------------------------------------------------------------------------------
 def _mixed(tmp_path: Path) -> rules.Check:
-    existing = (AccountRule("docker-hub", HUB, credential_arn=SECRET), AccountRule("github", "ghcr.io"))
+    existing = (
+        AccountRule("docker-hub", HUB, credential_arn=SECRET),
+        AccountRule("github", "ghcr.io"),
+    )
     text = f"FROM nginx:1\nFROM ghcr.io/o/a:1\nFROM quay.io/a/b:1\nFROM {REGISTRY}/kubernetes/pause:3\n"
     return _check(tmp_path, text, existing)
 
@@ -226,10 +371,15 @@ def test_json_output(tmp_path: Path) -> None:
     body = json.loads(rules_report.render(_mixed(tmp_path), (), 1, "json"))
     assert set(body) >= {"rules", "findings"}
     assert [(r["prefix"], r["status"]) for r in body["rules"]] == [
-        ("docker-hub", "ok"), ("github", "no-credentials"), ("kubernetes", "missing"), ("quay", "missing"),
+        ("docker-hub", "ok"),
+        ("github", "no-credentials"),
+        ("kubernetes", "missing"),
+        ("quay", "missing"),
     ]
     assert all(set(r) == {"prefix", "upstream", "status", "message"} for r in body["rules"])
-    assert [(f["code"], f["line"], f["prefix"]) for f in body["findings"]] == [("PTC005", 4, "kubernetes")]
+    assert [(f["code"], f["line"], f["prefix"]) for f in body["findings"]] == [
+        ("PTC005", 4, "kubernetes")
+    ]
 
 
 def test_text_output(tmp_path: Path) -> None:

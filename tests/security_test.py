@@ -1,5 +1,6 @@
 """Security: no unsafe YAML, no shell, no network without --aws, nothing read outside the
 repository, relative paths in output, credentials never printed."""
+
 from __future__ import annotations
 
 import ast
@@ -44,10 +45,14 @@ FORBIDDEN_CALLS = {  # name as called -> why
     "yaml.load": "PyYAML's load constructs arbitrary objects without a SafeLoader",
     "yaml.unsafe_load": "constructs arbitrary Python objects",
     "yaml.full_load": "constructs Python objects",
-    "os.system": "runs a shell", "os.popen": "runs a shell",
-    "subprocess.getoutput": "runs a shell", "subprocess.getstatusoutput": "runs a shell",
-    "eval": "evaluates text", "exec": "executes text",
-    "pickle.load": "constructs arbitrary objects", "pickle.loads": "constructs arbitrary objects",
+    "os.system": "runs a shell",
+    "os.popen": "runs a shell",
+    "subprocess.getoutput": "runs a shell",
+    "subprocess.getstatusoutput": "runs a shell",
+    "eval": "evaluates text",
+    "exec": "executes text",
+    "pickle.load": "constructs arbitrary objects",
+    "pickle.loads": "constructs arbitrary objects",
     "marshal.loads": "loads code objects",
 }
 UNSAFE_YAML_TYPES = {"unsafe", "full", "base"}  # ruamel: only 'rt' and 'safe' construct nothing
@@ -65,10 +70,16 @@ def test_no_unsafe_yaml_loading_no_shell_no_eval_in_the_package() -> None:
                 problems.append(f"{where}:{node.lineno}: {name}: {FORBIDDEN_CALLS[name]}")
             for keyword in node.keywords:
                 value = keyword.value
-                if keyword.arg == "shell" and not (isinstance(value, ast.Constant) and not value.value):
+                if keyword.arg == "shell" and not (
+                    isinstance(value, ast.Constant) and not value.value
+                ):
                     problems.append(f"{where}:{node.lineno}: shell={ast.unparse(value)}")
-                if (name.endswith("YAML") and keyword.arg == "typ"
-                        and isinstance(value, ast.Constant) and value.value in UNSAFE_YAML_TYPES):
+                if (
+                    name.endswith("YAML")
+                    and keyword.arg == "typ"
+                    and isinstance(value, ast.Constant)
+                    and value.value in UNSAFE_YAML_TYPES
+                ):
                     problems.append(f"{where}:{node.lineno}: YAML(typ={value.value!r})")
                 if keyword.arg == "Loader" and "Safe" not in ast.unparse(value):
                     problems.append(f"{where}:{node.lineno}: Loader={ast.unparse(value)}")
@@ -80,29 +91,39 @@ def test_subprocesses_are_argument_lists() -> None:
     problems = []
     for path, tree in _modules():
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Call) and _dotted(node.func).startswith("subprocess.")
-                    and node.args and isinstance(node.args[0], (ast.Constant, ast.JoinedStr))):
+            if (
+                isinstance(node, ast.Call)
+                and _dotted(node.func).startswith("subprocess.")
+                and node.args
+                and isinstance(node.args[0], (ast.Constant, ast.JoinedStr))
+            ):
                 problems.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert problems == []
 
 
 YAML_WITH_TAGS = [  # (file name, content): every YAML kind, and the config
-    pytest.param("compose.yaml", "services:\n  web:\n    image: nginx:1.27\n    x: {tag}\n",
-                 id="compose"),
-    pytest.param("deploy.yaml",
-                 "apiVersion: v1\nkind: Pod\nmetadata: {{name: {tag}}}\nspec:\n  containers:\n"
-                 "  - image: nginx:1.27\n", id="kubernetes"),
+    pytest.param(
+        "compose.yaml", "services:\n  web:\n    image: nginx:1.27\n    x: {tag}\n", id="compose"
+    ),
+    pytest.param(
+        "deploy.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: {tag}}}\nspec:\n  containers:\n"
+        "  - image: nginx:1.27\n",
+        id="kubernetes",
+    ),
     pytest.param("values.yaml", "image: nginx:1.27\nextra: {tag}\n", id="helm-values"),
-    pytest.param("kustomization.yaml", "images:\n- name: nginx\n  newName: {tag}\n",
-                 id="kustomize"),
+    pytest.param(
+        "kustomization.yaml", "images:\n- name: nginx\n  newName: {tag}\n", id="kustomize"
+    ),
     pytest.param(".ecr-ptc.yaml", f"registry: {REGISTRY}\nexclude: {{tag}}\n", id="config"),
 ]
 
 
 @pytest.mark.parametrize(("name", "content"), YAML_WITH_TAGS)
 @pytest.mark.parametrize("tag", PYTHON_TAGS, ids=("apply", "new", "name"))
-def test_python_tags_in_yaml_construct_nothing(name: str, content: str, tag: str,
-                                               tmp_path: Path) -> None:
+def test_python_tags_in_yaml_construct_nothing(
+    name: str, content: str, tag: str, tmp_path: Path
+) -> None:
     (tmp_path / name).write_text(content.format(tag=tag))
     (tmp_path / "Dockerfile").write_text("FROM nginx:1.27\n")
 
@@ -114,8 +135,13 @@ def test_python_tags_in_yaml_construct_nothing(name: str, content: str, tag: str
 
 
 HOSTILE_NAMES = [
-    f"$(touch {PWNED}).Dockerfile", f"`touch {PWNED}`.Dockerfile", f";touch {PWNED};.Dockerfile",
-    f"a|touch {PWNED}.Dockerfile", "-rf.Dockerfile", "--output=x.Dockerfile", "it's.Dockerfile",
+    f"$(touch {PWNED}).Dockerfile",
+    f"`touch {PWNED}`.Dockerfile",
+    f";touch {PWNED};.Dockerfile",
+    f"a|touch {PWNED}.Dockerfile",
+    "-rf.Dockerfile",
+    "--output=x.Dockerfile",
+    "it's.Dockerfile",
     "new\nline.Dockerfile",
 ]
 
@@ -154,12 +180,19 @@ json.dump({"codes": codes, "events": events}, open(sys.argv[2], "w"))
 """
 
 
-def _audited(cwd: Path, *runs: list[str], env: dict[str, str] | None = None) -> tuple[list[int], list[list[object]]]:
+def _audited(
+    cwd: Path, *runs: list[str], env: dict[str, str] | None = None
+) -> tuple[list[int], list[list[object]]]:
     log = cwd.parent / "audit.json"
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("ECR_PTC_", "AWS_"))}
     done = subprocess.run(
-        [sys.executable, "-c", _AUDITED, json.dumps(runs), str(log)], cwd=cwd,
-        env={**clean, **(env or {})}, capture_output=True, text=True, check=False, timeout=120,
+        [sys.executable, "-c", _AUDITED, json.dumps(runs), str(log)],
+        cwd=cwd,
+        env={**clean, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     result = json.loads(log.read_text())
@@ -170,8 +203,14 @@ def _python_paths() -> tuple[str, ...]:
     import site
     import sysconfig
 
-    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(PACKAGE), *site.getsitepackages(),
-             *sysconfig.get_paths().values()}
+    paths = {
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        str(PACKAGE),
+        *site.getsitepackages(),
+        *sysconfig.get_paths().values(),
+    }
     return tuple(str(Path(p).resolve()) for p in paths if p)
 
 
@@ -186,8 +225,12 @@ def _repo(tmp_path: Path) -> Path:
 
 
 OFFLINE_RUNS = [
-    ["scan"], ["scan", "--format", "json"], ["lint"], ["lint", "--format", "sarif"],
-    ["fix", "--registry", REGISTRY, "--diff"], ["fix", "--registry", REGISTRY, "--check"],
+    ["scan"],
+    ["scan", "--format", "json"],
+    ["lint"],
+    ["lint", "--format", "sarif"],
+    ["fix", "--registry", REGISTRY, "--diff"],
+    ["fix", "--registry", REGISTRY, "--check"],
     ["rules", "plan", "--registry", REGISTRY, "--emit", "terraform"],
     ["fix", "--registry", REGISTRY],
 ]
@@ -219,7 +262,10 @@ def test_nothing_outside_the_repository_is_opened(tmp_path: Path) -> None:
     )
 
     codes, events = _audited(
-        repo / "app", ["lint", ".."], ["fix", ".."], ["fix", "../linked/Dockerfile"],
+        repo / "app",
+        ["lint", ".."],
+        ["fix", ".."],
+        ["fix", "../linked/Dockerfile"],
         ["scan", "../escape.Dockerfile"],
     )
 
@@ -243,6 +289,7 @@ def test_symlinked_config_cannot_read_outside_the_repository(tmp_path: Path) -> 
 
 # --- output paths are relative ---------------------------------------------------------------
 
+
 def test_config_error_names_the_config_relative_to_the_working_directory(tmp_path: Path) -> None:
     repo = _repo(tmp_path)
     (repo / ".ecr-ptc.yaml").write_text("unknown: 1\n")
@@ -253,16 +300,20 @@ def test_config_error_names_the_config_relative_to_the_working_directory(tmp_pat
     assert ran.err.startswith("ecr-ptc: config error: ../.ecr-ptc.yaml:1: ")
 
 
-@pytest.mark.parametrize("args", [
-    pytest.param(("scan",), id="scan-text"),
-    pytest.param(("scan", "--format", "json"), id="scan-json"),
-    pytest.param(("lint", "--format", "sarif"), id="lint-sarif"),
-    pytest.param(("lint", "--format", "github"), id="lint-github"),
-    pytest.param(("fix", "--registry", REGISTRY, "--diff"), id="fix-diff"),
-    pytest.param(("fix", "--registry", REGISTRY), id="fix"),
-])
-def test_paths_in_output_are_relative_to_the_working_directory(args: tuple[str, ...],
-                                                               tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(("scan",), id="scan-text"),
+        pytest.param(("scan", "--format", "json"), id="scan-json"),
+        pytest.param(("lint", "--format", "sarif"), id="lint-sarif"),
+        pytest.param(("lint", "--format", "github"), id="lint-github"),
+        pytest.param(("fix", "--registry", REGISTRY, "--diff"), id="fix-diff"),
+        pytest.param(("fix", "--registry", REGISTRY), id="fix"),
+    ],
+)
+def test_paths_in_output_are_relative_to_the_working_directory(
+    args: tuple[str, ...], tmp_path: Path
+) -> None:
     repo = _repo(tmp_path)
     (repo / "bad.Dockerfile").write_bytes(b"FROM nginx\n\xff\n")
     os.symlink(repo / "missing", repo / "app" / "broken.Dockerfile")
@@ -279,22 +330,35 @@ def test_paths_in_output_are_relative_to_the_working_directory(args: tuple[str, 
 
 SECRETS = (SECRET_KEY, SESSION_TOKEN)
 LEAKY_ERRORS = [  # AWS (or a proxy in front of it) echoing what it was sent
-    pytest.param(400, "AccessDeniedException", f"denied for key {SECRET_KEY} token {SESSION_TOKEN}",
-                 id="access-denied-echo"),
+    pytest.param(
+        400,
+        "AccessDeniedException",
+        f"denied for key {SECRET_KEY} token {SESSION_TOKEN}",
+        id="access-denied-echo",
+    ),
     pytest.param(400, "UnrecognizedClientException", f"bad token {SESSION_TOKEN}", id="bad-token"),
     pytest.param(500, "ServerException", f"upstream said {SECRET_KEY}", id="server-error"),
-    pytest.param(400, "ValidationException",
-                 f"Credential={ACCESS_KEY}/20240101/us-east-1/ecr/aws4_request, "
-                 f"Signature=abc123 secret={SECRET_KEY}", id="signature-echo"),
-    pytest.param(400, "AccessDeniedException",
-                 f"Credential={ACCESS_KEY}/20240101/us-east-1/ecr/aws4_request, Signature=abc123",
-                 id="signature-only"),
+    pytest.param(
+        400,
+        "ValidationException",
+        f"Credential={ACCESS_KEY}/20240101/us-east-1/ecr/aws4_request, "
+        f"Signature=abc123 secret={SECRET_KEY}",
+        id="signature-echo",
+    ),
+    pytest.param(
+        400,
+        "AccessDeniedException",
+        f"Credential={ACCESS_KEY}/20240101/us-east-1/ecr/aws4_request, Signature=abc123",
+        id="signature-only",
+    ),
 ]
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeEcr]:
-    with serve(FakeEcr(rules=[rule("docker-hub", "registry-1.docker.io", credential=True)])) as running:
+    with serve(
+        FakeEcr(rules=[rule("docker-hub", "registry-1.docker.io", credential=True)])
+    ) as running:
         yield running
 
 
@@ -303,19 +367,31 @@ def test_credentials_in_the_environment_are_never_printed(
 ) -> None:
     repo = _repo(tmp_path)
     env = aws_env(fake, AWS_SESSION_TOKEN=SESSION_TOKEN, ECR_PTC_REGISTRY=REGISTRY)
-    runs = [["scan", "--format", "json"], ["lint", "--format", "sarif"], ["fix", "--diff"],
-            ["rules", "check", "--aws", "--format", "json"], ["rules", "plan", "--aws"],
-            ["fix", "--aws", "--check"]]
+    runs = [
+        ["scan", "--format", "json"],
+        ["lint", "--format", "sarif"],
+        ["fix", "--diff"],
+        ["rules", "check", "--aws", "--format", "json"],
+        ["rules", "plan", "--aws"],
+        ["fix", "--aws", "--check"],
+    ]
     for argv in runs:
         done = cli(repo, env, *argv)
         assert not any(s in done.stdout + done.stderr for s in (*SECRETS, ACCESS_KEY)), argv
 
 
 @pytest.mark.parametrize(("status", "kind", "message"), LEAKY_ERRORS)
-@pytest.mark.parametrize("argv", [["rules", "check", "--aws"], ["fix", "--aws"]], ids=("rules", "fix"))
+@pytest.mark.parametrize(
+    "argv", [["rules", "check", "--aws"], ["fix", "--aws"]], ids=("rules", "fix")
+)
 def test_credentials_in_an_aws_error_are_never_printed(
-    status: int, kind: str, message: str, argv: list[str], fake: FakeEcr,
-    cli: Callable[..., Done], tmp_path: Path,
+    status: int,
+    kind: str,
+    message: str,
+    argv: list[str],
+    fake: FakeEcr,
+    cli: Callable[..., Done],
+    tmp_path: Path,
 ) -> None:
     repo = _repo(tmp_path)
     fake.errors["DescribePullThroughCacheRules"] = (status, kind, message)
@@ -349,6 +425,7 @@ def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> 
 
 
 # --- config ----------------------------------------------------------------------------------
+
 
 def test_config_excludes_hold_from_any_subdirectory(tmp_path: Path) -> None:
     # Found at the repository root, the config's globs are relative to it: `fix` started in a

@@ -1,5 +1,6 @@
 """Hook start-up is part of the product: lint and fix on one file import neither boto3 (~140 ms)
 nor GitPython (~66 ms), nor importlib.metadata (~40 ms) (STYLE.md, idea 10)."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,16 @@ import pytest
 
 from tests.helpers import REGISTRY
 
-FORBIDDEN = ("boto3", "botocore", "git", "gitdb", "importlib.metadata", "migrate.git_pr",
-             "migrate.forge", "migrate.aws")
+FORBIDDEN = (
+    "boto3",
+    "botocore",
+    "git",
+    "gitdb",
+    "importlib.metadata",
+    "migrate.git_pr",
+    "migrate.forge",
+    "migrate.aws",
+)
 FILES = {
     "Dockerfile": "FROM alpine:3.20\n",
     "compose.yaml": "services:\n  web:\n    image: nginx:1.27\n",
@@ -44,18 +53,26 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.mark.parametrize("args", [
-    pytest.param(["lint", "Dockerfile"], id="lint-dockerfile"),
-    pytest.param(["fix", "--registry", REGISTRY, "Dockerfile"], id="fix-dockerfile"),
-    pytest.param(["lint", *FILES], id="lint-every-kind"),
-    pytest.param(["fix", "--registry", REGISTRY, *FILES], id="fix-every-kind"),
-    pytest.param(["fix", "--check", "--registry", REGISTRY, "compose.yaml"], id="fix-check"),
-    pytest.param(["lint", "--format", "sarif", "."], id="lint-sarif-tree"),
-    pytest.param(["scan", "--format", "json", "."], id="scan-json"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["lint", "Dockerfile"], id="lint-dockerfile"),
+        pytest.param(["fix", "--registry", REGISTRY, "Dockerfile"], id="fix-dockerfile"),
+        pytest.param(["lint", *FILES], id="lint-every-kind"),
+        pytest.param(["fix", "--registry", REGISTRY, *FILES], id="fix-every-kind"),
+        pytest.param(["fix", "--check", "--registry", REGISTRY, "compose.yaml"], id="fix-check"),
+        pytest.param(["lint", "--format", "sarif", "."], id="lint-sarif-tree"),
+        pytest.param(["scan", "--format", "json", "."], id="scan-json"),
+    ],
+)
 def test_no_heavy_imports(project: Path, args: list[str]) -> None:
-    done = subprocess.run([sys.executable, "-c", _WRAPPER, json.dumps(args)], cwd=project,
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", _WRAPPER, json.dumps(args)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
     assert done.returncode == 0, done.stderr
     modules = json.loads(done.stderr.rsplit("MODULES ", 1)[1])
@@ -67,9 +84,13 @@ def test_the_installed_console_script_under_importtime(project: Path) -> None:
     script = shutil.which("ecr-ptc", path=str(Path(sys.executable).parent))
     if script is None:
         pytest.skip("ecr-ptc is not installed in this environment")
-    done = subprocess.run([sys.executable, "-X", "importtime", script, "fix", "--registry",
-                           REGISTRY, "Dockerfile"], cwd=project, capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", script, "fix", "--registry", REGISTRY, "Dockerfile"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
     assert done.returncode == 1  # rewrote the file
     imported = re.findall(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)$", done.stderr, re.MULTILINE)

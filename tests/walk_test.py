@@ -13,8 +13,14 @@ def _walk(root: Path, *paths: str, config: Config | None = None) -> list[tuple[s
 
 
 def test_plain_directory_walk_skips_vendored_trees(tmp_path: Path) -> None:
-    for rel in ("Dockerfile", "a/compose.yaml", "node_modules/x/Dockerfile", ".git/Dockerfile",
-                "vendor/y/Dockerfile", "docs/README.md"):
+    for rel in (
+        "Dockerfile",
+        "a/compose.yaml",
+        "node_modules/x/Dockerfile",
+        ".git/Dockerfile",
+        "vendor/y/Dockerfile",
+        "docs/README.md",
+    ):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text("")
     assert _walk(tmp_path) == [("Dockerfile", None), ("a/compose.yaml", None)]

@@ -1,5 +1,6 @@
 """Writes: an atomic rename in the same directory, mode and owner kept, nothing left behind when
 a write fails, and never over a file that changed after it was read."""
+
 from __future__ import annotations
 
 import errno
@@ -101,7 +102,9 @@ def test_mode_and_owner_are_kept(mode: int, tmp_path: Path) -> None:
 
 
 FAULTS = [  # where the write breaks, and with what
-    pytest.param("fsync", OSError(errno.ENOSPC, "No space left on device"), id="disk-full-at-fsync"),
+    pytest.param(
+        "fsync", OSError(errno.ENOSPC, "No space left on device"), id="disk-full-at-fsync"
+    ),
     pytest.param("chmod", OSError(errno.EPERM, "Operation not permitted"), id="chmod-refused"),
     pytest.param("replace", OSError(errno.EXDEV, "Invalid cross-device link"), id="rename-fails"),
     pytest.param("mkstemp", OSError(errno.EROFS, "Read-only file system"), id="read-only-fs"),
@@ -152,7 +155,9 @@ def test_killed_between_write_and_rename_keeps_the_original(tmp_path: Path) -> N
     )
     killed = subprocess.run(
         [sys.executable, "-c", script, "fix", "--registry", REGISTRY, "a/Dockerfile"],
-        cwd=root, capture_output=True, check=False,
+        cwd=root,
+        capture_output=True,
+        check=False,
     )
     assert killed.returncode == -signal.SIGKILL
     assert (root / "a" / "Dockerfile").read_bytes() == BEFORE
@@ -220,7 +225,9 @@ def test_read_only_file_is_reported_and_left_alone(tmp_path: Path) -> None:
     assert (root / "a" / "Dockerfile").read_bytes() == BEFORE
     assert stat.S_IMODE(os.stat(root / "a" / "Dockerfile").st_mode) == 0o444
     assert (root / "b" / "Dockerfile").read_bytes() == OTHER_AFTER
-    assert checked.code == 1 and "would rewrite a/Dockerfile" in checked.out  # --check writes nothing
+    assert (
+        checked.code == 1 and "would rewrite a/Dockerfile" in checked.out
+    )  # --check writes nothing
 
 
 def test_read_only_directory_is_reported_and_left_alone(tmp_path: Path) -> None:
@@ -232,10 +239,12 @@ def test_read_only_directory_is_reported_and_left_alone(tmp_path: Path) -> None:
         os.chmod(root / "a", 0o755)
 
     assert fixed.code == 2
-    assert fixed.err.splitlines() == [(
-        "a/Dockerfile:1:1: PTC900 not rewritten: cannot create a temporary file beside it: "
-        "Permission denied"
-    )]
+    assert fixed.err.splitlines() == [
+        (
+            "a/Dockerfile:1:1: PTC900 not rewritten: cannot create a temporary file beside it: "
+            "Permission denied"
+        )
+    ]
     assert (root / "a" / "Dockerfile").read_bytes() == BEFORE
     assert (root / "b" / "Dockerfile").read_bytes() == OTHER_AFTER
 

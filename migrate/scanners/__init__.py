@@ -7,6 +7,7 @@
 Scanners find; they never build replacement text (that is `edits.plan`). A scanner raises
 `ScanError` for input it cannot understand; the engine turns it into one PTC900 finding.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -101,6 +102,13 @@ def scanner_for(path: Path, text: str) -> ModuleType | None:
 
 
 __all__ = [
-    "Occurrence", "Part", "ScanError", "Scanner", "SCANNERS", "scanner_for", "is_candidate",
-    "in_helm_templates", "Iterator",
+    "SCANNERS",
+    "Iterator",
+    "Occurrence",
+    "Part",
+    "ScanError",
+    "Scanner",
+    "in_helm_templates",
+    "is_candidate",
+    "scanner_for",
 ]

@@ -7,6 +7,7 @@ breaks, a BOM inside the text, tabs and block scalar headers libyaml reads lenie
 undefined aliases, very deep nesting, any error at all — `compose()` returns None and the pure
 path decides. tests/fast_path_test.py holds both paths to the same findings and rewrites.
 """
+
 from __future__ import annotations
 
 import gc
@@ -35,8 +36,8 @@ def _load() -> bool:
     global _parser, _resolve
     if _parser is None:
         try:
-            import yaml  # type: ignore[import-untyped]
-            from yaml._yaml import CParser  # type: ignore[import-untyped]
+            import yaml
+            from yaml._yaml import CParser
         except ImportError:  # PyYAML without libyaml (a source build without the headers)
             _parser = False
             return False
@@ -50,10 +51,19 @@ def _load() -> bool:
             return str(resolver.resolve(ScalarNode, value, (True, False)))
 
         _resolve = resolve
-        _parser = (CParser, yaml.ScalarEvent, yaml.AliasEvent, yaml.MappingStartEvent,
-                   yaml.SequenceStartEvent, yaml.MappingEndEvent, yaml.SequenceEndEvent,
-                   yaml.DocumentStartEvent, yaml.DocumentEndEvent, yaml.StreamEndEvent,
-                   yaml.YAMLError)
+        _parser = (
+            CParser,
+            yaml.ScalarEvent,
+            yaml.AliasEvent,
+            yaml.MappingStartEvent,
+            yaml.SequenceStartEvent,
+            yaml.MappingEndEvent,
+            yaml.SequenceEndEvent,
+            yaml.DocumentStartEvent,
+            yaml.DocumentEndEvent,
+            yaml.StreamEndEvent,
+            yaml.YAMLError,
+        )
     return _parser is not False
 
 
@@ -69,7 +79,9 @@ def _plain_tag(value: str) -> str:
 def _lenient_header(parsed: str, start: int, end: int) -> bool:
     header_end = parsed.find("\n", start)
     first_end = parsed.find("\n", header_end + 1) if header_end >= 0 else -1
-    return _LENIENT_HEADER.search(parsed, start, end if first_end < 0 else first_end + 1) is not None
+    return (
+        _LENIENT_HEADER.search(parsed, start, end if first_end < 0 else first_end + 1) is not None
+    )
 
 
 def compose(parsed: str, text: str) -> list[Node] | None:
@@ -90,8 +102,19 @@ def compose(parsed: str, text: str) -> list[Node] | None:
 def _compose(parsed: str, text: str) -> list[Node] | None:
     if not _load() or "\t" in parsed or not parsed.isascii() and _ODD_CHARACTERS.search(parsed):
         return None  # a tab left after `_tabs_as_spaces` is indentation, which libyaml allows
-    (CParser, scalar_event, alias_event, mapping_start, sequence_start, mapping_end,
-     sequence_end, document_start, document_end, stream_end, yaml_error) = _parser
+    (
+        CParser,
+        scalar_event,
+        alias_event,
+        mapping_start,
+        sequence_start,
+        mapping_end,
+        sequence_end,
+        document_start,
+        document_end,
+        stream_end,
+        yaml_error,
+    ) = _parser
     get = CParser(parsed).get_event
     tags = _tags.get
     documents: list[Node] = []
@@ -118,7 +141,11 @@ def _compose(parsed: str, text: str) -> list[Node] | None:
                 tag, style = event.tag, event.style
                 if tag is None:
                     tag = (tags(value) or _plain_tag(value)) if event.implicit[0] else STR
-                elif not _STANDARD_TAG.match(tag) or event.anchor is not None and parsed[start] == "!":
+                elif (
+                    not _STANDARD_TAG.match(tag)
+                    or event.anchor is not None
+                    and parsed[start] == "!"
+                ):
                     return None  # odd tags resolve differently; `!!t &a x` starts at `&a` in ruamel
                 if style and style in "|>" and _lenient_header(parsed, start, end):
                     return None
@@ -133,7 +160,9 @@ def _compose(parsed: str, text: str) -> list[Node] | None:
                 start = event.start_mark.index
                 tag = event.tag
                 if tag is not None and (
-                    not _STANDARD_TAG.match(tag) or event.anchor is not None and parsed[start] == "!"
+                    not _STANDARD_TAG.match(tag)
+                    or event.anchor is not None
+                    and parsed[start] == "!"
                 ):
                     return None
                 if len(stack) >= _DEEP:

@@ -9,8 +9,10 @@ prove (a value on the key's line, flow style, anchors on the key, explicit `?` k
 quoted keys, tabs) means "compose it". Skipping a file changes no occurrence; as with the word
 test, invalid YAML in a skipped file is not reported (it has nothing to migrate).
 """
+
 from __future__ import annotations
 
+import itertools
 import re
 from functools import cache
 
@@ -59,8 +61,9 @@ def may_hold(text: str, key: str, children: tuple[str, ...] = ()) -> bool:
     # A tab: indentation is then not what the spaces say.
     if escaped or "\t" in text or anchored.search(text) or _explicit_key(text):
         return True
-    return any(not _provably_inert(text, m.start(), m.end(), children)
-               for m in occurrence.finditer(text))
+    return any(
+        not _provably_inert(text, m.start(), m.end(), children) for m in occurrence.finditer(text)
+    )
 
 
 def documents(text: str, key: str, children: tuple[str, ...] = ()) -> list[_yaml.Node]:
@@ -80,7 +83,7 @@ def documents(text: str, key: str, children: tuple[str, ...] = ()) -> list[_yaml
     if len(starts) < 2:
         return _yaml.documents(text)  # one document, or directives (`%YAML`) to keep together
     starts.append(len(text))
-    kept = [may_hold(text[a:b], key, children) for a, b in zip(starts, starts[1:])]
+    kept = [may_hold(text[a:b], key, children) for a, b in itertools.pairwise(starts)]
     composed: list[_yaml.Node] = []
     run_start: int | None = None
     for index, keep in enumerate([*kept, False]):

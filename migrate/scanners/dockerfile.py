@@ -3,6 +3,7 @@
 A small tokenizer of our own rather than dockerfile-parse: that library reports neither columns
 nor heredocs (it reads a `FROM` inside a heredoc body as an instruction), and both matter here.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -18,7 +19,9 @@ NAME = "dockerfile"
 _DIRECTIVE = re.compile(r"#[ \t]*([A-Za-z][A-Za-z0-9_-]*)[ \t]*=[ \t]*(\S*)[ \t]*$")
 _HEREDOC = re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_.-]*)\2")
 _TOKEN = re.compile(r"\S+")
-_VARIABLE_ONLY = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)\}|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))$")
+_VARIABLE_ONLY = re.compile(
+    r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)\}|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))$"
+)
 _ARG = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:=(\"[^\"]*\"|'[^']*'|\S*))?")
 _HEREDOC_INSTRUCTIONS = frozenset({"RUN", "COPY", "ADD"})
 
@@ -70,8 +73,16 @@ def scan(text: str) -> Iterator[Occurrence]:
             args = [w for w in words[1:] if not w.group().startswith("--")]
             if args:
                 image = args[0]
-                yield from _reference(logical, image.start(), image.end(), "from", stages,
-                                      global_args, reported, builtin_stage=False)
+                yield from _reference(
+                    logical,
+                    image.start(),
+                    image.end(),
+                    "from",
+                    stages,
+                    global_args,
+                    reported,
+                    builtin_stage=False,
+                )
                 if len(args) >= 3 and args[1].group().lower() == "as":
                     stages.add(args[2].group().lower())
         elif keyword in ("COPY", "RUN"):
@@ -81,16 +92,31 @@ def scan(text: str) -> Iterator[Occurrence]:
                     break
                 if keyword == "COPY" and value.lower().startswith("--from="):
                     start = flag.start() + len("--from=")
-                    yield from _reference(logical, start, flag.end(), "copy-from", stages,
-                                          global_args, reported, builtin_stage=True)
+                    yield from _reference(
+                        logical,
+                        start,
+                        flag.end(),
+                        "copy-from",
+                        stages,
+                        global_args,
+                        reported,
+                        builtin_stage=True,
+                    )
                 elif keyword == "RUN" and value.lower().startswith("--mount="):
-                    yield from _mount(logical, flag.start() + len("--mount="), flag.end(),
-                                      stages, global_args, reported)
+                    yield from _mount(
+                        logical,
+                        flag.start() + len("--mount="),
+                        flag.end(),
+                        stages,
+                        global_args,
+                        reported,
+                    )
 
 
 def _directives(lines: list[str]) -> tuple[str, int, list[Occurrence]]:
     """Parser directives: only at the very top, before any comment, blank line or instruction."""
-    escape, found, offset = "\\", [], 0
+    escape, offset = "\\", 0
+    found: list[Occurrence] = []
     for number, line in enumerate(lines):
         match = _DIRECTIVE.match(line.rstrip("\r\n"))
         if not match:
@@ -100,8 +126,15 @@ def _directives(lines: list[str]) -> tuple[str, int, list[Occurrence]]:
             escape = value
         elif key == "syntax" and value:
             start = offset + match.start(2)
-            found.append(Occurrence("syntax", value, (Part("ref", start, start + len(value)),),
-                                    start, start + len(value)))
+            found.append(
+                Occurrence(
+                    "syntax",
+                    value,
+                    (Part("ref", start, start + len(value)),),
+                    start,
+                    start + len(value),
+                )
+            )
         offset += len(line)
     return escape, len(lines), found
 
@@ -172,8 +205,15 @@ def _args(logical: _Logical) -> Iterator[tuple[str, tuple[str, int, int]]]:
 
 
 def _reference(
-    logical: _Logical, start: int, end: int, kind: str, stages: set[str],
-    global_args: dict[str, tuple[str, int, int]], reported: set[int], *, builtin_stage: bool,
+    logical: _Logical,
+    start: int,
+    end: int,
+    kind: str,
+    stages: set[str],
+    global_args: dict[str, tuple[str, int, int]],
+    reported: set[int],
+    *,
+    builtin_stage: bool,
 ) -> Iterator[Occurrence]:
     value = logical.text[start:end]
     lowered = value.lower()
@@ -204,12 +244,24 @@ def _first(logical: _Logical, start: int, end: int) -> tuple[int, int]:
 
 
 def _mount(
-    logical: _Logical, start: int, end: int, stages: set[str],
-    global_args: dict[str, tuple[str, int, int]], reported: set[int],
+    logical: _Logical,
+    start: int,
+    end: int,
+    stages: set[str],
+    global_args: dict[str, tuple[str, int, int]],
+    reported: set[int],
 ) -> Iterator[Occurrence]:
     at = start
     for option in logical.text[start:end].split(","):
         if option.lower().startswith("from="):
-            yield from _reference(logical, at + 5, at + len(option), "mount-from", stages,
-                                  global_args, reported, builtin_stage=True)
+            yield from _reference(
+                logical,
+                at + 5,
+                at + len(option),
+                "mount-from",
+                stages,
+                global_args,
+                reported,
+                builtin_stage=True,
+            )
         at += len(option) + 1

@@ -5,6 +5,7 @@ which hold a reference as written and what `fix` must turn it into (itself, when
 The expected output is rendered from the same pieces, so the oracle never asks the code under
 test what the answer is. The table of references below is written out by hand for that reason.
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -36,8 +37,7 @@ REFERENCES: dict[str, str | None] = {
     "quay.io/prometheus/node-exporter:v1.8.2": f"{_QUAY}/prometheus/node-exporter:v1.8.2",
     "ghcr.io/org/app:1": f"{REGISTRY}/github/org/app:1",
     "registry.k8s.io/pause:3.10": f"{REGISTRY}/kubernetes/pause:3.10",
-    "public.ecr.aws/docker/library/busybox:1.36":
-        f"{REGISTRY}/ecr-public/docker/library/busybox:1.36",
+    "public.ecr.aws/docker/library/busybox:1.36": f"{REGISTRY}/ecr-public/docker/library/busybox:1.36",
     "registry.gitlab.com/group/proj:1": f"{REGISTRY}/gitlab/group/proj:1",
     "cgr.dev/chainguard/static:latest": f"{REGISTRY}/chainguard/chainguard/static:latest",
     f"alpine@{DIGEST}": f"{_HUB}/library/alpine@{DIGEST}",

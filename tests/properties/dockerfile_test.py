@@ -1,4 +1,5 @@
 """Generated Dockerfiles: `fix` changes exactly the reference spans, and a second `fix` is a no-op."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -8,7 +9,13 @@ from hypothesis import strategies as st
 
 from tests.properties._docs import REFERENCES, VARIABLE_TAGS, Doc, Slot, fix_and_check, slots
 
-_NAMES = ("Dockerfile", "Dockerfile.prod", "build/app.dockerfile", "Containerfile", "x.Containerfile")
+_NAMES = (
+    "Dockerfile",
+    "Dockerfile.prod",
+    "build/app.dockerfile",
+    "Containerfile",
+    "x.Containerfile",
+)
 _STAGES = ("build", "deps", "runtime", "stage-1")
 _SPACE = st.sampled_from([" ", "  ", "\t", " \t "])
 _INDENT = st.sampled_from(["", "", "  ", "\t"])
@@ -88,10 +95,23 @@ def dockerfiles(draw: st.DrawFn) -> Doc:
 def _instruction(
     draw: st.DrawFn, doc: Doc, stages: list[str], escape: str, newline: Callable[[], str]
 ) -> None:
-    kind = draw(st.sampled_from([
-        "run", "run-continued", "copy-from", "copy-stage", "mount", "heredoc", "comment",
-        "blank", "env", "suppressed", "windows-path",
-    ]))
+    kind = draw(
+        st.sampled_from(
+            [
+                "run",
+                "run-continued",
+                "copy-from",
+                "copy-stage",
+                "mount",
+                "heredoc",
+                "comment",
+                "blank",
+                "env",
+                "suppressed",
+                "windows-path",
+            ]
+        )
+    )
     indent = draw(_INDENT)
     if kind == "run":
         doc.add(f"{indent}RUN echo {draw(_WORDS)}{newline()}")

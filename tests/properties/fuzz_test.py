@@ -1,10 +1,10 @@
 """The fuzz targets (fuzz/targets.py) run briefly in every test run, driven by hypothesis; the
 coverage-guided runs are `python fuzz/fuzz.py <target>` (fuzz/README.md)."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -16,7 +16,9 @@ from tests.helpers import FIXTURES, SHARED
 
 _VECTORS = [
     line.split("\t", 1)[0]
-    for line in (SHARED / "vectors" / "image_references.tsv").read_text(encoding="utf-8").splitlines()
+    for line in (SHARED / "vectors" / "image_references.tsv")
+    .read_text(encoding="utf-8")
+    .splitlines()
     if line and not line.startswith("#")
 ]
 _DOCKERFILES = [p.read_bytes() for p in sorted((FIXTURES / "dockerfile").glob("*.in.*"))]
@@ -27,7 +29,10 @@ _REFERENCE_ALPHABET = "abcz0189._-/:@ABCZ$%{}[] \t\nsha256:" + "é"
 def _mutated(seeds: list[bytes]) -> st.SearchStrategy[bytes]:
     return st.builds(
         lambda seed, cut, junk, drop: seed[:cut] + junk + seed[cut + drop :],
-        st.sampled_from(seeds), st.integers(0, 2000), st.binary(max_size=12), st.integers(0, 8),
+        st.sampled_from(seeds),
+        st.integers(0, 2000),
+        st.binary(max_size=12),
+        st.integers(0, 8),
     )
 
 
@@ -36,11 +41,35 @@ _REFERENCES = st.one_of(
     _mutated([v.encode() for v in _VECTORS]),
     st.binary(max_size=64),
 )
-_DOCKERFILE_TOKENS = st.sampled_from([
-    "FROM ", "from ", "AS ", "ARG ", "COPY --from=", "RUN --mount=from=", "<<EOF", "EOF", "\\",
-    "`", "\n", "\r\n", "# syntax=", "# escape=`", "${A}", "$A", "A=nginx", "nginx:1.27", "scratch",
-    " ", "\t", "quay.io/x/y@sha256:" + "a" * 64, "# ecr-ptc: ignore", "\x0c", "\u2028",
-])
+_DOCKERFILE_TOKENS = st.sampled_from(
+    [
+        "FROM ",
+        "from ",
+        "AS ",
+        "ARG ",
+        "COPY --from=",
+        "RUN --mount=from=",
+        "<<EOF",
+        "EOF",
+        "\\",
+        "`",
+        "\n",
+        "\r\n",
+        "# syntax=",
+        "# escape=`",
+        "${A}",
+        "$A",
+        "A=nginx",
+        "nginx:1.27",
+        "scratch",
+        " ",
+        "\t",
+        "quay.io/x/y@sha256:" + "a" * 64,
+        "# ecr-ptc: ignore",
+        "\x0c",
+        "\u2028",
+    ]
+)
 _DOCKERFILE_INPUTS = st.one_of(
     st.lists(_DOCKERFILE_TOKENS, max_size=40).map(lambda parts: "".join(parts).encode()),
     _mutated(_DOCKERFILES),
@@ -68,13 +97,15 @@ def test_a_rewrite_docker_would_reject_is_ptc007_and_the_rest_is_fixed(tmp_path:
     # classify now refuses it (PTC007); the engine's verify step stays as the safety net.
     (tmp_path / "Dockerfile").write_text(f"FROM {_LONG}:1\nFROM nginx:1.27\n")
 
-    result = engine.process(Candidate("Dockerfile", tmp_path / "Dockerfile"), targets.CONFIG,
-                            fix=True, write=True)
+    result = engine.process(
+        Candidate("Dockerfile", tmp_path / "Dockerfile"), targets.CONFIG, fix=True, write=True
+    )
 
     assert result is not None
     assert [f.code for f in result.findings] == ["PTC007", "PTC001"]
     assert (tmp_path / "Dockerfile").read_text() == (
-        f"FROM {_LONG}:1\nFROM {targets.CONFIG.registry}/docker-hub/library/nginx:1.27\n")
+        f"FROM {_LONG}:1\nFROM {targets.CONFIG.registry}/docker-hub/library/nginx:1.27\n"
+    )
 
 
 def test_a_name_that_cannot_be_rewritten_validly_is_ptc007() -> None:

@@ -6,6 +6,7 @@ Formatting is drawn at random: quote styles, block and flow collections, comment
 aliases and merge keys, indentation, sequence indentation, document markers, CRLF, BOM, and a
 missing final newline.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -80,10 +81,22 @@ def _header(y: _Y) -> None:
 
 # --- Compose ---------------------------------------------------------------------------------
 
+
 @st.composite
 def compose_files(draw: st.DrawFn) -> Doc:
-    doc = Doc(bom=draw(st.booleans()), name=draw(st.sampled_from(
-        ["compose.yaml", "docker-compose.yml", "compose.prod.yaml", "deploy/docker-compose.ci.yml"])))
+    doc = Doc(
+        bom=draw(st.booleans()),
+        name=draw(
+            st.sampled_from(
+                [
+                    "compose.yaml",
+                    "docker-compose.yml",
+                    "compose.prod.yaml",
+                    "deploy/docker-compose.ci.yml",
+                ]
+            )
+        ),
+    )
     y = _Y(draw, doc)
     u = y.unit
     _header(y)
@@ -98,8 +111,22 @@ def compose_files(draw: st.DrawFn) -> Doc:
     anchored: list[str] = []  # anchors on service images, for later aliases
     for index in range(draw(st.integers(1, 4))):
         y.comment_line(u)
-        form = draw(st.sampled_from(["block", "block", "flow", "merge", "build", "alias",
-                                     "default", "name-default", "no-default", "literal-dollar"]))
+        form = draw(
+            st.sampled_from(
+                [
+                    "block",
+                    "block",
+                    "flow",
+                    "merge",
+                    "build",
+                    "alias",
+                    "default",
+                    "name-default",
+                    "no-default",
+                    "literal-dollar",
+                ]
+            )
+        )
         if form == "alias" and not anchored:
             form = "block"
         if form == "merge" and not base:
@@ -126,8 +153,11 @@ def compose_files(draw: st.DrawFn) -> Doc:
             operator = draw(st.sampled_from([":-", "-"]))
             doc.add(f"{inner}image: ", *y.quoted("${IMAGE" + operator, draw(slots()), "}"), y.end())
         elif form == "name-default":
-            doc.add(f"{inner}image: ",
-                    *y.quoted("${APP_IMAGE:-", draw(slots(NAMES)), "}:${TAG:-1.0}"), y.end())
+            doc.add(
+                f"{inner}image: ",
+                *y.quoted("${APP_IMAGE:-", draw(slots(NAMES)), "}:${TAG:-1.0}"),
+                y.end(),
+            )
         elif form == "no-default":
             doc.add(f"{inner}image: ", *y.quoted("${IMAGE}"), y.end())
         elif form == "literal-dollar":
@@ -145,7 +175,7 @@ def _service_extras(y: _Y, inner: str) -> None:
     extra = y.draw(st.sampled_from(["", "ports", "ports-flow", "environment", "labels"]))
     doc, u = y.doc, y.unit
     if extra == "ports":
-        doc.add(f"{inner}ports:", y.end(), f"{inner}{u}- \"8080:80\"", y.end())
+        doc.add(f"{inner}ports:", y.end(), f'{inner}{u}- "8080:80"', y.end())
     elif extra == "ports-flow":
         doc.add(f"{inner}ports: [\"8080:80\", '443:443']", y.end())
     elif extra == "environment":  # reference-looking values under other keys stay as they are
@@ -165,8 +195,10 @@ _WORKLOADS = {  # kind -> (apiVersion, keys from the document down to the pod sp
 
 @st.composite
 def manifests(draw: st.DrawFn) -> Doc:
-    doc = Doc(bom=draw(st.booleans()),
-              name=draw(st.sampled_from(["deploy.yaml", "k8s/app.yml", "manifests/all.yaml"])))
+    doc = Doc(
+        bom=draw(st.booleans()),
+        name=draw(st.sampled_from(["deploy.yaml", "k8s/app.yml", "manifests/all.yaml"])),
+    )
     y = _Y(draw, doc)
     compact = draw(st.booleans())  # `- name:` at the parent key's indentation
     for number in range(draw(st.integers(1, 3))):
@@ -180,7 +212,12 @@ def manifests(draw: st.DrawFn) -> Doc:
             dash = "" if compact else y.unit
             inner = dash + "  "
             item = draw(st.sampled_from(["Pod", "Deployment"]))
-            doc.add(f"{dash}- apiVersion: {_WORKLOADS[item][0]}", y.end(), f"{inner}kind: {item}", y.end())
+            doc.add(
+                f"{dash}- apiVersion: {_WORKLOADS[item][0]}",
+                y.end(),
+                f"{inner}kind: {item}",
+                y.end(),
+            )
             _workload(y, inner, _WORKLOADS[item][1], compact)
         else:
             doc.add(f"apiVersion: {_WORKLOADS[kind][0]}", y.end(), f"kind: {kind}", y.end())
@@ -194,7 +231,7 @@ def _workload(y: _Y, indent: str, path: list[str], compact: bool) -> None:
     doc, u, draw = y.doc, y.unit, y.draw
     doc.add(f"{indent}metadata:", y.end(), f"{indent}{u}name: app", y.end())
     if draw(st.booleans()):  # text that mentions images, under keys that are not `image`
-        doc.add(f"{indent}{u}annotations: {{note: \"image: nginx:1.27 is old\"}}", y.end())
+        doc.add(f'{indent}{u}annotations: {{note: "image: nginx:1.27 is old"}}', y.end())
     for depth, key in enumerate(path):
         doc.add(f"{indent}{u * depth}{key}:", y.end())
         if key == "template":
@@ -205,8 +242,12 @@ def _workload(y: _Y, indent: str, path: list[str], compact: bool) -> None:
         if draw(st.booleans()):  # flow sequence of flow mappings
             doc.add(f"{spec}{field_name}: [")
             for index in range(draw(st.integers(1, 2))):
-                doc.add(", " if index else "", f"{{name: c{index}, image: ",
-                        *y.quoted(draw(slots()), flow=True), "}")
+                doc.add(
+                    ", " if index else "",
+                    f"{{name: c{index}, image: ",
+                    *y.quoted(draw(slots()), flow=True),
+                    "}",
+                )
             doc.add("]", y.end())
             continue
         doc.add(f"{spec}{field_name}:", y.end())
@@ -223,27 +264,43 @@ def _workload(y: _Y, indent: str, path: list[str], compact: bool) -> None:
                 if anchor:
                     anchors.append(anchor[1:-1])
             if draw(st.booleans()):
-                doc.add(f"{body}env:", y.end(), f"{body}- name: IMAGE", y.end(),
-                        f"{body}  value: nginx:1.27", y.end())
+                doc.add(
+                    f"{body}env:",
+                    y.end(),
+                    f"{body}- name: IMAGE",
+                    y.end(),
+                    f"{body}  value: nginx:1.27",
+                    y.end(),
+                )
             if draw(st.booleans()):
                 doc.add(f"{body}imagePullPolicy: IfNotPresent", y.end())
 
 
 # --- Helm values -----------------------------------------------------------------------------
 
+
 @st.composite
 def values_files(draw: st.DrawFn) -> Doc:
-    doc = Doc(bom=draw(st.booleans()), name=draw(st.sampled_from(
-        ["values.yaml", "values-prod.yaml", "chart/prod.values.yml", "values.yml"])))
+    doc = Doc(
+        bom=draw(st.booleans()),
+        name=draw(
+            st.sampled_from(
+                ["values.yaml", "values-prod.yaml", "chart/prod.values.yml", "values.yml"]
+            )
+        ),
+    )
     y = _Y(draw, doc)
     u = y.unit
     _header(y)
     if draw(st.booleans()):
-        doc.add('global:', y.end(), f'{u}imageRegistry: ""', y.end())
+        doc.add("global:", y.end(), f'{u}imageRegistry: ""', y.end())
     for index in range(draw(st.integers(1, 5))):
         y.comment_line("")
-        form = draw(st.sampled_from(["string", "suffix", "map", "map-flow", "split", "nested",
-                                     "git-repo", "other"]))
+        form = draw(
+            st.sampled_from(
+                ["string", "suffix", "map", "map-flow", "split", "nested", "git-repo", "other"]
+            )
+        )
         if form == "string":
             doc.add(f"component{index}:", y.end(), f"{u}image: ", *y.quoted(draw(slots())), y.end())
         elif form == "suffix":
@@ -257,17 +314,31 @@ def values_files(draw: st.DrawFn) -> Doc:
             doc.add(f"{indent}image:", y.end())
             _image_map(y, indent + u)
         elif form == "map-flow":
-            doc.add(f"app{index}: {{image: {{repository: ",
-                    *y.quoted(draw(slots(NAMES)), flow=True), ", tag: '1.0'}}", y.end())
+            doc.add(
+                f"app{index}: {{image: {{repository: ",
+                *y.quoted(draw(slots(NAMES)), flow=True),
+                ", tag: '1.0'}}",
+                y.end(),
+            )
         elif form == "split":
             (registry, repository), after = draw(st.sampled_from(sorted(SPLIT.items())))
             doc.add(f"db{index}:", y.end(), f"{u}image:", y.end())
-            doc.add(f"{u * 2}registry: ", *y.quoted(Slot(registry, after and after[0], False)), y.end())
-            doc.add(f"{u * 2}repository: ", *y.quoted(Slot(repository, after and after[1])), y.end())
+            doc.add(
+                f"{u * 2}registry: ", *y.quoted(Slot(registry, after and after[0], False)), y.end()
+            )
+            doc.add(
+                f"{u * 2}repository: ", *y.quoted(Slot(repository, after and after[1])), y.end()
+            )
             doc.add(f"{u * 2}tag: 7.2", y.end())
         elif form == "git-repo":  # a repository + tag that is not an image
-            doc.add(f"source{index}:", y.end(), f"{u}repository: https://github.com/x/y", y.end(),
-                    f"{u}tag: v1", y.end())
+            doc.add(
+                f"source{index}:",
+                y.end(),
+                f"{u}repository: https://github.com/x/y",
+                y.end(),
+                f"{u}tag: v1",
+                y.end(),
+            )
         else:
             doc.add(f"nameOverride{index}: nginx", y.end(), f"replicaCount{index}: 2", y.end())
     return doc.finish(final_newline=draw(st.booleans()))
@@ -277,12 +348,16 @@ def _image_map(y: _Y, indent: str) -> None:
     doc, draw = y.doc, y.draw
     doc.add(f"{indent}repository: ", *y.quoted(draw(slots(NAMES))), y.end())
     for key in draw(st.permutations(["tag", "pullPolicy", "digest"]))[: draw(st.integers(1, 3))]:
-        value = {"tag": draw(st.sampled_from(['"1.27"', "1.27", "v2", "'3'"])),
-                 "pullPolicy": "IfNotPresent", "digest": '""'}[key]
+        value = {
+            "tag": draw(st.sampled_from(['"1.27"', "1.27", "v2", "'3'"])),
+            "pullPolicy": "IfNotPresent",
+            "digest": '""',
+        }[key]
         doc.add(f"{indent}{key}: {value}", y.end())
 
 
 # --- the properties --------------------------------------------------------------------------
+
 
 def _load(text: str) -> list[Any]:
     from ruamel.yaml import YAML
@@ -305,7 +380,9 @@ def _same_but_rewritten(before: Any, after: Any, allowed: set[tuple[str, str]]) 
             _same_but_rewritten(old, new, allowed)
     elif before != after:
         assert any(old in before and before.replace(old, new) == after for old, new in allowed), (
-            before, after)
+            before,
+            after,
+        )
 
 
 def _check(doc: Doc) -> None:

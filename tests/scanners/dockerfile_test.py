@@ -17,37 +17,86 @@ def _found(text: str) -> list[tuple[str, str, list[tuple[str, str]], str | None]
 @pytest.mark.parametrize(
     ("text", "expected"),
     (
-        pytest.param("FROM alpine:3.20\n", [("from", "alpine:3.20", [("ref", "alpine:3.20")], None)], id="from"),
-        pytest.param("from --platform=$BUILDPLATFORM node:20 as b\n",
-                     [("from", "node:20", [("ref", "node:20")], None)], id="flags-lowercase"),
-        pytest.param("FROM \\\n  nginx:1 \\\n  AS web\n", [("from", "nginx:1", [("ref", "nginx:1")], None)],
-                     id="continuation"),
-        pytest.param("FROM \\\r\n  nginx:1\r\n", [("from", "nginx:1", [("ref", "nginx:1")], None)], id="crlf"),
-        pytest.param("# escape=`\nFROM `\n  nginx:1\n", [("from", "nginx:1", [("ref", "nginx:1")], None)],
-                     id="backtick-escape"),
-        pytest.param("# syntax = docker/dockerfile:1\nFROM a:1\n",
-                     [("syntax", "docker/dockerfile:1", [("ref", "docker/dockerfile:1")], None),
-                      ("from", "a:1", [("ref", "a:1")], None)], id="syntax-directive"),
-        pytest.param("FROM a AS b\nCOPY --from=redis:7 /x /y\n",
-                     [("from", "a", [("ref", "a")], None), ("copy-from", "redis:7", [("ref", "redis:7")], None)],
-                     id="copy-from"),
-        pytest.param("FROM a\nRUN --mount=type=bind,from=quay.io/x/y:1,target=/t true\n",
-                     [("from", "a", [("ref", "a")], None),
-                      ("mount-from", "quay.io/x/y:1", [("ref", "quay.io/x/y:1")], None)], id="mount-from"),
-        pytest.param("ARG BASE=nginx:1\nFROM ${BASE}\nFROM $BASE AS two\n",
-                     [("arg", "nginx:1", [("ref", "nginx:1")], None)], id="arg-default-once"),
-        pytest.param("ARG BASE='nginx:1'\nFROM $BASE\n", [("arg", "nginx:1", [("ref", "nginx:1")], None)],
-                     id="arg-quoted"),
-        pytest.param("ARG A=1 BASE=nginx:1\nFROM $BASE\n", [("arg", "nginx:1", [("ref", "nginx:1")], None)],
-                     id="arg-several-on-a-line"),
-        pytest.param("ARG BASE\nFROM $BASE\n", [("from", "$BASE", [], "ARG BASE has no default")],
-                     id="arg-without-default"),
-        pytest.param("FROM node:${V}\n", [("from", "node:${V}", [("ref", "node:${V}")], None)],
-                     id="variable-in-tag-left-to-classify"),
-        pytest.param("FROM a\nARG B=nginx\nFROM $B\n",
-                     [("from", "a", [("ref", "a")], None), ("from", "$B", [], "ARG B has no default")],
-                     id="stage-arg-does-not-feed-from"),
-        pytest.param("FROM nginx\\\n:1\n", [("from", "nginx:1", [], "split across lines")], id="split-token"),
+        pytest.param(
+            "FROM alpine:3.20\n",
+            [("from", "alpine:3.20", [("ref", "alpine:3.20")], None)],
+            id="from",
+        ),
+        pytest.param(
+            "from --platform=$BUILDPLATFORM node:20 as b\n",
+            [("from", "node:20", [("ref", "node:20")], None)],
+            id="flags-lowercase",
+        ),
+        pytest.param(
+            "FROM \\\n  nginx:1 \\\n  AS web\n",
+            [("from", "nginx:1", [("ref", "nginx:1")], None)],
+            id="continuation",
+        ),
+        pytest.param(
+            "FROM \\\r\n  nginx:1\r\n", [("from", "nginx:1", [("ref", "nginx:1")], None)], id="crlf"
+        ),
+        pytest.param(
+            "# escape=`\nFROM `\n  nginx:1\n",
+            [("from", "nginx:1", [("ref", "nginx:1")], None)],
+            id="backtick-escape",
+        ),
+        pytest.param(
+            "# syntax = docker/dockerfile:1\nFROM a:1\n",
+            [
+                ("syntax", "docker/dockerfile:1", [("ref", "docker/dockerfile:1")], None),
+                ("from", "a:1", [("ref", "a:1")], None),
+            ],
+            id="syntax-directive",
+        ),
+        pytest.param(
+            "FROM a AS b\nCOPY --from=redis:7 /x /y\n",
+            [
+                ("from", "a", [("ref", "a")], None),
+                ("copy-from", "redis:7", [("ref", "redis:7")], None),
+            ],
+            id="copy-from",
+        ),
+        pytest.param(
+            "FROM a\nRUN --mount=type=bind,from=quay.io/x/y:1,target=/t true\n",
+            [
+                ("from", "a", [("ref", "a")], None),
+                ("mount-from", "quay.io/x/y:1", [("ref", "quay.io/x/y:1")], None),
+            ],
+            id="mount-from",
+        ),
+        pytest.param(
+            "ARG BASE=nginx:1\nFROM ${BASE}\nFROM $BASE AS two\n",
+            [("arg", "nginx:1", [("ref", "nginx:1")], None)],
+            id="arg-default-once",
+        ),
+        pytest.param(
+            "ARG BASE='nginx:1'\nFROM $BASE\n",
+            [("arg", "nginx:1", [("ref", "nginx:1")], None)],
+            id="arg-quoted",
+        ),
+        pytest.param(
+            "ARG A=1 BASE=nginx:1\nFROM $BASE\n",
+            [("arg", "nginx:1", [("ref", "nginx:1")], None)],
+            id="arg-several-on-a-line",
+        ),
+        pytest.param(
+            "ARG BASE\nFROM $BASE\n",
+            [("from", "$BASE", [], "ARG BASE has no default")],
+            id="arg-without-default",
+        ),
+        pytest.param(
+            "FROM node:${V}\n",
+            [("from", "node:${V}", [("ref", "node:${V}")], None)],
+            id="variable-in-tag-left-to-classify",
+        ),
+        pytest.param(
+            "FROM a\nARG B=nginx\nFROM $B\n",
+            [("from", "a", [("ref", "a")], None), ("from", "$B", [], "ARG B has no default")],
+            id="stage-arg-does-not-feed-from",
+        ),
+        pytest.param(
+            "FROM nginx\\\n:1\n", [("from", "nginx:1", [], "split across lines")], id="split-token"
+        ),
     ),
 )
 def test_scan(text: str, expected: list[object]) -> None:
@@ -58,12 +107,17 @@ def test_scan(text: str, expected: list[object]) -> None:
     "text",
     (
         pytest.param("FROM scratch\n", id="scratch"),
-        pytest.param("FROM a AS build\nFROM build\nCOPY --from=build /a /b\nCOPY --from=0 /a /b\n", id="stages"),
+        pytest.param(
+            "FROM a AS build\nFROM build\nCOPY --from=build /a /b\nCOPY --from=0 /a /b\n",
+            id="stages",
+        ),
         pytest.param("FROM a AS Build\nFROM BUILD\n", id="stage-names-case-insensitive"),
         pytest.param("RUN <<EOF\nFROM nginx\nEOF\n", id="heredoc-body"),
         pytest.param("COPY <<-EOF /x\n\tFROM nginx\n\tEOF\n", id="heredoc-tab-stripped"),
         pytest.param("# FROM nginx\n", id="comment"),
-        pytest.param("FROM a\n# syntax=docker/dockerfile:1\n", id="directive-after-instruction-is-comment"),
+        pytest.param(
+            "FROM a\n# syntax=docker/dockerfile:1\n", id="directive-after-instruction-is-comment"
+        ),
         pytest.param("", id="empty"),
     ),
 )
@@ -81,8 +135,14 @@ def test_positions_point_at_the_reference() -> None:
 @pytest.mark.parametrize(
     ("name", "claimed"),
     (
-        ("Dockerfile", True), ("Dockerfile.prod", True), ("api.Dockerfile", True), ("x.dockerfile", True),
-        ("Containerfile", True), ("Containerfile.dev", True), ("compose.yaml", False), ("README.md", False),
+        ("Dockerfile", True),
+        ("Dockerfile.prod", True),
+        ("api.Dockerfile", True),
+        ("x.dockerfile", True),
+        ("Containerfile", True),
+        ("Containerfile.dev", True),
+        ("compose.yaml", False),
+        ("README.md", False),
     ),
 )
 def test_claims(name: str, claimed: bool) -> None:
