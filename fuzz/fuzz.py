@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT))
 # Seeds: real inputs, so the fuzzer starts from the interesting shapes. Copied into a scratch
 # corpus under .pytest_cache (libFuzzer writes new inputs into the first corpus directory).
 SEEDS = {
-    "reference": [ROOT.parent / "shared" / "vectors" / "image_references.tsv"],
+    "reference": [ROOT / "fixtures" / "vectors" / "image_references.tsv"],
     "dockerfile": sorted((ROOT / "fixtures" / "dockerfile").glob("*.in.*")),
 }
 

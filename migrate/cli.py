@@ -113,10 +113,12 @@ def _options(
     return Options(paths or (".",), config, output, aws, cwd)
 
 
-def _run(options: Options, **kwargs: bool) -> tuple[list[engine.FileResult], Report]:
+def _run(
+    options: Options, fix: bool = False, write: bool = False
+) -> tuple[list[engine.FileResult], Report]:
     from migrate import progress
 
-    found = engine.run(options.paths, options.config, options.cwd, **kwargs)
+    found = engine.run(options.paths, options.config, options.cwd, fix=fix, write=write)
     if progress.wanted(options.output):  # a person at a terminal, reading text: show a counter
         found = progress.track(found, lambda result: result.path, sys.stderr)
     results = list(found)

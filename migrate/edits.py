@@ -6,7 +6,7 @@ import itertools
 from typing import NamedTuple
 
 from migrate.classify import Verdict
-from migrate.scanners import Occurrence
+from migrate.occurrence import Occurrence
 
 
 class Edit(NamedTuple):

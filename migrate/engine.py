@@ -1,4 +1,7 @@
-"""Per file: scanner -> verdicts -> edits -> splice -> re-scan to verify -> (atomic write)."""
+"""Per file: scanner -> verdicts -> edits -> splice -> re-scan to verify -> (atomic write).
+
+Files a prover claims (a chart's files, a kustomization's) are held back after the re-scan
+until the prover has ruled on their unit (`migrate.provers`), then written or refused."""
 
 from __future__ import annotations
 
@@ -6,18 +9,30 @@ import functools
 import itertools
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import ModuleType
+from typing import NamedTuple
 
 from migrate import edits, pool, source
 from migrate.classify import Verdict, classify
 from migrate.config import Config
+from migrate.context import FileContext, Parsing, Repo
 from migrate.findings import Finding, Status, file_error
-from migrate.scanners import Occurrence, ScanError, scanner_for
-from migrate.walk import Candidate, walk
+from migrate.occurrence import Occurrence, ScanError
+from migrate.provers import PROVERS, Change, Objection, Prover
+from migrate.scanners import Scanner, scanner_for
+from migrate.walk import Candidate, display_path, walk
 
 _SUPPRESS = re.compile(r"#\s*ecr-ptc:\s*ignore(?:\[(?P<codes>[A-Za-z0-9,\s]*)\])?")
+
+
+class Held(NamedTuple):
+    """A rewrite held back for a prover's ruling."""
+
+    prover: str  # its NAME
+    unit: Path
+    real: Path  # the file's real path
+    root: Path  # its repository
 
 
 @dataclass(frozen=True)
@@ -28,10 +43,30 @@ class FileResult:
     before: bytes | None = None
     after: bytes | None = None  # set when a rewrite was planned and verified
     written: bool = False
+    held: Held | None = None
 
     @property
     def changed(self) -> bool:
         return self.written or self.after is not None and self.after != self.before
+
+
+@dataclass
+class Settings:
+    """One run's settings, and the repositories it has met (their facts computed once)."""
+
+    config: Config
+    fix: bool = False
+    write: bool = False
+    parsing: Parsing = field(default_factory=Parsing)
+    provers: tuple[Prover, ...] = PROVERS
+    repos: dict[Path, Repo] = field(default_factory=dict)
+
+    def repo(self, root: Path | None) -> Repo | None:
+        if root is None:
+            return None
+        if root not in self.repos:
+            self.repos[root] = Repo(root)
+        return self.repos[root]
 
 
 def run(
@@ -42,11 +77,20 @@ def run(
     fix: bool = False,
     write: bool = False,
     jobs: int | None = None,
+    parsing: Parsing | None = None,
+    provers: tuple[Prover, ...] = PROVERS,
 ) -> Iterator[FileResult]:
     """Every candidate's result, in walk order. Large trees are spread over `jobs` processes
     (default: $ECR_PTC_JOBS, else one per CPU); small ones, such as a hook's files, stay in
     this process, where forking would cost more than it saves."""
-    candidates = walk(paths, config, cwd)
+    settings = Settings(config, fix, write, parsing or Parsing(), provers)
+    results = _planned(walk(paths, config, cwd), settings, jobs)
+    yield from _proven(results, settings, cwd) if fix and provers else results
+
+
+def _planned(
+    candidates: Iterator[Candidate], settings: Settings, jobs: int | None
+) -> Iterator[FileResult]:
     workers = pool.workers(jobs)
     head: list[Candidate] = []
     if workers > 1:
@@ -56,36 +100,123 @@ def run(
             work += pool.work(candidate)
             if work >= pool.MIN_WORK:
                 everything = itertools.chain(head, candidates)
-                yield from pool.run(everything, _processor(config, fix, write), workers)
+                # A big run composes much YAML: libyaml repays its import whatever a file's size.
+                fast = (
+                    replace(settings.parsing, fast=True) if settings.parsing.fast is None else None
+                )
+                big = replace(settings, parsing=fast) if fast else settings
+                yield from pool.run(everything, _processor(big), workers)
                 return
-    each = _processor(config, fix, write)
+    each = _processor(settings)
     for candidate in itertools.chain(head, candidates):
         result = each(candidate)
         if result is not None:
             yield result
 
 
-def _processor(config: Config, fix: bool, write: bool) -> functools.partial[FileResult | None]:
+def _processor(settings: Settings) -> functools.partial[FileResult | None]:
     """`process` with the run's settings: what the pool's workers call, by name."""
-    return functools.partial(_process_lean, config=config, fix=fix, write=write)
+    return functools.partial(_process_lean, settings=settings)
 
 
-def _process_lean(
-    candidate: Candidate, config: Config, fix: bool, write: bool
-) -> FileResult | None:
-    return _lean(process(candidate, config, fix=fix, write=write))
+def _process_lean(candidate: Candidate, settings: Settings) -> FileResult | None:
+    return _lean(_process(candidate, settings))
 
 
 def _lean(result: FileResult | None) -> FileResult | None:
     """Without the bytes nobody reads: a fix keeps them only for a file that would change and
-    was not written (--diff shows them). Otherwise a run would hold the whole tree twice
-    (bench/run.py: 25 MB fixed, +50 MB peak RSS), and the pool would pipe it back."""
+    was not written (--diff shows them, a prover reads them). Otherwise a run would hold the
+    whole tree twice (bench/run.py: 25 MB fixed, +50 MB peak RSS), and the pool would pipe it
+    back."""
     if result is None or result.before is None or result.changed and not result.written:
         return result
     return replace(result, before=None, after=None)
 
 
+def _proven(results: Iterator[FileResult], settings: Settings, cwd: Path) -> Iterator[FileResult]:
+    """Results in walk order, each held-back rewrite ruled on by its prover first. Results
+    stream until the first held one; from there on they wait, so the order stays the walk's."""
+    waiting: list[FileResult] = []
+    for result in results:
+        if result.held is None and not waiting:
+            yield result
+        else:
+            waiting.append(result)
+    units: dict[tuple[str, Path], dict[Path, int]] = {}
+    for index, result in enumerate(waiting):
+        if result.held is not None:
+            units.setdefault((result.held.prover, result.held.unit), {})[result.held.real] = index
+    provers = {prover.NAME: prover for prover in settings.provers}
+    for (name, unit), held in units.items():
+        repo = settings.repo(waiting[next(iter(held.values()))].held.root)  # type: ignore[union-attr]
+        assert repo is not None
+        changes = {real: _change(waiting[i]) for real, i in held.items()}
+        objections: dict[Path, list[Objection]] = {}
+        for objection in provers[name].prove(unit, changes, repo):
+            objections.setdefault(objection.path, []).append(objection)
+        for real, found in objections.items():
+            if real in held:
+                waiting[held[real]] = _ruled(waiting[held[real]], found)
+            else:  # a file of the unit that this run does not rewrite
+                display = display_path(real, cwd)
+                waiting.append(FileResult(display, None, tuple(_objected(display, found))))
+        for real, i in held.items():
+            written = _write_held(waiting[i], real, settings.write)
+            waiting[i] = _lean(written) or written
+    yield from waiting
+
+
+def _change(result: FileResult) -> Change:
+    return Change(result.before or b"", result.after or b"")
+
+
+def _objected(display: str, objections: list[Objection]) -> Iterator[Finding]:
+    for o in objections:
+        status = Status.REFUSED if o.blocks else Status.UNRESOLVED
+        yield Finding(display, o.line, 1, o.line, 1, o.code, status, o.message)
+
+
+def _ruled(result: FileResult, objections: list[Objection]) -> FileResult:
+    findings = (*result.findings, *_objected(result.path, objections))
+    if any(o.blocks for o in objections):
+        # Nothing of this file is written; its references stay findings, without a target.
+        kept = tuple(replace(f, target=None) if f.target else f for f in findings)
+        return replace(result, findings=kept, after=None)
+    return replace(result, findings=findings)
+
+
+def _write_held(result: FileResult, real: Path, write: bool) -> FileResult:
+    result = replace(result, held=None)
+    if not write or result.after is None or result.after == result.before:
+        return result
+    try:
+        _write(real, result.after, result.before or b"")
+    except OSError as exc:
+        failed = file_error(
+            result.path, 1, 1, f"not rewritten: {_os_reason(exc)}", result.file_kind
+        )
+        return replace(result, findings=(*result.findings, failed), after=None)
+    return replace(result, written=True)
+
+
+def _write(real: Path, after: bytes, before: bytes) -> None:
+    if source.is_read_only(real):
+        raise OSError("file is read-only; not rewritten")
+    source.write_atomic(real, after, before)
+
+
+def _os_reason(exc: OSError) -> str:
+    # str(OSError) names the absolute (or temp) path; output paths stay relative.
+    return exc.strerror if exc.strerror and exc.filename else str(exc)
+
+
 def process(candidate: Candidate, config: Config, *, fix: bool, write: bool) -> FileResult | None:
+    """One file on its own, provers aside (tests and the fuzz harness)."""
+    return _process(candidate, Settings(config, fix, write, provers=()))
+
+
+def _process(candidate: Candidate, settings: Settings) -> FileResult | None:
+    config, fix = settings.config, settings.fix
     display = candidate.display
     if candidate.real is None:
         if candidate.problem is None:
@@ -99,8 +230,10 @@ def process(candidate: Candidate, config: Config, *, fix: bool, write: bool) -> 
     if scanner is None:
         return None
     kind = scanner.NAME
+    repo = settings.repo(candidate.root)
+    context = FileContext(candidate.real, repo, settings.parsing, scanner.by_name(candidate.real))
     try:
-        occurrences = _in_text_order(scanner.scan(src.text))
+        occurrences = _in_text_order(scanner.scan(src.text, context))
     except ScanError as exc:
         line, column = src.position(exc.offset)
         return FileResult(display, kind, (file_error(display, line, column, exc.reason, kind),))
@@ -126,18 +259,31 @@ def process(candidate: Candidate, config: Config, *, fix: bool, write: bool) -> 
     try:
         planned = [e for occ, v in rewrites for e in edits.plan(src.text, occ, v, config.registry)]
         new_text = edits.apply(src.text, planned)
-        _verify(scanner, src.text, new_text, judged, {id(occ) for occ, _ in rewrites}, config)
+        rewritten = {id(occ) for occ, _ in rewrites}
+        _verify(scanner, context, new_text, judged, rewritten, config)
         after = src.encode(new_text)
-        if write and after != src.raw:
-            if source.is_read_only(candidate.real):
-                raise OSError("file is read-only; not rewritten")
-            source.write_atomic(candidate.real, after, src.raw)
+        held = _holder(settings, candidate.real, repo) if after != src.raw else None
+        if held is not None:
+            return FileResult(display, kind, tuple(findings), src.raw, after, held=held)
+        if settings.write and after != src.raw:
+            _write(candidate.real, after, src.raw)
     except (edits.EditConflict, _Unverified, ScanError, OSError) as exc:
-        # str(OSError) names the absolute (or temp) path; output paths stay relative.
-        reason = exc.strerror if isinstance(exc, OSError) and exc.filename else str(exc)
+        reason = _os_reason(exc) if isinstance(exc, OSError) else str(exc)
         findings.append(file_error(display, 1, 1, f"not rewritten: {reason}", kind))
         return FileResult(display, kind, tuple(findings), src.raw)
-    return FileResult(display, kind, tuple(findings), src.raw, after, write and after != src.raw)
+    written = settings.write and after != src.raw
+    return FileResult(display, kind, tuple(findings), src.raw, after, written)
+
+
+def _holder(settings: Settings, real: Path, repo: Repo | None) -> Held | None:
+    """The first prover that claims the file: its rewrite waits for that prover's ruling."""
+    if repo is None:
+        return None
+    for prover in settings.provers:
+        unit = prover.unit(real, repo)
+        if unit is not None:
+            return Held(prover.NAME, unit, real, repo.root)
+    return None
 
 
 def _verdict(occ: Occurrence, config: Config) -> Verdict:
@@ -229,8 +375,8 @@ class _Unverified(Exception):
 
 
 def _verify(
-    scanner: ModuleType,
-    old: str,
+    scanner: Scanner,
+    context: FileContext,
     new: str,
     judged: list[tuple[Occurrence, Verdict]],
     rewritten: set[int],
@@ -239,7 +385,7 @@ def _verify(
     """Re-scan the result: the same references must come back, the rewritten ones as their
     targets and every other one exactly as before; and each target must read back as pointing
     at the cache, or a second run (or Docker) would not accept what this one wrote."""
-    again = _in_text_order(scanner.scan(new))
+    again = _in_text_order(scanner.scan(new, context))
     if len(again) != len(judged):
         raise _Unverified(f"re-scan found {len(again)} references instead of {len(judged)}")
     for (occ, verdict), found in zip(judged, again):

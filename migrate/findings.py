@@ -35,6 +35,18 @@ CODES: dict[str, Code] = {
             "PTC006", Severity.WARNING, "digest-pinned: the cache cannot fill from a digest alone"
         ),
         Code("PTC007", Severity.WARNING, "upstream path cannot be an ECR repository name"),
+        Code(
+            "PTC008",
+            Severity.WARNING,
+            "not a Docker Official Image: a local build, a placeholder or a typo",
+        ),
+        Code("PTC009", Severity.INFO, "built by this repository: never pulled from a registry"),
+        Code("PTC010", Severity.WARNING, "the chart would render a different image: not rewritten"),
+        Code("PTC011", Severity.INFO, "rewrite not render-verified"),
+        Code("PTC012", Severity.WARNING, "YAML anchor shared with a value that is not migrated"),
+        Code(
+            "PTC013", Severity.WARNING, "CI job pulls from the cache without registry credentials"
+        ),
         Code("PTC900", Severity.ERROR, "file could not be read or parsed"),
     )
 }
@@ -50,6 +62,7 @@ class Status(str, enum.Enum):
     UNRESOLVED = "unresolved"  # templated or otherwise not a concrete reference
     INVALID = "invalid"  # cannot become an ECR repository name
     SUPPRESSED = "suppressed"  # `# ecr-ptc: ignore`
+    REFUSED = "refused"  # a prover (Helm, kustomize) showed the rewrite would be wrong
     ERROR = "error"  # PTC900: the file itself
 
 

@@ -10,15 +10,15 @@ from pathlib import Path
 from typing import NamedTuple
 
 from migrate.config import Config
+from migrate.context import SKIPPED_DIRS
 from migrate.scanners import is_candidate
-
-SKIPPED_DIRS = frozenset({".git", "node_modules", "vendor", ".venv", "venv", ".tox", "__pycache__"})
 
 
 class Candidate(NamedTuple):
     display: str  # relative to the working directory, '/'-separated
     real: Path | None  # the regular file to read; None when `problem` says why not
     problem: str | None = None
+    root: Path | None = None  # the repository it belongs to: no symlink may leave it
 
 
 def display_path(path: Path, cwd: Path) -> str:
@@ -34,26 +34,56 @@ def root_of(start: Path) -> Path:
     return Path(top.strip()).resolve() if top else start.resolve()
 
 
+class _Roots:
+    """The boundary of each given path: its git work tree, else the directory walked (for a
+    file outside git: the working directory when it holds the file, else the file's directory).
+    Memoised per directory: pre-commit passes many files of one repository."""
+
+    def __init__(self, cwd: Path) -> None:
+        self.cwd = cwd
+        self._known: dict[Path, Path] = {}
+
+    def of(self, directory: Path, walked: bool) -> Path:
+        """Found from where the path is written, not where a symlink in it leads: below a
+        symlinked directory the boundary is the repository holding the link."""
+        directory = Path(os.path.abspath(directory))
+        for ancestor in (*reversed(directory.parents), directory):
+            if ancestor.is_symlink():
+                directory, walked = ancestor.parent, True
+                break
+        if directory not in self._known:
+            top = _git(directory, "rev-parse", "--show-toplevel")
+            if top:
+                self._known[directory] = Path(top.strip()).resolve()
+            elif walked or not directory.is_relative_to(self.cwd):
+                self._known[directory] = directory.resolve()
+            else:
+                self._known[directory] = root_of(self.cwd)
+        return self._known[directory]
+
+
 def walk(paths: Iterable[str], config: Config, cwd: Path) -> Iterator[Candidate]:
     cwd = cwd.resolve()
-    root = root_of(cwd)
-    # Config globs are written from the config's directory (`charts/vendor/**`), whatever
-    # subdirectory the run starts in; `--exclude` globs may be written from the working directory.
-    base = config.path.resolve().parent if config.path else root
+    roots = _Roots(cwd)
     seen: set[Path] = set()
     for given in paths:
         start = Path(cwd, given)
         if start.is_dir() and not start.is_symlink():
+            root = roots.of(start, walked=True)
             top = start.resolve()
             if top != Path(os.path.abspath(start)) and not top.is_relative_to(root):
                 # `linked-dir/sub` where linked-dir points outside: walking it would write there
                 problem = "symlink points outside the repository; not followed"
-                yield Candidate(display_path(start, cwd), None, problem)
+                yield Candidate(display_path(start, cwd), None, problem, root)
                 continue
             files: Iterable[Path] = _directory(top)
             explicit = False
         else:
             files, explicit = [Path(os.path.abspath(start))], True
+            root = roots.of(start.parent, walked=False)
+        # Config globs are written from the config's directory (`charts/vendor/**`), whatever
+        # directory the run starts in; `--exclude` globs may be written from the working one.
+        base = config.path.resolve().parent if config.path else root
         for path in files:
             display = display_path(path, cwd)
             if _excluded(config, path, display, base) or not (explicit or is_candidate(path)):
@@ -92,10 +122,10 @@ def _guard(path: Path, display: str, root: Path) -> Candidate:
     if stat.S_ISLNK(info.st_mode):
         info = os.stat(real)
     if stat.S_ISDIR(info.st_mode):  # a directory named like a Dockerfile: nothing to read
-        return Candidate(display, None, None)
+        return Candidate(display, None, None, root)
     if not stat.S_ISREG(info.st_mode):
-        return Candidate(display, None, "not a regular file")
-    return Candidate(display, real)
+        return Candidate(display, None, "not a regular file", root)
+    return Candidate(display, real, None, root)
 
 
 def _directory(top: Path) -> Iterator[Path]:

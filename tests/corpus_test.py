@@ -1,4 +1,5 @@
-"""The real-world corpus (../shared/corpus): every YAML file goes through `fix` in a temp copy;
+"""The real-world corpus ($ECR_PTC_CORPUS): every YAML file of the four application repositories
+goes through `fix` in a temp copy;
 rewritten files still parse to the same data except the rewritten values; a second fix changes
 nothing. Run with `-s` to see the reference counts per repository and per kind."""
 
@@ -15,12 +16,14 @@ import pytest
 from ruamel.yaml import YAML
 
 from migrate.cli import main
+from migrate.occurrence import ScanError
 from migrate.registries import UPSTREAMS
-from migrate.scanners import ScanError, is_candidate, scanner_for
-from tests.helpers import REGISTRY
+from migrate.scanners import is_candidate, scanner_for
+from tests.helpers import CORPUS, NO_CORPUS, REGISTRY
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
-pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not present")
+pytestmark = pytest.mark.skipif(CORPUS is None, reason=NO_CORPUS)
+# The charts and CI pipelines of the corpus have tests of their own.
+APPS = ("awesome-compose", "kubernetes-examples", "microservices-demo", "opentelemetry-demo")
 
 # Files the YAML scanners refuse, with the reason (PTC900); everything else must go through.
 KNOWN_ERRORS = {
@@ -46,12 +49,13 @@ _PREFIXES = tuple(f"{u.default_prefix}/" for u in UPSTREAMS)
 def _yaml_files(root: Path) -> list[str]:
     return sorted(
         p.relative_to(root).as_posix()
-        for p in root.rglob("*")
+        for app in APPS
+        for p in (root / app).rglob("*")
         if p.is_file() and (p.suffix in (".yaml", ".yml") or p.name == "Kustomization")
     )
 
 
-FILES = _yaml_files(CORPUS) if CORPUS.is_dir() else []
+FILES = _yaml_files(CORPUS) if CORPUS else []
 
 
 def _copy(dest: Path) -> dict[str, bytes]:

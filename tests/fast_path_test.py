@@ -15,25 +15,26 @@ import pytest
 
 from migrate import engine
 from migrate.config import Config
-from migrate.scanners import ScanError, _libyaml, _prefilter, _yaml, kubernetes
+from migrate.context import FileContext, Parsing
+from migrate.occurrence import ScanError
+from migrate.scanners import _libyaml, _prefilter, _yaml, kubernetes
 from migrate.scanners._yaml import Mapping, Node, Scalar, Sequence
-from tests.helpers import FIXTURES, REGISTRY, SHARED
+from tests.helpers import CORPUS, FIXTURES, NO_CORPUS, REGISTRY
 
-CORPUS = SHARED / "corpus"
+# The application repositories of the corpus: what these seeded comparisons were tuned on.
+APPS = ("awesome-compose", "kubernetes-examples", "microservices-demo", "opentelemetry-demo")
 CONFIG = Config(registry=REGISTRY)
 pytestmark = pytest.mark.skipif(
     _libyaml._load() is False, reason="PyYAML's C extension (libyaml) is not installed"
 )
 
 
-def _set_fast(monkeypatch: pytest.MonkeyPatch, fast: bool) -> None:
+def _set_fast(monkeypatch: pytest.MonkeyPatch, fast: bool) -> Parsing:
     """fast: libyaml, the key-aware pre-filter and the bracket scan; else the pure composer
     behind the word test, as before them."""
-    monkeypatch.setattr(_yaml, "FAST", fast)
-    monkeypatch.setattr(_yaml, "FAST_AFTER", 0)
-    monkeypatch.setattr(_prefilter, "SMART", fast)
     real_deep_flow = _yaml.deep_flow
     monkeypatch.setattr(_yaml, "deep_flow", real_deep_flow if fast else _deep_flow_regex)
+    return Parsing(fast=fast, prefilter="smart" if fast else "words")
 
 
 def _deep_flow_regex(text: str) -> int | None:
@@ -41,10 +42,10 @@ def _deep_flow_regex(text: str) -> int | None:
     return match.start() if match else None
 
 
-def _results(root: Path, cwd: Path) -> list[tuple[Any, ...]]:
+def _results(root: Path, cwd: Path, parsing: Parsing) -> list[tuple[Any, ...]]:
     return [
         (r.path, r.file_kind, r.findings, r.after)
-        for r in engine.run([root.name], CONFIG, cwd, fix=True, jobs=1)
+        for r in engine.run([root.name], CONFIG, cwd, fix=True, jobs=1, parsing=parsing)
     ]
 
 
@@ -53,8 +54,9 @@ def trees(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The fixtures and the corpus, read-only sources, in one scratch tree (never git)."""
     top = tmp_path_factory.mktemp("fast")
     shutil.copytree(FIXTURES, top / "fixtures", symlinks=True)
-    if CORPUS.is_dir():
-        shutil.copytree(CORPUS, top / "corpus", symlinks=True)
+    if CORPUS:
+        for app in APPS:
+            shutil.copytree(CORPUS / app, top / "corpus" / app, symlinks=True)
     return top
 
 
@@ -63,7 +65,7 @@ def test_same_findings_and_rewrites(
     trees: Path, tree: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if not (trees / tree).is_dir():
-        pytest.skip("shared corpus not present")
+        pytest.skip(NO_CORPUS)
     composed: list[bool] = []
     real = _libyaml.compose
 
@@ -73,10 +75,8 @@ def test_same_findings_and_rewrites(
         return found
 
     monkeypatch.setattr(_libyaml, "compose", spy)
-    _set_fast(monkeypatch, True)
-    fast = _results(trees / tree, trees)
-    _set_fast(monkeypatch, False)
-    fallback = _results(trees / tree, trees)
+    fast = _results(trees / tree, trees, _set_fast(monkeypatch, True))
+    fallback = _results(trees / tree, trees, _set_fast(monkeypatch, False))
 
     assert [r[0] for r in fast] == [r[0] for r in fallback]
     for one, other in zip(fast, fallback):
@@ -127,12 +127,7 @@ def _compare(text: str) -> str:
 
 
 def _pure(text: str) -> list[Node]:
-    saved = _yaml.FAST
-    _yaml.FAST = False
-    try:
-        return _yaml.documents(text)
-    finally:
-        _yaml.FAST = saved
+    return _yaml.documents(text, Parsing(fast=False))
 
 
 CORNERS = {
@@ -178,7 +173,7 @@ def test_corner_cases_compose_alike(text: str) -> None:
 
 
 def _seeds() -> list[str]:
-    roots = [FIXTURES] + ([CORPUS] if CORPUS.is_dir() else [])
+    roots = [FIXTURES] + ([CORPUS / app for app in APPS] if CORPUS else [])
     return [
         p.read_bytes().decode("utf-8", "replace")
         for root in roots
@@ -303,14 +298,10 @@ def _grammar(rng: random.Random, depth: int, indent: int) -> str:
 
 
 def _kubernetes_images(text: str) -> list[object] | None:
-    saved = _yaml.PREFILTER
-    _yaml.PREFILTER = False
     try:
-        return list(kubernetes.scan(text))
+        return list(kubernetes.scan(text, FileContext(parsing=Parsing(prefilter="off"))))
     except ScanError:
         return None  # invalid YAML: a skipped file is not reported, as with the word test
-    finally:
-        _yaml.PREFILTER = saved
 
 
 def test_prefilter_never_skips_an_image() -> None:
@@ -352,9 +343,9 @@ def test_bundles_keep_every_image(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _scan(monkeypatch: pytest.MonkeyPatch, text: str, *, smart: bool) -> list[object] | None:
-    monkeypatch.setattr(_prefilter, "SMART", smart)
+    parsing = Parsing(prefilter="smart" if smart else "words")
     try:
-        return list(kubernetes.scan(text))
+        return list(kubernetes.scan(text, FileContext(parsing=parsing)))
     except ScanError:
         return None
 

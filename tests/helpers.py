@@ -7,10 +7,32 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
 FIXTURES = ROOT / "fixtures"
+VECTORS = FIXTURES / "vectors" / "image_references.tsv"
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+
+
+def _corpus() -> Path | None:
+    """The real-world corpus (read-only): $ECR_PTC_CORPUS, else ../shared/corpus beside the clone."""
+    given = os.environ.get("ECR_PTC_CORPUS")
+    found = Path(given) if given else ROOT.parent / "shared" / "corpus"
+    return found.resolve() if found.is_dir() else None
+
+
+CORPUS = _corpus()
+NO_CORPUS = (
+    "real-world corpus not found: set ECR_PTC_CORPUS to a checkout of shared/corpus (.ci/run does)"
+)
+
+
+def corpus() -> Path:
+    """The corpus, or a skip with the one reason every corpus test gives."""
+    if CORPUS is None:
+        pytest.skip(NO_CORPUS)
+    return CORPUS
 
 
 def run_cli(

@@ -65,6 +65,23 @@ REACHED = [
 ]
 
 
+def _hooks() -> list[dict[str, str]]:
+    from ruamel.yaml import YAML
+
+    hooks: list[dict[str, str]] = YAML(typ="safe", pure=True).load(
+        (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
+    )
+    return hooks
+
+
+@pytest.mark.parametrize("hook", ["ecr-ptc-fix", "ecr-ptc-lint"])
+def test_hook_files_are_the_scanners_patterns(hook: str) -> None:
+    from migrate.scanners import FILES
+
+    (found,) = [h for h in _hooks() if h["id"] == hook]
+    assert found["files"] == FILES
+
+
 def _project_files() -> list[Path]:
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import pickle
-from pathlib import Path
 from typing import NamedTuple
 
 import pytest
 
 from migrate.reference import ImageRef, ReferenceError, parse, split_variable_tag
+from tests.helpers import VECTORS
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors" / "image_references.tsv"
 EXPECTED_ROWS = 885
 HEX64 = "a3ed95caeb02ffe68cdd9fd84406680ae93d633cb16422d00e8a7c22955b46d4"
 SHA = f"sha256:{HEX64}"

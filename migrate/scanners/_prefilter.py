@@ -16,6 +16,7 @@ import itertools
 import re
 from functools import cache
 
+from migrate.context import STANDALONE, Parsing
 from migrate.scanners import _yaml
 
 # Where a key could be spelt other than literally: `"\x69mage"` escapes in a quoted key, and
@@ -43,16 +44,14 @@ def _patterns(key: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
     )
 
 
-# False: the word test alone (`key in text`), as the pure path had it; tests compare the two.
-SMART = True
-
-
-def may_hold(text: str, key: str, children: tuple[str, ...] = ()) -> bool:
+def may_hold(
+    text: str, key: str, children: tuple[str, ...] = (), parsing: Parsing = STANDALONE.parsing
+) -> bool:
     """Could a mapping key reading `key` have a non-empty scalar value, or a mapping value with
     one of `children` or a `<<` merge? False only when the text proves it cannot."""
-    if not _yaml.PREFILTER:
+    if parsing.prefilter == "off":
         return True
-    if not SMART:
+    if parsing.prefilter == "words":
         return key in text
     escaped = "\\" in text and _ESCAPED_KEY.search(text) is not None  # `"\x69mage":`
     if key not in text:
@@ -66,7 +65,9 @@ def may_hold(text: str, key: str, children: tuple[str, ...] = ()) -> bool:
     )
 
 
-def documents(text: str, key: str, children: tuple[str, ...] = ()) -> list[_yaml.Node]:
+def documents(
+    text: str, key: str, children: tuple[str, ...] = (), parsing: Parsing = STANDALONE.parsing
+) -> list[_yaml.Node]:
     """`_yaml.documents(text)` less the documents that `may_hold` proves hold no such key.
 
     Bundles mix CRDs with workloads (argo-cd's install.yaml: 1.5 MB, a few images at the end).
@@ -74,23 +75,24 @@ def documents(text: str, key: str, children: tuple[str, ...] = ()) -> list[_yaml
     one), and anchors do not cross documents, so each run of kept documents is composed alone,
     behind as many newlines as characters came before it: every offset stays the same."""
     directives = text.startswith("%") or "\n%" in text
-    starts = [0] if SMART and _yaml.PREFILTER and not directives else []
+    starts = [0] if parsing.prefilter == "smart" and not directives else []
     at = text.find("\n---")
     while starts and at >= 0:
         if text[at + 4 : at + 5] in ("", " ", "\t", "\r", "\n"):
             starts.append(at + 1)
         at = text.find("\n---", at + 4)
     if len(starts) < 2:
-        return _yaml.documents(text)  # one document, or directives (`%YAML`) to keep together
+        return _yaml.documents(text, parsing)  # one document, or directives to keep together
     starts.append(len(text))
-    kept = [may_hold(text[a:b], key, children) for a, b in itertools.pairwise(starts)]
+    kept = [may_hold(text[a:b], key, children, parsing) for a, b in itertools.pairwise(starts)]
     composed: list[_yaml.Node] = []
     run_start: int | None = None
     for index, keep in enumerate([*kept, False]):
         if keep and run_start is None:
             run_start = starts[index]
         elif not keep and run_start is not None:
-            composed += _yaml.documents("\n" * run_start + text[run_start : starts[index]])
+            run = "\n" * run_start + text[run_start : starts[index]]
+            composed += _yaml.documents(run, parsing)
             run_start = None
     return composed
 

@@ -19,17 +19,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
-from migrate.scanners import Occurrence, Part, ScanError
+from migrate.context import STANDALONE, FileContext, Parsing
+from migrate.occurrence import Occurrence, Part, ScanError
 
 STR = "tag:yaml.org,2002:str"
 MERGE = "tag:yaml.org,2002:merge"
 ESCAPED = "quoted scalar with escapes"
 BLOCK = "block scalar"
-
-# Files whose text never mentions one of the scanners' keys have nothing to rewrite, so they are
-# not composed at all. Occurrences are identical either way; the one difference is that invalid
-# YAML without such a word is not reported (it has nothing to migrate). False turns it off.
-PREFILTER = True
 
 
 # Identity, not value: an alias is the very same object. Slots: ~0.4 M nodes per 25 MB tree.
@@ -60,8 +56,13 @@ class Sequence:
 Node: TypeAlias = Scalar | Mapping | Sequence
 
 
-def mentions(text: str, pattern: re.Pattern[str]) -> bool:
-    return not PREFILTER or pattern.search(text) is not None
+def mentions(text: str, pattern: re.Pattern[str], context: FileContext = STANDALONE) -> bool:
+    """Worth composing? A text that never mentions one of the scanner's keys has nothing to
+    rewrite. Occurrences are identical either way; the one difference is that invalid YAML
+    without such a word is not reported, so files claimed by name are always composed."""
+    if context.named or context.parsing.prefilter == "off":
+        return True
+    return pattern.search(text) is not None
 
 
 # ruamel's scanner keeps a possible simple key per open flow collection and rescans them all
@@ -99,17 +100,11 @@ def _positions(text: str, char: str) -> Iterator[int]:
         at = text.find(char, at + 1)
 
 
-# libyaml through PyYAML's C parser first (`_libyaml`, ~10x faster), this module's pure composer
-# wherever the two could differ. False: the pure composer alone (tests compare the two).
-FAST = True
-# Importing PyYAML costs ~25 ms, what the pure parser (~0.4 MB/s) spends on 10 KB: a hook run
-# on a few small files stays pure until this many characters have been composed.
-FAST_AFTER = 8 * 1024
-_composed = 0
+def documents(text: str, parsing: Parsing = STANDALONE.parsing) -> list[Node]:
+    """Every document of `text`, composed; YAML errors become ScanError at the problem mark.
 
-
-def documents(text: str) -> list[Node]:
-    """Every document of `text`, composed; YAML errors become ScanError at the problem mark."""
+    libyaml through PyYAML's C parser first where `parsing` says so (`_libyaml`, ~10x faster),
+    this module's pure composer wherever the two could differ."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
     from ruamel.yaml.reader import ReaderError
@@ -118,9 +113,7 @@ def documents(text: str) -> list[Node]:
     if deep is not None:
         raise ScanError(deep, "nesting too deep")
     parsed = _tabs_as_spaces(text)
-    global _composed
-    _composed += len(text)
-    if FAST and _composed >= FAST_AFTER:
+    if parsing.use_fast(len(text)):
         from migrate.scanners import _libyaml
 
         fast = _libyaml.compose(parsed, text)

@@ -9,12 +9,16 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from migrate.scanners import YAML_SUFFIXES, Occurrence, Part, _yaml, helm, in_helm_templates
+from migrate.context import STANDALONE, FileContext
+from migrate.occurrence import Occurrence, Part
+from migrate.scanners import _yaml, helm
+from migrate.scanners._paths import YAML_SUFFIXES, in_helm_templates
 from migrate.scanners._yaml import Mapping, Scalar, fields, reference, string, unresolved
 
 NAME = "compose"
-
-# compose.yaml, docker-compose.yml, compose.override.yaml, docker-compose.prod.yml
+# By name: compose.yaml, docker-compose.yml, compose.override.yaml, docker-compose.prod.yml;
+# other YAML is sniffed for a Compose-shaped `services:`.
+FILES = r"\.ya?ml$"
 _NAMES = re.compile(r"^(?:docker-)?compose(?:\..+)?\.ya?ml$")
 # Sniffing other names stays textual: a top-level `services:` whose first entry is a nested
 # mapping (`  web:`), an indented `image:`/`build:`, and no top-level apiVersion/kind.
@@ -34,6 +38,10 @@ _DEFAULT = re.compile(_VARIABLE + r":?-([^${}]*)\}")
 _BARE = re.compile(r"^(?:" + _VARIABLE + r"(?::?\?[^}]*)?\}|\$[A-Za-z_][A-Za-z0-9_]*)$")
 
 
+def by_name(path: Path) -> bool:
+    return _NAMES.match(path.name.lower()) is not None and not in_helm_templates(path)
+
+
 def claims(path: Path, text: str) -> bool:
     name = path.name.lower()
     if not name.endswith(YAML_SUFFIXES) or in_helm_templates(path):
@@ -47,15 +55,16 @@ def claims(path: Path, text: str) -> bool:
     )
 
 
-def scan(text: str) -> Iterator[Occurrence]:
-    if not _yaml.mentions(text, _WORDS):
+def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
+    if not _yaml.mentions(text, _WORDS, context):
         return
-    yield from sorted(_images(text), key=lambda occ: occ.at)  # merged `x-*` images come first
+    # merged `x-*` images come first
+    yield from sorted(_images(text, context), key=lambda occ: occ.at)
 
 
-def _images(text: str) -> Iterator[Occurrence]:
+def _images(text: str, context: FileContext) -> Iterator[Occurrence]:
     seen: set[int] = set()  # an anchored image shared by several services is reported once
-    for doc in _yaml.documents(text):
+    for doc in _yaml.documents(text, context.parsing):
         services = fields(doc).get("services") if isinstance(doc, Mapping) else None
         if not isinstance(services, Mapping):
             continue

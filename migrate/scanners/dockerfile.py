@@ -12,9 +12,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from migrate.scanners import Occurrence, Part
+from migrate.context import STANDALONE, FileContext
+from migrate.occurrence import Occurrence, Part
 
 NAME = "dockerfile"
+# Dockerfile, Dockerfile.prod, app.Dockerfile, Containerfile; not the documents beside them
+# (Dockerfile.md) nor other files that merely start with the word.
+FILES = (
+    r"(?i:(?:^|/)(?:(?:docker|container)file(?:\.(?!(?:md|markdown|rst|txt|adoc|html|json|ya?ml"
+    r"|sh|py|go|j2|jinja2?|tpl|tmpl|template|erb|orig|bak|swp|lock|ignore)$)[^/]*)?"
+    r"|[^/]+\.(?:docker|container)file))$"
+)
+_FILES = re.compile(FILES)
 
 _DIRECTIVE = re.compile(r"#[ \t]*([A-Za-z][A-Za-z0-9_-]*)[ \t]*=[ \t]*(\S*)[ \t]*$")
 _HEREDOC = re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_.-]*)\2")
@@ -26,11 +35,12 @@ _ARG = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:=(\"[^\"]*\"|'[^']*'|\S*))?")
 _HEREDOC_INSTRUCTIONS = frozenset({"RUN", "COPY", "ADD"})
 
 
+def by_name(path: Path) -> bool:
+    return _FILES.search(path.name) is not None
+
+
 def claims(path: Path, text: str) -> bool:
-    name = path.name.lower()
-    return name.startswith(("dockerfile", "containerfile")) or name.endswith(
-        (".dockerfile", ".containerfile")
-    )
+    return by_name(path)
 
 
 @dataclass
@@ -50,7 +60,7 @@ class _Logical:
         return origin, origin + end - start
 
 
-def scan(text: str) -> Iterator[Occurrence]:
+def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
     # Only "\n" ends a line for the builder (bufio.ScanLines); str.splitlines would also break
     # on \x0b, \x1c, U+2028 and a lone "\r" and read what follows them as an instruction.
     lines = text.split("\n")

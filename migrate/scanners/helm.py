@@ -12,10 +12,15 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from migrate.scanners import YAML_SUFFIXES, Occurrence, Part, _yaml, in_helm_templates
+from migrate.context import STANDALONE, FileContext
+from migrate.occurrence import Occurrence, Part
+from migrate.scanners import _yaml
+from migrate.scanners._paths import YAML_SUFFIXES, in_helm_templates
 from migrate.scanners._yaml import Mapping, Node, Scalar, fields, reference, string, unresolved
 
 NAME = "helm"
+# Values files by name anywhere, and any YAML beside a Chart.yaml (`is_values`).
+FILES = r"\.ya?ml$"
 
 # values.yaml, values-prod.yaml, prod.values.yaml, and the close cousins values.prod.yaml,
 # prod-values.yaml, values_prod.yaml that charts and CI setups use just as often.
@@ -33,14 +38,18 @@ def is_values(path: Path) -> bool:
     return bool(_VALUES.match(name)) or (path.parent / "Chart.yaml").is_file()
 
 
-def claims(path: Path, text: str) -> bool:
+def by_name(path: Path) -> bool:
     return is_values(path) and not in_helm_templates(path)
 
 
-def scan(text: str) -> Iterator[Occurrence]:
-    if not _yaml.mentions(text, _WORDS):
+def claims(path: Path, text: str) -> bool:
+    return by_name(path)
+
+
+def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
+    if not _yaml.mentions(text, _WORDS, context):
         return
-    for doc in _yaml.documents(text):
+    for doc in _yaml.documents(text, context.parsing):
         yield from sorted(_document(doc), key=lambda occ: occ.at)  # walk order is not text order
 
 

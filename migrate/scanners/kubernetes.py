@@ -11,15 +11,24 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from migrate.scanners import YAML_SUFFIXES, Occurrence, _prefilter, _yaml, in_helm_templates
+from migrate.context import STANDALONE, FileContext
+from migrate.occurrence import Occurrence
+from migrate.scanners import _prefilter, _yaml
+from migrate.scanners._paths import YAML_SUFFIXES, in_helm_templates
 from migrate.scanners._yaml import Mapping, Scalar, fields, reference, string
 
 NAME = "kubernetes"
+# No naming convention: any YAML whose documents have a top-level apiVersion and kind.
+FILES = r"\.ya?ml$"
 
 # Top-level keys start a line; a manifest inside a block scalar (indented) does not count.
 _API_VERSION = re.compile(r"""^["']?apiVersion["']?[ \t]*:""", re.MULTILINE)
 _KIND = re.compile(r"""^["']?kind["']?[ \t]*:""", re.MULTILINE)
 _WORDS = re.compile("image")
+
+
+def by_name(path: Path) -> bool:
+    return False
 
 
 def claims(path: Path, text: str) -> bool:
@@ -30,16 +39,19 @@ def claims(path: Path, text: str) -> bool:
     return bool(_API_VERSION.search(text) and _KIND.search(text))
 
 
-def scan(text: str) -> Iterator[Occurrence]:
+def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
     # More than the word: CRD schemas name `image` as a property hundreds of times, with
     # mapping values that hold no image (`_prefilter`); such files are not composed at all.
-    if not _yaml.mentions(text, _WORDS) or not _prefilter.may_hold(text, "image", ("reference",)):
+    if not _yaml.mentions(text, _WORDS, context):
         return
-    yield from sorted(_images(text), key=lambda occ: occ.at)  # walk order is not text order
+    if not _prefilter.may_hold(text, "image", ("reference",), context.parsing):
+        return
+    yield from sorted(_images(text, context), key=lambda occ: occ.at)  # walk order != text order
 
 
-def _images(text: str) -> Iterator[Occurrence]:
-    docs = _prefilter.documents(text, "image", ("reference",))  # the CRDs of a bundle are skipped
+def _images(text: str, context: FileContext) -> Iterator[Occurrence]:
+    # the CRDs of a bundle are skipped
+    docs = _prefilter.documents(text, "image", ("reference",), context.parsing)
     built = {id(m) for doc in docs for m in _skaffold_artifacts(doc)}
     seen: set[int] = set()  # one scalar aliased under two `image:` keys is one reference
     for node in _yaml.mappings(docs):

@@ -13,12 +13,14 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from migrate.scanners import Occurrence, _yaml
+from migrate.context import STANDALONE, FileContext
+from migrate.occurrence import Occurrence
+from migrate.scanners import _yaml
 from migrate.scanners._yaml import Mapping, Node, Sequence, fields, reference, string, unresolved
 
 NAME = "kustomize"
-
 # The file names kustomize itself recognises (konfig.RecognizedKustomizationFileNames).
+FILES = r"(?:^|/)(?:kustomization\.ya?ml|Kustomization)$"
 _NAMES = frozenset({"kustomization.yaml", "kustomization.yml", "Kustomization"})
 _BASE_KEYS = ("resources", "bases", "components")
 # Remote targets: URLs, git forms, `?ref=` query, or a host-like first component
@@ -32,14 +34,18 @@ _WORDS = re.compile("images")
 REMOTE = "bases are remote: name must match them"
 
 
-def claims(path: Path, text: str) -> bool:
+def by_name(path: Path) -> bool:
     return path.name in _NAMES
 
 
-def scan(text: str) -> Iterator[Occurrence]:
-    if not _yaml.mentions(text, _WORDS):
+def claims(path: Path, text: str) -> bool:
+    return by_name(path)
+
+
+def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
+    if not _yaml.mentions(text, _WORDS, context):
         return
-    for doc in _yaml.documents(text):
+    for doc in _yaml.documents(text, context.parsing):
         if not isinstance(doc, Mapping):
             continue
         keys = fields(doc)

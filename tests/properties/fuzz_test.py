@@ -12,13 +12,11 @@ from fuzz import targets
 from migrate import engine
 from migrate.classify import classify
 from migrate.walk import Candidate
-from tests.helpers import FIXTURES, SHARED
+from tests.helpers import FIXTURES, VECTORS
 
 _VECTORS = [
     line.split("\t", 1)[0]
-    for line in (SHARED / "vectors" / "image_references.tsv")
-    .read_text(encoding="utf-8")
-    .splitlines()
+    for line in VECTORS.read_text(encoding="utf-8").splitlines()
     if line and not line.startswith("#")
 ]
 _DOCKERFILES = [p.read_bytes() for p in sorted((FIXTURES / "dockerfile").glob("*.in.*"))]

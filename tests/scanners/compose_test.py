@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from migrate.scanners import ScanError, compose
+from migrate.occurrence import ScanError
+from migrate.scanners import compose
 
 Found = tuple[str, str, list[tuple[str, str]], "str | None"]
 

@@ -6,7 +6,9 @@ import re
 
 import pytest
 
-from migrate.scanners import ScanError, _yaml, compose, helm, kubernetes, kustomize
+from migrate.context import FileContext, Parsing
+from migrate.occurrence import ScanError
+from migrate.scanners import _yaml, compose, helm, kubernetes, kustomize
 from migrate.scanners._yaml import Mapping, Scalar, Sequence
 
 
@@ -212,11 +214,11 @@ def test_scanners_survive_alias_bombs(scanner: object) -> None:
 )
 def test_prefilter_changes_no_occurrence(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
     def run(enabled: bool) -> list[object]:
-        monkeypatch.setattr(_yaml, "PREFILTER", enabled)
+        context = FileContext(parsing=Parsing(prefilter="smart" if enabled else "off"))
         out: list[object] = []
         for scanner in (compose, kubernetes, helm, kustomize):
             try:
-                out.append(list(scanner.scan(text)))
+                out.append(list(scanner.scan(text, context)))
             except ScanError as exc:
                 out.append(("error", exc.offset))
         return out

@@ -1,0 +1,41 @@
+"""What a scanner yields: an image reference found in a file, with the exact spans to rewrite.
+
+Scanners find; they never build replacement text (that is `edits.plan`). A scanner raises
+`ScanError` for input it cannot understand; the engine turns it into one PTC900 finding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+
+class Part(NamedTuple):
+    """A span of the decoded text (BOM excluded) and what the rewrite puts there.
+
+    role 'ref':      the full reference; becomes target name + the tag/digest text as written
+    role 'name':     an image name without tag; becomes the target name
+    role 'registry': a registry host alone; becomes the ECR registry host
+    role 'path':     a repository path beside a separate registry; becomes <prefix>/<upstream path>
+    """
+
+    role: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    kind: str  # where it was found: 'from', 'copy-from', 'mount-from', 'syntax', 'image', ...
+    written: str  # the reference as it reads (for split maps: assembled registry/repo:tag@digest)
+    parts: tuple[Part, ...]  # what to rewrite; empty when nothing can be rewritten
+    at: int  # offset reported as the finding's position
+    end: int  # end offset of the reported range
+    unresolved: str | None = None  # why this is not a concrete reference (PTC004), if so
+
+
+class ScanError(Exception):
+    def __init__(self, offset: int, reason: str) -> None:
+        super().__init__(reason)
+        self.offset = offset
+        self.reason = reason

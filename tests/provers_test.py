@@ -1,0 +1,81 @@
+"""The engine's contract with provers: held rewrites wait for the ruling of their unit, blocked
+files are not written, the rest are, and results keep the walk's order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from migrate import engine
+from migrate.config import Config
+from migrate.context import Repo
+from migrate.findings import Status
+from migrate.provers import Change, Objection
+from tests.helpers import REGISTRY
+
+CONFIG = Config(registry=REGISTRY)
+
+
+class _Refuses:
+    """Claims files under `unit/`; blocks `unit/b/Dockerfile`, notes `unit/a/Dockerfile`."""
+
+    NAME = "test"
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[Path, dict[Path, Change]]] = []
+
+    def unit(self, path: Path, repo: Repo) -> Path | None:
+        return repo.root / "unit" if path.is_relative_to(repo.root / "unit") else None
+
+    def prove(self, unit: Path, changes: Mapping[Path, Change], repo: Repo) -> Iterator[Objection]:
+        self.seen.append((unit, dict(changes)))
+        for path in changes:
+            if path.parent.name == "b":
+                yield Objection(path, 1, "PTC010", "would render busybox", blocks=True)
+            else:
+                yield Objection(path, 1, "PTC011", "not render-verified", blocks=False)
+
+
+def _tree(root: Path) -> None:
+    for name in ("a", "unit/a", "unit/b", "z"):
+        (root / name).mkdir(parents=True)
+        (root / name / "Dockerfile").write_text("FROM nginx:1.27\n")
+
+
+def test_held_rewrites_are_ruled_on_then_written(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    prover = _Refuses()
+    results = list(
+        engine.run(["."], CONFIG, tmp_path, fix=True, write=True, jobs=1, provers=(prover,))
+    )
+
+    assert [r.path for r in results] == [
+        "a/Dockerfile", "unit/a/Dockerfile", "unit/b/Dockerfile", "z/Dockerfile",
+    ]  # fmt: skip
+    ((unit, changes),) = prover.seen
+    assert unit == tmp_path.resolve() / "unit"
+    assert sorted(p.parent.name for p in changes) == ["a", "b"]
+    assert all(
+        c.before == b"FROM nginx:1.27\n" and REGISTRY.encode() in c.after for c in changes.values()
+    )
+    written = {r.path: r.written for r in results}
+    assert written == {
+        "a/Dockerfile": True, "unit/a/Dockerfile": True, "unit/b/Dockerfile": False, "z/Dockerfile": True,
+    }  # fmt: skip
+    assert (tmp_path / "unit/b/Dockerfile").read_text() == "FROM nginx:1.27\n"
+    assert REGISTRY in (tmp_path / "unit/a/Dockerfile").read_text()
+    blocked = results[2]
+    assert [(f.code, f.status) for f in blocked.findings] == [
+        ("PTC001", Status.PUBLIC), ("PTC010", Status.REFUSED),
+    ]  # fmt: skip
+    assert blocked.findings[0].target is None  # not rewritten: no target is claimed
+    assert [f.code for f in results[1].findings] == ["PTC001", "PTC011"]
+
+
+def test_check_mode_rules_but_writes_nothing(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    results = list(
+        engine.run(["."], CONFIG, tmp_path, fix=True, write=False, jobs=1, provers=(_Refuses(),))
+    )
+    assert [r.changed for r in results] == [True, True, False, True]
+    assert all(p.read_text() == "FROM nginx:1.27\n" for p in tmp_path.rglob("Dockerfile"))
