@@ -41,8 +41,8 @@ CODES: dict[str, Code] = {
             "not a Docker Official Image: a local build, a placeholder or a typo",
         ),
         Code("PTC009", Severity.INFO, "built by this repository: never pulled from a registry"),
-        Code("PTC010", Severity.WARNING, "the chart would render a different image: not rewritten"),
-        Code("PTC011", Severity.INFO, "rewrite not render-verified"),
+        Code("PTC010", Severity.WARNING, "rendering shows a different image: not rewritten"),
+        Code("PTC011", Severity.INFO, "rewrite not verified by rendering"),
         Code("PTC012", Severity.WARNING, "YAML anchor shared with a value that is not migrated"),
         Code(
             "PTC013", Severity.WARNING, "CI job pulls from the cache without registry credentials"
