@@ -177,17 +177,19 @@ FORMATTERS: dict[str, Callable[[Report], str]] = {
 
 
 def unified_diff(changes: Iterable[tuple[str, bytes, bytes]]) -> str:
-    """`fix --diff`: a git-style unified diff of each changed file (decoded as UTF-8)."""
+    """`fix --diff`: a git-style unified diff of each changed file, which `git apply` takes."""
     out: list[str] = []
     for path, before, after in changes:
-        out.extend(
-            difflib.unified_diff(
-                before.decode("utf-8-sig").splitlines(keepends=True),
-                after.decode("utf-8-sig").splitlines(keepends=True),
-                fromfile=f"a/{path}",
-                tofile=f"b/{path}",
-            )
-        )
-        if out and not out[-1].endswith("\n"):
-            out[-1] += "\n\\ No newline at end of file\n"
+        for line in difflib.unified_diff(
+            _diff_lines(before), _diff_lines(after), fromfile=f"a/{path}", tofile=f"b/{path}"
+        ):
+            # git marks a line without a newline, whichever side (`-`, `+` or context) it is on.
+            out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
     return "".join(out)
+
+
+def _diff_lines(data: bytes) -> list[str]:
+    """Lines as git splits them: at "\n" only (a lone "\r", "\x0c" or U+2028 is inside a line),
+    the BOM kept, so that every context line matches the file's bytes."""
+    parts = data.decode("utf-8").split("\n")
+    return [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
