@@ -15,6 +15,7 @@ from migrate import config as config_module
 from migrate.classify import fails_lint
 from migrate.config import Config, ConfigError
 from migrate.findings import Finding, Severity
+from migrate.git_pr import Failure
 from migrate.report import FORMATTERS, Report, unified_diff
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -327,6 +328,13 @@ def rules_plan(
 @_common
 @click.option("--branch", default="ecr-ptc/migrate", show_default=True, envvar="ECR_PTC_BRANCH")
 @click.option(
+    "--force-branch",
+    is_flag=True,
+    envvar="ECR_PTC_FORCE_BRANCH",
+    help="Recreate --branch from HEAD if it exists (default: reuse it when it already holds "
+    "this migration, else refuse).",
+)
+@click.option(
     "--push",
     "push",
     is_flag=False,
@@ -356,89 +364,53 @@ def pr(
     aws: bool,
     exclude: tuple[str, ...],
     branch: str,
+    force_branch: bool,
     push: str | None,
     open_pr: bool,
     body_file: str | None,
 ) -> int:
     """On a new branch: fix, commit the changed files, write a PR description."""
-    # git and the forge live in git_pr and forge; this turns their outcomes into exits.
-    from migrate import forge, git_pr, pr_body
-    from migrate import plan as plan_api
-    from migrate import rules as rules_api
+    from migrate import migration
 
     # --aws reads the account before any git work: an AWS error leaves no branch behind.
     options, own, account = _with_account(_options(paths, registry, config_file, aws, exclude))
-    host = options.config.registry or ""
-    remote = push or ("origin" if open_pr else None)
+    request = migration.Request(
+        options.cwd,
+        options.config,
+        own,
+        account,
+        branch,
+        push or ("origin" if open_pr else None),
+        open_pr,
+        Path(body_file) if body_file else None,
+        force_branch,
+    )
+
+    def fix(write: bool) -> list[engine.FileResult]:
+        results, report = _run(options, fix=True, write=write)
+        if not write:
+            _echo_errors(report)
+        return results
+
     try:
-        repo = git_pr.Repository(options.cwd)
-        planned, report = _run(options, fix=True)  # writes nothing: which files, are they clean?
-        _echo_errors(report)
-        touched = [repo.relative(options.cwd, r.path) for r in planned if r.changed]
-        if not touched:
-            raise _Stop("nothing to migrate: no reference needs rewriting", EXIT_FINDINGS)
-        repo.refuse_dirty(touched)
-        if remote:
-            repo.remote_url(remote)  # an unknown remote fails before anything is committed
-        # The rules, as `rules plan` (and with --aws `rules check`) would print them.
-        needs = rules_api.needed(findings_of(planned), options.config, own)
-        needed = tuple(n.rule for n in needs)
-        existing = account.rules if account else None
-        create, notes, result = rules_api.to_create(needs, existing, own, host)
-        check = (
-            None
-            if result is None
-            else [
-                {
-                    "prefix": s.prefix,
-                    "upstream": s.upstream,
-                    "status": s.status,
-                    "message": s.message,
-                }
-                for s in result.rules
-            ]
-        )
-        rule_plan = plan_api.Plan(host, create, needed, notes)
-        migration = repo.migrate(
-            options.cwd,
-            branch,
-            touched,
-            lambda: _run(options, fix=True, write=True)[0],
-            lambda results: pr_body.commit_message(pr_body.summarise(host, results)),
-        )
-        click.echo(
-            f"committed {len(migration.files)} files to {branch} "
-            f"({migration.commit[:12]}); {migration.base} is unchanged",
-            err=True,
-        )
-        if remote:
-            repo.push(remote, branch)
-            click.echo(f"pushed {branch} to {remote}", err=True)
-        summary = pr_body.summarise(host, migration.results)
-        text = pr_body.body(
-            summary,
-            needed,
-            plan=plan_api.cli(rule_plan),
-            renovate=plan_api.renovate(rule_plan),
-            check=check,
-            limit=pr_body.GITHUB_BODY_LIMIT if open_pr else None,
-        )
-        if body_file:
-            try:
-                Path(body_file).write_text(text, encoding="utf-8")
-            except OSError as exc:
-                raise _Stop(f"cannot write {body_file}: {exc.strerror}") from None
-        elif not open_pr:  # with --open the description goes into the pull request instead
-            click.echo(text, nl=False)
-        if open_pr and remote:
-            base = repo.pr_base(migration, remote)
-            url = repo.remote_url(remote)
-            click.echo(forge.open_request(url, branch, base, pr_body.TITLE, text))
-    except git_pr.GitError as exc:
-        raise _Stop(str(exc), exc.code) from None
-    except forge.ForgeError as exc:
-        raise _Stop(f"{branch} is pushed, but the pull request was not opened: {exc}") from None
+        done = migration.run(request, fix, lambda line: click.echo(line, err=True))
+    except migration.MigrationError as exc:
+        if exc.body and not body_file:  # committed, not pushed: the description is still due
+            click.echo(exc.body, nl=False)
+        raise _Stop(str(exc), _PR_EXITS[exc.kind]) from None
+    if done.url:
+        click.echo(done.url)
+    elif not body_file and not open_pr:  # with --open the description went into the PR
+        click.echo(done.body, nl=False)
     return EXIT_OK
+
+
+_PR_EXITS = {
+    Failure.NOTHING: EXIT_FINDINGS,
+    Failure.REFUSED: EXIT_ERROR,
+    Failure.GIT: EXIT_ERROR,
+    Failure.PUSH: EXIT_ERROR,
+}
 
 
 def _with_account(options: Options) -> tuple[Options, Config, Any]:
@@ -482,7 +454,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         exc.show()
         return EXIT_ERROR
     return result if isinstance(result, int) else EXIT_OK
-
-
-def findings_of(results: Sequence[engine.FileResult]) -> list[Finding]:
-    return [f for r in results for f in r.findings]

@@ -372,3 +372,63 @@ def test_aws_puts_the_accounts_rules_in_the_description(
         "--ecr-repository-prefix quay " in plan and "--ecr-repository-prefix docker-hub" not in plan
     )
     assert "| `deploy/app.yaml:7` | PTC002 |" in body
+
+
+def _rejecting_remote(tmp_path: Path, repo: Path) -> Path:
+    """A bare remote whose pre-receive hook refuses every push with a message of several
+    lines, as a protected branch or a server-side policy does."""
+    bare = tmp_path / "guarded.git"
+    git(tmp_path, "init", "-q", "--bare", str(bare))
+    hook = bare / "hooks" / "pre-receive"
+    hook.write_text(
+        "#!/bin/sh\necho 'policy: pushes need a ticket' >&2\n"
+        "echo 'policy: see https://wiki.example.invalid/push' >&2\nexit 1\n"
+    )
+    hook.chmod(0o755)
+    git(repo, "remote", "add", "origin", str(bare))
+    return hook
+
+
+def test_a_failed_push_keeps_the_commit_and_a_rerun_pushes_it(
+    tmp_path: Path, git_env: None
+) -> None:
+    repo = make_repo(tmp_path / "repo")
+    hook = _rejecting_remote(tmp_path, repo)
+    body = tmp_path / "body.md"
+    args = ("pr", "--push", "--registry", REGISTRY, "--body-file", str(body))
+
+    failed = run_cli(*args, cwd=repo)
+
+    assert failed.returncode == 2
+    # git's whole answer, not its last line: the policy's reason is what the user needs.
+    assert "policy: pushes need a ticket" in failed.stderr
+    assert "policy: see https://wiki.example.invalid/push" in failed.stderr
+    assert f"git push -u origin {BRANCH}" in failed.stderr
+    commit = git(repo, "rev-parse", BRANCH).strip()
+    assert blob(repo, BRANCH, "compose.yaml") == MIGRATED["compose.yaml"]
+    assert "compose.yaml:3  nginx:1.27" in body.read_text(encoding="utf-8")
+    assert git(repo, "branch", "--show-current").strip() == "main"
+
+    hook.unlink()  # the policy is satisfied: the same command again
+    body.unlink()
+    again = run_cli(*args, cwd=repo)
+
+    assert again.returncode == 0, again.stderr
+    assert f"reusing {BRANCH} ({commit[:12]})" in again.stderr
+    assert git(repo, "rev-parse", BRANCH).strip() == commit  # the same commit, not a second one
+    assert git(tmp_path / "guarded.git", "rev-parse", BRANCH).strip() == commit
+    assert "compose.yaml:3  nginx:1.27" in body.read_text(encoding="utf-8")
+
+
+def test_force_branch_recreates_a_stale_branch(tmp_path: Path, git_env: None) -> None:
+    repo = make_repo(tmp_path / "repo")
+    git(repo, "branch", BRANCH)  # something else entirely: a branch of the same name
+    stale = git(repo, "rev-parse", BRANCH).strip()
+
+    refused = run_cli("pr", "--registry", REGISTRY, cwd=repo)
+    forced = run_cli("pr", "--registry", REGISTRY, "--force-branch", cwd=repo)
+
+    assert refused.returncode == 2 and "--force-branch" in refused.stderr
+    assert forced.returncode == 0, forced.stderr
+    assert git(repo, "rev-parse", f"{BRANCH}^").strip() == stale  # from HEAD, one commit
+    assert sorted(git(repo, "diff", "--name-only", "main", BRANCH).split()) == sorted(MIGRATED)
