@@ -77,6 +77,8 @@ def _format_option(func: Callable[..., Any]) -> Callable[..., Any]:
         default="text",
         envvar="ECR_PTC_FORMAT",
         show_default=True,
+        help="text: path:line:col: CODE message; json: every field; sarif: SARIF 2.1.0 for "
+        "code scanning; github: Actions annotations.",
     )(func)
 
 
@@ -146,7 +148,17 @@ def _emit(report: Report, output: str) -> None:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ecr-ptc")
 def cli() -> None:
-    """Move container image references onto Amazon ECR pull-through cache."""
+    """Move container image references onto Amazon ECR pull-through cache.
+
+    Every option can also come from the environment as ECR_PTC_<OPTION> (ECR_PTC_REGISTRY,
+    ECR_PTC_FORMAT, ECR_PTC_FAIL_ON, ...); ECR_PTC_JOBS sets the number of processes.
+    Configuration: the nearest .ecr-ptc.yaml up to the git root, or --config.
+
+    \b
+    Suppress one reference with a comment on its line or the line above:
+      # ecr-ptc: ignore                   every code
+      # ecr-ptc: ignore[PTC001,PTC006]    these codes
+    """
 
 
 @cli.command()
@@ -160,7 +172,11 @@ def scan(
     exclude: tuple[str, ...],
     output: str,
 ) -> int:
-    """List every image reference found, with its verdict."""
+    """List every image reference found, with its verdict.
+
+    \b
+    Exit codes: 0 done, 2 some input could not be read or parsed.
+    """
     options = _options(paths, registry, config_file, aws, exclude, output)
     _, report = _run(options)
     _emit(report, output)
@@ -186,7 +202,11 @@ def lint(
     output: str,
     fail_on: tuple[str, ...],
 ) -> int:
-    """Report references that bypass the cache."""
+    """Report references that bypass the cache.
+
+    \b
+    Exit codes: 0 clean, 1 findings that --fail-on fails on, 2 some input could not be read.
+    """
     options = _options(paths, registry, config_file, aws, exclude, output)
     if fail_on:
         try:
@@ -227,7 +247,12 @@ def fix(
     diff: bool,
     check: bool,
 ) -> int:
-    """Rewrite references in place to pull-through cache URLs."""
+    """Rewrite references in place to pull-through cache URLs.
+
+    \b
+    Exit codes: 0 nothing to change, 1 files changed (or would change with --check/--diff),
+    2 some input could not be read or a rewrite could not be verified.
+    """
     options, _, _ = _with_account(_options(paths, registry, config_file, aws, exclude))
     results, report = _run(options, fix=True, write=not (diff or check))
     changed = [r for r in results if r.changed]
@@ -264,7 +289,11 @@ def rules_check(
     output: str,
     validate: bool,
 ) -> int:
-    """Which rules the references need, which exist in AWS, which are missing or wrong."""
+    """Which rules the references need, which exist in AWS, which are missing or wrong.
+
+    \b
+    Exit codes: 0 every rule is there, 1 a rule is missing or wrong, 2 AWS or input error.
+    """
     from migrate import aws as aws_api
     from migrate import rules as rules_api
     from migrate import rules_report
@@ -305,7 +334,11 @@ def rules_plan(
     exclude: tuple[str, ...],
     emit: str,
 ) -> int:
-    """Print what would create the missing rules (or the Renovate aliases)."""
+    """Print what would create the missing rules (or the Renovate aliases).
+
+    \b
+    Exit codes: 0 printed, 2 AWS or input error.
+    """
     from migrate import plan as plan_api
     from migrate import rules as rules_api
 
@@ -369,7 +402,12 @@ def pr(
     open_pr: bool,
     body_file: str | None,
 ) -> int:
-    """On a new branch: fix, commit the changed files, write a PR description."""
+    """On a new branch: fix, commit the changed files, write a PR description.
+
+    \b
+    Exit codes: 0 committed (and pushed / opened), 1 nothing to migrate, 2 error (a failed
+    push keeps the branch and its commit: rerun to push it).
+    """
     from migrate import migration
 
     # --aws reads the account before any git work: an AWS error leaves no branch behind.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -216,3 +217,27 @@ def test_annotations_agree_with_fail_on(in_tmp: Path) -> None:
     code, out, _ = _invoke("lint", "--fail-on", "unsupported", "--format", "sarif")
     results = json.loads(out)["runs"][0]["results"]
     assert (code, [r["level"] for r in results]) == (1, ["warning", "warning", "error"])
+
+
+def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = []
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found += _commands(command, (*prefix, name))
+        else:
+            found.append((*prefix, name))
+    return found
+
+
+@pytest.mark.parametrize("command", _commands(cli), ids=" ".join)
+def test_every_command_documents_its_exit_codes(command: tuple[str, ...]) -> None:
+    shown = CliRunner().invoke(cli, [*command, "--help"])
+    assert shown.exit_code == 0
+    assert "Exit codes: 0 " in shown.output
+
+
+def test_top_level_help_names_the_environment_and_the_suppression_syntax() -> None:
+    shown = CliRunner().invoke(cli, ["--help"]).output
+    assert "ECR_PTC_<OPTION>" in shown and "ECR_PTC_REGISTRY" in shown
+    assert "# ecr-ptc: ignore[PTC001" in shown
+    assert "sarif" in CliRunner().invoke(cli, ["lint", "--help"]).output.split("--format")[1]
