@@ -241,3 +241,22 @@ def test_top_level_help_names_the_environment_and_the_suppression_syntax() -> No
     assert "ECR_PTC_<OPTION>" in shown and "ECR_PTC_REGISTRY" in shown
     assert "# ecr-ptc: ignore[PTC001" in shown
     assert "sarif" in CliRunner().invoke(cli, ["lint", "--help"]).output.split("--format")[1]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["compose.yaml", "docker-compose.prod.yml", "kustomization.yaml", "chart/values.yaml"],
+)
+def test_a_file_claimed_by_name_that_does_not_parse_is_reported(
+    name: str, in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No `image` word in it, but its name says what it is: a parse error is PTC900, not a
+    silent skip (the word pre-filter only skips files no scanner claims by name)."""
+    (in_tmp / "chart").mkdir()
+    (in_tmp / "chart" / "Chart.yaml").write_text("apiVersion: v2\nname: c\nversion: 1.0.0\n")
+    (in_tmp / name).write_text("key: [unclosed\n")
+    (in_tmp / "notes.yaml").write_text("key: [unclosed\n")  # no kind claims it: not reported
+
+    assert main(["scan", "--format", "json", "."]) == 2
+    errors = json.loads(capsys.readouterr().out)["errors"]
+    assert [e["path"] for e in errors] == [name]
