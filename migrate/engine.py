@@ -380,7 +380,7 @@ def _verify(
     new: str,
     judged: list[tuple[Occurrence, Verdict]],
     rewritten: set[int],
-    config: Config | None = None,
+    config: Config,
 ) -> None:
     """Re-scan the result: the same references must come back, the rewritten ones as their
     targets and every other one exactly as before; and each target must read back as pointing
@@ -392,7 +392,7 @@ def _verify(
         expected = verdict.target if id(occ) in rewritten else occ.written
         if found.kind != occ.kind or found.written != expected:
             raise _Unverified(f"re-scan read {found.written!r} where {expected!r} was expected")
-        if config is not None and id(occ) in rewritten:
+        if id(occ) in rewritten:
             again_verdict = classify(found.written, config)
             if again_verdict.status is not Status.CACHED:  # e.g. a name Docker finds too long
                 raise _Unverified(

@@ -2,7 +2,7 @@
 github.com/distribution/reference v0.6.0 with go-digest v1.0.0 (sha256/384/512 registered).
 
 Pure string work, stdlib only: this is imported by the pre-commit hook on every run.
-The conformance table is /work/shared/vectors/image_references.tsv.
+The conformance table is fixtures/vectors/image_references.tsv (tests/reference_test.py).
 """
 
 from __future__ import annotations

@@ -23,10 +23,6 @@ class Report:
     color: bool = False
 
     @property
-    def problems(self) -> list[Finding]:
-        return [f for f in self.findings if f.code and f.code != "PTC900"]
-
-    @property
     def errors(self) -> list[Finding]:
         return [f for f in self.findings if f.code == "PTC900"]
 

@@ -17,7 +17,6 @@ from dockerfile_parse import DockerfileParser
 from migrate.scanners import dockerfile
 from tests.helpers import CORPUS, FIXTURES
 
-
 # Where dockerfile-parse is not BuildKit, and we follow BuildKit.
 DIVERGES = {
     # A blank line inside a continuation: BuildKit skips it and the instruction goes on
