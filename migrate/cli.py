@@ -15,7 +15,6 @@ from migrate import config as config_module
 from migrate.classify import fails_lint
 from migrate.config import Config, ConfigError
 from migrate.findings import Finding, Severity
-from migrate.git_pr import Failure
 from migrate.report import FORMATTERS, Report, unified_diff
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -435,20 +434,13 @@ def pr(
     except migration.MigrationError as exc:
         if exc.body and not body_file:  # committed, not pushed: the description is still due
             click.echo(exc.body, nl=False)
-        raise _Stop(str(exc), _PR_EXITS[exc.kind]) from None
+        nothing = exc.kind is migration.Failure.NOTHING
+        raise _Stop(str(exc), EXIT_FINDINGS if nothing else EXIT_ERROR) from None
     if done.url:
         click.echo(done.url)
     elif not body_file and not open_pr:  # with --open the description went into the PR
         click.echo(done.body, nl=False)
     return EXIT_OK
-
-
-_PR_EXITS = {
-    Failure.NOTHING: EXIT_FINDINGS,
-    Failure.REFUSED: EXIT_ERROR,
-    Failure.GIT: EXIT_ERROR,
-    Failure.PUSH: EXIT_ERROR,
-}
 
 
 def _with_account(options: Options) -> tuple[Options, Config, Any]:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from migrate.config import Config
 from migrate.git_pr import Failure, GitError, Migration, Repository
 
+__all__ = ["Done", "Failure", "MigrationError", "Request", "run"]
+
 if TYPE_CHECKING:
     from migrate.engine import FileResult
 

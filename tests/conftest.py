@@ -5,6 +5,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import CORPUS, NO_CORPUS
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # Raised here rather than by a `skipif` mark, so that the summary says it once for all.
+    if CORPUS is None and item.get_closest_marker("corpus"):
+        pytest.skip(NO_CORPUS)
+
 
 @pytest.fixture
 def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

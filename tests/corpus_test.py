@@ -19,9 +19,9 @@ from migrate.cli import main
 from migrate.occurrence import ScanError
 from migrate.registries import UPSTREAMS
 from migrate.scanners import is_candidate, scanner_for
-from tests.helpers import CORPUS, NO_CORPUS, REGISTRY
+from tests.helpers import CORPUS, REGISTRY
 
-pytestmark = pytest.mark.skipif(CORPUS is None, reason=NO_CORPUS)
+pytestmark = pytest.mark.corpus
 # The charts and CI pipelines of the corpus have tests of their own.
 APPS = ("awesome-compose", "kubernetes-examples", "microservices-demo", "opentelemetry-demo")
 

@@ -19,7 +19,7 @@ from migrate.context import FileContext, Parsing
 from migrate.occurrence import ScanError
 from migrate.scanners import _libyaml, _prefilter, _yaml, kubernetes
 from migrate.scanners._yaml import Mapping, Node, Scalar, Sequence
-from tests.helpers import CORPUS, FIXTURES, NO_CORPUS, REGISTRY
+from tests.helpers import CORPUS, FIXTURES, REGISTRY
 
 # The application repositories of the corpus: what these seeded comparisons were tuned on.
 APPS = ("awesome-compose", "kubernetes-examples", "microservices-demo", "opentelemetry-demo")
@@ -60,12 +60,10 @@ def trees(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return top
 
 
-@pytest.mark.parametrize("tree", ["fixtures", "corpus"])
+@pytest.mark.parametrize("tree", ["fixtures", pytest.param("corpus", marks=pytest.mark.corpus)])
 def test_same_findings_and_rewrites(
     trees: Path, tree: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not (trees / tree).is_dir():
-        pytest.skip(NO_CORPUS)
     composed: list[bool] = []
     real = _libyaml.compose
 
@@ -312,7 +310,7 @@ def test_prefilter_never_skips_an_image() -> None:
     ] + _seeds()
     skipped = [t for t in texts if not _prefilter.may_hold(t, "image", ("reference",))]
 
-    assert len(skipped) > 100
+    assert len(skipped) > (100 if CORPUS else 50)  # not vacuous: the generated texts alone give ~70
     assert [t for t in skipped if _kubernetes_images(t)] == []
 
 

@@ -7,8 +7,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
 VECTORS = FIXTURES / "vectors" / "image_references.tsv"
@@ -29,9 +27,8 @@ NO_CORPUS = (
 
 
 def corpus() -> Path:
-    """The corpus, or a skip with the one reason every corpus test gives."""
-    if CORPUS is None:
-        pytest.skip(NO_CORPUS)
+    """The corpus, in a test marked `corpus` (tests/conftest.py skips those without it)."""
+    assert CORPUS is not None, "mark the test `pytest.mark.corpus`"
     return CORPUS
 
 
