@@ -79,7 +79,7 @@ def read(templates: Iterable[tuple[str, str]]) -> Evidence:
         lines = text.split("\n")
         for number, line in enumerate(lines):
             image = _IMAGE_LINE.match(line)
-            if image and "{{" in image["value"] and _in_container(lines, number, image):
+            if image and "{{" in image["value"] and in_container(lines, number, image):
                 image_lines.append(line)
             elif image is None and (_INDIRECT.search(line) or _MENTIONS.search(_bare(line))):
                 # `toYaml .Values.sidecars`, `--executor-image={{ ... }}`: may be an image
@@ -123,7 +123,7 @@ def _defines(text: str, helpers: dict[str, str]) -> None:
         helpers[this[1]] = text[this.end() : after.start() if after else len(text)]
 
 
-def _in_container(lines: list[str], number: int, image: re.Match[str]) -> bool:
+def in_container(lines: list[str], number: int, image: re.Match[str]) -> bool:
     """A container's `image:` is a key of a list item (`- name: x` / `image:`, or `- image:`);
     a machine template's or a volume's `image:` is a key of a plain mapping."""
     if image["item"]:

@@ -18,14 +18,15 @@ class Rendered(NamedTuple):
 def images(manifests: Mapping[str, str]) -> list[Rendered]:
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     out: list[Rendered] = []
     for template in sorted(manifests):
         text = manifests[template]
         if "image" not in text:
             continue
         try:
-            documents = list(yaml.load_all(text, Loader=loader))
+            documents = list(
+                yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+            )
         except yaml.YAMLError:
             out.append(Rendered(f"{template}", "<not YAML>"))
             continue
@@ -46,7 +47,10 @@ def _walk(node: Any, at: str) -> Iterator[tuple[str, str]]:
                 for i, item in enumerate(value):
                     if isinstance(item, dict) and isinstance(item.get("image"), str):
                         yield f"{here}[{i}].image", item["image"]
-            elif key == "image" and isinstance(value, dict):
-                if isinstance(value.get("reference"), str):  # an image volume
-                    yield f"{here}.reference", value["reference"]
+            elif (
+                key == "image"
+                and isinstance(value, dict)
+                and isinstance(value.get("reference"), str)
+            ):
+                yield f"{here}.reference", value["reference"]  # an image volume
             yield from _walk(value, here)

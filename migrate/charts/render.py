@@ -84,5 +84,5 @@ def _lookup(values: Any, dotted: str) -> Any:
 
 
 def _first_line(message: str) -> str:
-    line = message.strip().splitlines()[0] if message.strip() else "render failed"
+    line = " ".join(message.split()) or "render failed"
     return line if len(line) <= 300 else line[:297] + "..."

@@ -10,11 +10,14 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from migrate.charts import chart_root, compare, images, render
-from migrate.charts.compare import Wrong
+from migrate.charts import chart_root
 from migrate.context import Repo
 from migrate.provers import Change, Objection
+
+if TYPE_CHECKING:
+    from migrate.charts.compare import Wrong
 
 NAME = "helm"
 _DEFAULTS = ""  # the render with the chart's own values.yaml
@@ -39,6 +42,8 @@ def prove(unit: Path, changes: Mapping[Path, Change], repo: Repo) -> Iterator[Ob
 
 
 def _objections(unit: Path, changes: Mapping[Path, Change]) -> Iterator[Objection]:
+    from migrate.charts import compare, images, render  # the renderer: only for a chart
+
     missing = render.available()
     if missing is not None:
         yield from _each(changes, "PTC011", f"not render-verified: {missing}", blocks=False)

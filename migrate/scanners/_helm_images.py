@@ -234,7 +234,8 @@ def occurrence(
         # The map's own host beside its repository (Bitnami): host and path are edited apart.
         parts = (Part("registry", *head.node.span), Part("path", *site.name.span))
         return Occurrence(kind, written, parts, *site.name.span)
-    if head.shared and "/" not in rest and _docker_hub(head.value):
+    namespaced = "/" in head.value or "/" in rest  # Docker Hub adds `library/` otherwise
+    if head.shared and not namespaced and _docker_hub(head.value):
         # One head for every image, but `library/` would go into it for this one only.
         mixed = f"{head.key} serves Docker Hub images with and without a namespace"
         return _yaml.unresolved(kind, written, site.name, mixed)

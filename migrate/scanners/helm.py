@@ -31,6 +31,7 @@ FILES = r"\.ya?ml$"
 _VALUES = re.compile(r"^(?:.*[._-])?values(?:[._-].*)?\.ya?ml$")
 _CHART_FILES = frozenset({"chart.yaml", "chart.lock", "requirements.yaml", "requirements.lock"})
 _WORDS = re.compile("image|repository|registry|hub", re.IGNORECASE)
+_TEMPLATE = "a Go template, not YAML: its images are known once it is rendered"
 _SHARED = "YAML anchor shared with a value that is not this image: rewrite it by hand"
 
 
@@ -55,7 +56,15 @@ def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
     chart = _chart(context)
     evidence = chart.evidence if chart else None
     defaults = _defaults(chart, context)
-    for doc in _yaml.documents(text, context.parsing):
+    try:
+        docs = _yaml.documents(text, context.parsing)
+    except ScanError as exc:
+        if "{{" not in text:
+            raise
+        # A values file that is a Go template itself (rendered by CI or helmfile first).
+        yield Occurrence("template", "{{ }}", (), exc.offset, exc.offset, _TEMPLATE)
+        return
+    for doc in docs:
         found = _document(doc, defaults, evidence)
         yield from sorted(found, key=lambda occ: occ.at)  # walk order is not text order
 
@@ -138,7 +147,7 @@ def _is_shared(uses: dict[int, list[str]], site: _helm_images.Site) -> bool:
     image: rewriting it at its anchor would change that value as well."""
     for node in (site.name, site.own, site.holder):
         keys = uses.get(id(node), []) if node is not None else []
-        if len(keys) > 1 and any(k != keys[0] and not _image_key(k) for k in keys):
+        if len(keys) > 1 and not all(_image_key(k) for k in keys):
             return True
     return False
 
