@@ -38,6 +38,8 @@ class Chart:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.defaults: object = None  # values.yaml composed, set by the values scanner
+        self.defaults_read = False
 
     @functools.cached_property
     def evidence(self) -> Evidence:

@@ -77,15 +77,17 @@ def _chart(context: FileContext) -> Chart | None:
 
 
 def _defaults(chart: Chart | None, context: FileContext) -> Node | None:
-    """The chart's values.yaml, which an override file is merged with (none for itself)."""
+    """The chart's values.yaml, which an override file is merged with (none for itself),
+    composed once per chart."""
     if chart is None or context.path is None or context.path == chart.root / "values.yaml":
         return None
-    text = chart.values
-    try:
-        docs = _yaml.documents(text, context.parsing) if text else []
-    except ScanError:
-        return None
-    return docs[0] if docs else None
+    if not chart.defaults_read:
+        try:
+            docs = _yaml.documents(chart.values, context.parsing) if chart.values else []
+        except ScanError:
+            docs = []
+        chart.defaults, chart.defaults_read = (docs[0] if docs else None), True
+    return chart.defaults  # type: ignore[return-value]
 
 
 def _document(
