@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from migrate import __version__, engine
+from migrate import __version__, engine, provers
 from migrate import config as config_module
 from migrate.classify import fails_lint
 from migrate.config import Config, ConfigError
@@ -140,6 +140,15 @@ def _echo_errors(report: Report) -> None:
         click.echo(f"{error.path}:{error.line}:{error.column}: PTC900 {error.message}", err=True)
 
 
+def _echo_rulings(results: list[engine.FileResult]) -> None:
+    """What provers said (Helm renders: PTC010 refused, PTC011 unverified, PTC014 missed):
+    `fix` reports nothing else, and a refused rewrite must not pass unseen."""
+    for r in results:
+        for f in r.findings:
+            if f.code in provers.CODES:
+                click.echo(f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}", err=True)
+
+
 def _emit(report: Report, output: str) -> None:
     click.echo(FORMATTERS[output](report), nl=False)
 
@@ -264,6 +273,7 @@ def fix(
         for r in changed:
             count = sum(1 for f in r.findings if f.target)
             click.echo(f"{verb} {r.path} ({count} reference{'s' if count != 1 else ''})")
+    _echo_rulings(results)
     _echo_errors(report)
     if report.errors:
         return EXIT_ERROR

@@ -33,11 +33,24 @@ def plan(text: str, occurrence: Occurrence, verdict: Verdict, registry: str) -> 
             new = registry
         elif role == "path":
             new = verdict.repository
+        elif role == "head":
+            new = _head(old, occurrence, verdict)
         else:
             raise ValueError(f"unknown role {role!r}")
         if new != old:
             edits.append(Edit(start, end, old, new))
     return edits
+
+
+def _head(old: str, occurrence: Occurrence, verdict: Verdict) -> str:
+    """The target name less what follows the head in the written name (`docker.io/library` +
+    `/traefik` -> `<registry>/docker-hub/library`)."""
+    assert verdict.target_name
+    name = _written_name(occurrence.written, verdict)
+    rest = name[len(old) :]
+    if not name.startswith(old + "/") or not verdict.target_name.endswith(rest):
+        raise EditConflict(f"{old!r} does not lead {name!r} in its cache target")
+    return verdict.target_name[: len(verdict.target_name) - len(rest)]
 
 
 def _written_name(old: str, verdict: Verdict) -> str:

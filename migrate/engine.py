@@ -288,7 +288,7 @@ def _holder(settings: Settings, real: Path, repo: Repo | None) -> Held | None:
 
 def _verdict(occ: Occurrence, config: Config) -> Verdict:
     if occ.unresolved:
-        return Verdict(Status.UNRESOLVED, "PTC004", f"{occ.written}: {occ.unresolved}")
+        return Verdict(Status.UNRESOLVED, occ.code or "PTC004", f"{occ.written}: {occ.unresolved}")
     return classify(occ.written, config)
 
 

@@ -47,6 +47,7 @@ CODES: dict[str, Code] = {
         Code(
             "PTC013", Severity.WARNING, "CI job pulls from the cache without registry credentials"
         ),
+        Code("PTC014", Severity.WARNING, "rendered image that no rewrite reaches"),
         Code("PTC900", Severity.ERROR, "file could not be read or parsed"),
     )
 }

@@ -17,6 +17,9 @@ class Part(NamedTuple):
     role 'name':     an image name without tag; becomes the target name
     role 'registry': a registry host alone; becomes the ECR registry host
     role 'path':     a repository path beside a separate registry; becomes <prefix>/<upstream path>
+    role 'head':     the leading part of a name composed from several values (a registry, maybe
+                     with a namespace: `docker.io/library`, a chart-wide `global.hub`); becomes
+                     the target name less what the other values add after it
     """
 
     role: str
@@ -32,6 +35,7 @@ class Occurrence:
     at: int  # offset reported as the finding's position
     end: int  # end offset of the reported range
     unresolved: str | None = None  # why this is not a concrete reference (PTC004), if so
+    code: str | None = None  # the verdict code when unresolved, if not PTC004 (e.g. PTC012)
 
 
 class ScanError(Exception):

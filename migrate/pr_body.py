@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from migrate.engine import FileResult
 
 TITLE = "Move container images onto ECR pull-through cache"
-SKIPPED_CODES = ("PTC003", "PTC004", "PTC006", "PTC007", "PTC900")
+SKIPPED_CODES = (
+    "PTC003", "PTC004", "PTC006", "PTC007", "PTC010", "PTC012", "PTC014", "PTC900",
+)  # fmt: skip
 # GitHub rejects a pull request body over 65,536 characters (422 "body is too long").
 GITHUB_BODY_LIMIT = 65_536
 
@@ -27,16 +29,20 @@ class Summary:
     rewrites: tuple[Finding, ...]  # references rewritten in files that changed
     skipped: tuple[Finding, ...]  # references left alone, and files that could not be read
     files: tuple[str, ...]  # the changed files
+    unverified: tuple[Finding, ...] = ()  # rewrites no renderer checked (PTC011: their file)
 
 
 def summarise(registry: str, results: Iterable[FileResult]) -> Summary:
     rewrites: list[Finding] = []
     skipped: list[Finding] = []
     files: list[str] = []
+    unverified: list[Finding] = []
     for result in results:
         if result.changed:
             files.append(result.path)
             rewrites.extend(f for f in result.findings if f.target and f.original)
+            if any(f.code == "PTC011" for f in result.findings):
+                unverified.extend(f for f in result.findings if f.target and f.original)
         # A PTC001/PTC002 without a target has no rule to map it (e.g. --aws, account lacks it).
         skipped.extend(
             f
@@ -44,7 +50,7 @@ def summarise(registry: str, results: Iterable[FileResult]) -> Summary:
             if f.code in SKIPPED_CODES
             or (f.code in ("PTC001", "PTC002") and not (result.changed and f.target))
         )
-    return Summary(registry, tuple(rewrites), tuple(skipped), tuple(files))
+    return Summary(registry, tuple(rewrites), tuple(skipped), tuple(files), tuple(unverified))
 
 
 def _counts(summary: Summary) -> list[tuple[str, str, int, int]]:
@@ -117,7 +123,12 @@ def body(
     )
     head += [total, "", "### Rewrites", ""]
     rewrites = [f"{f.path}:{f.line}  {f.original} → {f.target}" for f in summary.rewrites]
-    tail = [
+    tail = []
+    if summary.unverified:
+        tail += ["", "### Review these: not render-verified", ""]
+        tail += ["Helm could not render their chart on its own; static rules alone decided:", ""]
+        tail += [f"- `{f.path}:{f.line}`  {f.original} → {f.target}" for f in summary.unverified]
+    tail += [
         "",
         "### Pull-through cache rules this needs",
         "",

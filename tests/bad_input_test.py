@@ -88,7 +88,7 @@ def _helm_template(tree: Path, outside: Path) -> None:
     (chart / "Chart.yaml").write_text("apiVersion: v2\nname: app\nversion: 1.0.0\n")
     (chart / "templates" / "deployment.yaml").write_text(
         "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n"
-        "      - image: {{ .Values.image }}\n{{- if .Values.debug }}\n      - image: nginx:1.27\n"
+        "      - image: {{ .Values.image }}\n{{- if .Values.debug }}\n      - image: {{ .Values.debugImage | quote }}\n"
         "{{- end }}\n"
     )
 

@@ -37,7 +37,7 @@ KNOWN_ERRORS = {
 EXPECTED_COUNTS = {
     ("awesome-compose", "image"): 45,
     ("kubernetes-examples", "image"): 130,
-    ("microservices-demo", "image"): 42,
+    ("microservices-demo", "image"): 46,  # 4 literal images in the chart's templates
     ("microservices-demo", "image-map"): 1,
     ("microservices-demo", "kustomize-name"): 34,
     ("microservices-demo", "kustomize-newName"): 12,
@@ -121,6 +121,12 @@ def test_fix_whole_corpus(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert changed and len(changed) == out.count("rewrote ")
     rewritten = 0
     for rel in changed:
+        if "/templates/" in f"/{rel}" and b"{{" in before[rel]:  # a chart's Go templates
+            lines = zip(before[rel].split(b"\n"), after[rel].split(b"\n"))
+            edited = [new for old, new in lines if old != new]
+            assert edited and all(REGISTRY.encode() in line for line in edited), rel
+            rewritten += len(edited)
+            continue
         old, new = _data(before[rel]), _data(after[rel])
         assert len(old) == len(new), rel
         diffs = list(_differences(old, new))

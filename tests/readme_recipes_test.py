@@ -278,13 +278,13 @@ SELECTED = [
     "kustomization.yaml",
     "Kustomization",
     "a/kustomization.yml",
+    "chart/templates/deployment.yaml",
+    "templates/pod.yml",
+    "chart/templates/sub/cm.yaml",
 ]
 NOT_SELECTED = [
     "README.md",
     ".dockerignore",
-    "chart/templates/deployment.yaml",
-    "templates/pod.yml",
-    "chart/templates/sub/cm.yaml",
     "chart/templates/_helpers.tpl",
     "setup.py",
     "Makefile",
@@ -295,5 +295,7 @@ NOT_SELECTED = [
 def test_hook_file_selection(path: str) -> None:
     """pre-commit's own rule: `files` searched, `exclude` searched, both Python regexes."""
     for hook in _hooks().values():
-        chosen = bool(re.search(hook["files"], path)) and not re.search(hook["exclude"], path)
+        chosen = bool(re.search(hook["files"], path)) and not re.search(
+            hook.get("exclude", "^$"), path
+        )
         assert chosen is (path in SELECTED)

@@ -24,6 +24,9 @@ from typing import NamedTuple, Protocol
 
 from migrate.context import Repo
 
+# What provers object with: `fix` shows these even though it reports no other finding.
+CODES = frozenset({"PTC010", "PTC011", "PTC014"})
+
 
 class Change(NamedTuple):
     """A file's bytes as read and as the run would write them."""
@@ -50,4 +53,6 @@ class Prover(Protocol):
     ) -> Iterator[Objection]: ...
 
 
-PROVERS: tuple[Prover, ...] = ()
+from migrate.provers import helm
+
+PROVERS: tuple[Prover, ...] = (helm,)

@@ -1,4 +1,5 @@
-"""Helm values files: `image`-like string values and image maps (`repository` + `tag`, ...).
+"""Helm values files: the images a chart composes from its values (`_helm_images`), with the
+chart's templates as evidence of which values are images at all (`migrate.charts.evidence`).
 
 Values are data, not templates, but the chart's templates decide how a map becomes a reference;
 the common shapes are `{{ registry }}/{{ repository }}:{{ tag }}` (Bitnami, with
@@ -12,11 +13,14 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from migrate.charts import Chart, Charts
+from migrate.charts.evidence import Evidence
 from migrate.context import STANDALONE, FileContext
-from migrate.occurrence import Occurrence, Part
-from migrate.scanners import _yaml
+from migrate.occurrence import Occurrence, ScanError
+from migrate.scanners import _helm_images, _yaml
+from migrate.scanners._helm_images import Head
 from migrate.scanners._paths import YAML_SUFFIXES, in_helm_templates
-from migrate.scanners._yaml import Mapping, Node, Scalar, fields, reference, string, unresolved
+from migrate.scanners._yaml import Mapping, Node, Scalar, Sequence
 
 NAME = "helm"
 # Values files by name anywhere, and any YAML beside a Chart.yaml (`is_values`).
@@ -26,9 +30,9 @@ FILES = r"\.ya?ml$"
 # prod-values.yaml, values_prod.yaml that charts and CI setups use just as often.
 _VALUES = re.compile(r"^(?:.*[._-])?values(?:[._-].*)?\.ya?ml$")
 _CHART_FILES = frozenset({"chart.yaml", "chart.lock", "requirements.yaml", "requirements.lock"})
-_MAP_KEYS = ("tag", "digest", "registry", "pullPolicy")
-_WORDS = re.compile("image|repository", re.IGNORECASE)
-_GLOBAL = "global.imageRegistry overrides the registry in templates"
+_WORDS = re.compile("image|repository|registry|hub", re.IGNORECASE)
+_TEMPLATE = "a Go template, not YAML: its images are known once it is rendered"
+_SHARED = "YAML anchor shared with a value that is not this image: rewrite it by hand"
 
 
 def is_values(path: Path) -> bool:
@@ -49,69 +53,106 @@ def claims(path: Path, text: str) -> bool:
 def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
     if not _yaml.mentions(text, _WORDS, context):
         return
-    for doc in _yaml.documents(text, context.parsing):
-        yield from sorted(_document(doc), key=lambda occ: occ.at)  # walk order is not text order
+    chart = _chart(context)
+    evidence = chart.evidence if chart else None
+    defaults = _defaults(chart, context)
+    try:
+        docs = _yaml.documents(text, context.parsing)
+    except ScanError as exc:
+        if "{{" not in text:
+            raise
+        # A values file that is a Go template itself (rendered by CI or helmfile first).
+        yield Occurrence("template", "{{ }}", (), exc.offset, exc.offset, _TEMPLATE)
+        return
+    for doc in docs:
+        found = _document(doc, defaults, evidence)
+        yield from sorted(found, key=lambda occ: occ.at)  # walk order is not text order
 
 
-def _document(doc: Node | None) -> Iterator[Occurrence]:
-    override = _global_registry(doc)
-    if override is not None:
-        yield unresolved("image-registry", override.value, override, _GLOBAL)
-    seen: set[int] = set()  # a map merged into another (`<<: *img`) shares its scalars
-    for node in _yaml.mappings([doc]):
-        keys = fields(node)
-        repository = string(keys.get("repository"))
-        if repository is not None and any(k in keys for k in _MAP_KEYS):
-            if id(repository) not in seen and _looks_like_image(repository.value):
-                seen.add(id(repository))
-                yield _image_map(keys, repository, override is not None)
+def _chart(context: FileContext) -> Chart | None:
+    if context.path is None:
+        return None
+    charts = context.repo.charts if context.repo else Charts()
+    return charts.of(context.path, context.repo.root if context.repo else None)
+
+
+def _defaults(chart: Chart | None, context: FileContext) -> Node | None:
+    """The chart's values.yaml, which an override file is merged with (none for itself),
+    composed once per chart."""
+    if chart is None or context.path is None or context.path == chart.root / "values.yaml":
+        return None
+    if not chart.defaults_read:
+        try:
+            docs = _yaml.documents(chart.values, context.parsing) if chart.values else []
+        except ScanError:
+            docs = []
+        chart.defaults, chart.defaults_read = (docs[0] if docs else None), True
+    return chart.defaults  # type: ignore[return-value]
+
+
+def _document(
+    doc: Node | None, defaults: Node | None, evidence: Evidence | None
+) -> list[Occurrence]:
+    heads = _helm_images.chart_heads(doc, defaults)
+    ns = _helm_images.namespace(doc, defaults)
+    out = []
+    for head in heads:
+        if head.key == _helm_images.BITNAMI and head.node is not None:
+            out.append(
+                _yaml.unresolved("image-registry", head.value, head.node, _helm_images.GLOBAL)
+            )
+            break
+    shared = _shared(doc)
+    for site in _helm_images.sites(doc, evidence):
+        occ = _helm_images.occurrence(site, heads, ns, evidence)
+        if occ is None:
             continue
-        for key, value in node.pairs:
-            if not (isinstance(key, Scalar) and key.value.endswith(("image", "Image"))):
-                continue
-            found = string(value)
-            if found is not None and id(found) not in seen:
-                seen.add(id(found))
-                yield reference("image", found)
+        if occ.parts and _is_shared(shared, site):
+            occ = Occurrence(occ.kind, occ.written, (), occ.at, occ.end, _SHARED, code="PTC012")
+        out.append(occ)
+    if any(o.kind == "image-registry" for o in out) and any(_uses_head(o, heads) for o in out):
+        out = [o for o in out if o.kind != "image-registry"]  # the global itself is reported
+    return out
 
 
-def _global_registry(doc: Node | None) -> Scalar | None:
-    """A non-empty `global.imageRegistry`: Bitnami-style templates put it before every image."""
-    top = fields(doc).get("global") if isinstance(doc, Mapping) else None
-    return string(fields(top).get("imageRegistry")) if isinstance(top, Mapping) else None
-
-
-def _looks_like_image(value: str) -> bool:
-    return "://" not in value and not any(c.isspace() for c in value)  # not a git or chart repo
-
-
-def _image_map(keys: dict[str, Node], repository: Scalar, overridden: bool) -> Occurrence:
-    kind = "image-map"
-    suffix = _yaml.tag_suffix(keys.get("tag"), keys.get("digest"))
-    path = repository.value
-    inline_tag = "@" in path or ":" in path and "/" not in path.rpartition(":")[2]
-    if "registry" not in keys:
-        if overridden:
-            return unresolved(kind, path + suffix, repository, _GLOBAL)
-        if inline_tag:  # `repository: nginx:1.27`: the tag key cannot be appended as well
-            return reference(kind, repository, "ref")
-        # A full reference (`quay.io/prometheus/prometheus`) or a Docker Hub path: the name.
-        return reference(kind, repository, "name", written=path + suffix)
-    registry = string(keys["registry"])
-    if registry is None:
-        return unresolved(kind, path + suffix, repository, "empty registry: templates decide")
-    written = f"{registry.value}/{path}{suffix}"
-    if overridden:
-        return unresolved(kind, written, repository, _GLOBAL)
-    reason = (
-        registry.refused
-        or repository.refused
-        or _yaml.templated(registry.value, tag_allowed=False)
-        or _yaml.templated(path, tag_allowed=False)
+def _uses_head(occ: Occurrence, heads: list[Head]) -> bool:
+    return any(
+        h.node is not None and h.node.span is not None and (p.start, p.end) == h.node.span
+        for p in occ.parts
+        for h in heads
     )
-    if inline_tag:
-        reason = reason or "tag inside repository"
-    if reason or registry.span is None or repository.span is None:
-        return unresolved(kind, written, repository, reason or _yaml.ESCAPED)
-    parts = (Part("registry", *registry.span), Part("path", *repository.span))
-    return Occurrence(kind, written, parts, *repository.span)
+
+
+def _shared(doc: Node | None) -> dict[int, list[str]]:
+    """Node id -> the keys it is the value of, aliases included (a node twice: anchored)."""
+    uses: dict[int, list[str]] = {}
+    seen: set[int] = set()
+    stack: list[Node] = [doc] if doc is not None else []
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, Sequence):
+            for item in node.items:
+                uses.setdefault(id(item), []).append("[]")
+                stack.append(item)
+        elif isinstance(node, Mapping):
+            for key, value in node.pairs:
+                uses.setdefault(id(value), []).append(key.value if isinstance(key, Scalar) else "?")
+                stack.append(value)
+    return uses
+
+
+def _is_shared(uses: dict[int, list[str]], site: _helm_images.Site) -> bool:
+    """An edited scalar (or the map holding it) is also the value of a key that is not an
+    image: rewriting it at its anchor would change that value as well."""
+    for node in (site.name, site.own, site.holder):
+        keys = uses.get(id(node), []) if node is not None else []
+        if len(keys) > 1 and not all(_image_key(k) for k in keys):
+            return True
+    return False
+
+
+def _image_key(key: str) -> bool:
+    return _helm_images.image_like(key) or key in ("<<", "[]", "repository", "registry", "hub")

@@ -14,7 +14,7 @@ def _found(text: str) -> list[Found]:
     out = []
     for o in helm.scan(text):
         assert o.parts or o.unresolved
-        if o.parts:  # reported where the repository (or the whole string) is
+        if o.parts and o.parts[-1].role != "head":  # reported where the name is
             assert (o.at, o.end) == o.parts[-1][1:], o
         out.append(
             (o.kind, o.written, [(p.role, text[p.start : p.end]) for p in o.parts], o.unresolved)
@@ -137,10 +137,9 @@ def _found(text: str) -> list[Found]:
         ),
         pytest.param(
             "global:\n  imageRegistry: my.registry.io\nimage:\n  registry: docker.io\n  repository: bitnami/redis\n"
-            "other:\n  repository: nginx\n  tag: '1'\nhelperImage: busybox\n",
+            "otherImage:\n  repository: nginx\n  tag: '1'\nhelperImage: busybox\n",
             [
-                ("image-registry", "my.registry.io", [], GLOBAL),
-                ("image-map", "docker.io/bitnami/redis", [], GLOBAL),
+                ("image-map", "my.registry.io/bitnami/redis", [("head", "my.registry.io")], None),
                 ("image-map", "nginx:1", [], GLOBAL),
                 ("image", "busybox", [("ref", "busybox")], None),
             ],
@@ -160,8 +159,8 @@ def _found(text: str) -> list[Found]:
         ),
         pytest.param(
             "base: &img\n  repository: nginx\n  tag: '1'\nimage:\n  <<: *img\n  tag: '2'\n",
-            [("image-map", "nginx:1", [("name", "nginx")], None)],
-            id="merged-map-reported-once",
+            [("image-map", "nginx:2", [("name", "nginx")], None)],
+            id="merged-map-is-the-image",
         ),
         pytest.param(
             "image: '{{ .Values.global.registry }}/app:1'\n",

@@ -1,0 +1,134 @@
+"""Helm: render a chart before and after its rewrite with Helm's own engine and compare the
+container images of every pod template. A chart whose images do not all come out as their cache
+targets (or unchanged) keeps its files as they are (PTC010); a chart that does not render on
+its own is rewritten by the static rules alone and says so (PTC011); a rendered image that no
+rewrite reached is reported (PTC014)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from migrate.charts import chart_root
+from migrate.context import Repo
+from migrate.provers import Change, Objection
+
+if TYPE_CHECKING:
+    from migrate.charts.compare import Wrong
+
+NAME = "helm"
+_DEFAULTS = ""  # the render with the chart's own values.yaml
+
+
+def unit(path: Path, repo: Repo) -> Path | None:
+    """The chart of a values file or a template: the nearest Chart.yaml above, in the repo."""
+    if not path.name.lower().endswith((".yaml", ".yml", ".tpl")):
+        return None
+    chart = chart_root(path, repo.root)
+    if chart is None or path.name == "Chart.yaml" and path.parent == chart:
+        return None
+    return chart
+
+
+def prove(unit: Path, changes: Mapping[Path, Change], repo: Repo) -> Iterator[Objection]:
+    seen: set[tuple[Path, str]] = set()  # one objection of a code per file, the first
+    for objection in _objections(unit, changes):
+        if (objection.path, objection.code) not in seen:
+            seen.add((objection.path, objection.code))
+            yield objection
+
+
+def _objections(unit: Path, changes: Mapping[Path, Change]) -> Iterator[Objection]:
+    from migrate.charts import compare, images, render  # the renderer: only for a chart
+
+    missing = render.available()
+    if missing is not None:
+        yield from _each(changes, "PTC011", f"not render-verified: {missing}", blocks=False)
+        return
+    overrides = {str(p): _text(c.before) for p, c in changes.items() if _is_override(unit, p)}
+    before = render.render(unit, overrides)
+    with tempfile.TemporaryDirectory(prefix="ecr-ptc-helm-") as tmp:
+        copy = Path(tmp) / unit.name
+        shutil.copytree(unit, copy, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+        for path, change in changes.items():
+            (copy / path.relative_to(unit)).write_bytes(change.after)
+        after = render.render(copy, {k: _text(changes[Path(k)].after) for k in overrides})
+    for name in before:
+        old, new = before[name], after[name]
+        concerned = changes if name == _DEFAULTS else {Path(name): changes[Path(name)]}
+        what = "the chart's defaults" if name == _DEFAULTS else f"{_rel(unit, name)} as values"
+        if isinstance(old, str):
+            yield from _each(concerned, "PTC011", f"not render-verified: {old}", blocks=False)
+            continue
+        if isinstance(new, str):
+            message = f"renders with {what} before the rewrite but not after: {new}"
+            yield from _each(changes, "PTC010", message)
+            return
+        was, now = images.images(old), images.images(new)
+        problems = [_wrong(w) for w in compare.wrong(was, now)]
+        if problems:
+            message = f"with {what}, Helm would render {'; '.join(problems[:3])}" + (
+                f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+            )
+            yield from _each(changes, "PTC010", message + ": the chart's rewrites are not written")
+            return
+        for image, where in compare.unmigrated(now).items():
+            yield Objection(
+                _reported_on(unit, concerned),
+                1,
+                "PTC014",
+                f"with {what}, Helm renders {image} ({_where(where)}), which no rewrite reaches: "
+                "its name comes from the chart's templates or a value left alone",
+                False,
+            )
+
+
+def _wrong(wrong: Wrong) -> str:
+    where, before, after = wrong
+    if not before:
+        return f"a new container {after} ({_where(where)})"
+    if after is None:
+        return f"no container where {before} was ({_where(where)})"
+    return f"{before} as {after} ({_where(where)})"
+
+
+def _where(where: str) -> str:
+    return where.split("#", 1)[0].split("/", 1)[-1]  # the template, without the chart's name
+
+
+def _each(
+    changes: Mapping[Path, Change], code: str, message: str, blocks: bool = True
+) -> Iterator[Objection]:
+    for path, change in changes.items():
+        yield Objection(path, _first_changed_line(change), code, message, blocks)
+
+
+def _first_changed_line(change: Change) -> int:
+    for number, (old, new) in enumerate(
+        zip(change.before.split(b"\n"), change.after.split(b"\n")), start=1
+    ):
+        if old != new:
+            return number
+    return 1
+
+
+def _is_override(chart: Path, path: Path) -> bool:
+    """A values file of the chart other than its own values.yaml (and not a template)."""
+    relative = path.relative_to(chart)
+    return relative.parts[0] != "templates" and relative != Path("values.yaml")
+
+
+def _reported_on(chart: Path, concerned: Mapping[Path, Change]) -> Path:
+    values = chart / "values.yaml"
+    return values if values in concerned or len(concerned) != 1 else next(iter(concerned))
+
+
+def _rel(chart: Path, name: str) -> str:
+    return Path(name).relative_to(chart).as_posix()
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8-sig", "replace")
