@@ -82,6 +82,7 @@ def _corpus_charts() -> list[Path]:
     ]
 
 
+@pytest.mark.corpus
 @needs_helm
 def test_every_corpus_chart_renders_right_after_fix(tmp_path: Path) -> None:
     for chart in _corpus_charts():
