@@ -14,7 +14,7 @@ from migrate import __version__, engine
 from migrate import config as config_module
 from migrate.classify import fails_lint
 from migrate.config import Config, ConfigError
-from migrate.findings import Finding, Severity
+from migrate.findings import Finding, Severity, Status
 from migrate.report import FORMATTERS, Report, unified_diff
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -138,6 +138,13 @@ def _echo_errors(report: Report) -> None:
         click.echo(f"{error.path}:{error.line}:{error.column}: PTC900 {error.message}", err=True)
 
 
+def _echo_refused(report: Report) -> None:
+    """A rewrite a prover refused is not an error, but `fix` must say why a file stayed."""
+    for f in report.findings:
+        if f.status is Status.REFUSED:
+            click.echo(f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}", err=True)
+
+
 def _emit(report: Report, output: str) -> None:
     click.echo(FORMATTERS[output](report), nl=False)
 
@@ -239,6 +246,7 @@ def fix(
         for r in changed:
             count = sum(1 for f in r.findings if f.target)
             click.echo(f"{verb} {r.path} ({count} reference{'s' if count != 1 else ''})")
+    _echo_refused(report)
     _echo_errors(report)
     if report.errors:
         return EXIT_ERROR

@@ -12,7 +12,10 @@ import os
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from migrate.kustomize.graph import Graph
 
 # Never walked for repository facts (nor for files to rewrite: walk.py uses the same set).
 SKIPPED_DIRS = frozenset({".git", "node_modules", "vendor", ".venv", "venv", ".tox", "__pycache__"})
@@ -55,6 +58,13 @@ class Repo:
         if listed is None:
             listed = _walk_files(self.root)
         return tuple(sorted(p for p in listed if not SKIPPED_DIRS.intersection(p.split("/")[:-1])))
+
+    @functools.cached_property
+    def kustomize(self) -> Graph:
+        """The kustomizations and what each reads (`migrate.kustomize.graph`), on first use."""
+        from migrate.kustomize.graph import Graph
+
+        return Graph(self)
 
 
 @dataclass(frozen=True)
