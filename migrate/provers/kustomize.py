@@ -105,7 +105,7 @@ class _Run:
             old, new = _name(before, directory, index), _name(after, directory, index)
             if not was and now:  # the override applies again, as it did before the base moved
                 self.repaired.add(new)
-                self.repaired.update(e.new_name.value for e in _entries(after, directory, index))
+                self.repaired.update(_new_names(after, directory, index))
             if not lost and not gained:
                 continue
             entry = f"images[{index}].name {old!r} in {file}"
@@ -219,8 +219,9 @@ class _Run:
         return Objection(self.repo.root / rel, 1, "PTC011", f"{_NOT_VERIFIED}: {why}", False)
 
 
-def _entries(flow: Flow, directory: str, index: int) -> list[model.Entry]:
-    return [e for e in flow.entries(directory) if e.index == index and e.new_name is not None]
+def _new_names(flow: Flow, directory: str, index: int) -> list[str]:
+    entries = flow.entries(directory)
+    return [e.new_name.value for e in entries if e.index == index and e.new_name is not None]
 
 
 def _name(flow: Flow, directory: str, index: int) -> str:
