@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from migrate.charts import Charts
+    from migrate.kustomize.graph import Graph
 
 # Never walked for repository facts (nor for files to rewrite: walk.py uses the same set).
 SKIPPED_DIRS = frozenset({".git", "node_modules", "vendor", ".venv", "venv", ".tox", "__pycache__"})
@@ -65,6 +66,13 @@ class Repo:
         from migrate.charts import Charts
 
         return Charts()
+
+    @functools.cached_property
+    def kustomize(self) -> Graph:
+        """The kustomizations and what each reads (`migrate.kustomize.graph`), on first use."""
+        from migrate.kustomize.graph import Graph
+
+        return Graph(self)
 
 
 @dataclass(frozen=True)

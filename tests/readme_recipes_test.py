@@ -258,7 +258,8 @@ def test_pre_commit_recipe_names_the_hooks_this_repository_offers() -> None:
     for hook in hooks.values():
         assert hook["language"] == "python"
         assert hook["entry"] in ("ecr-ptc fix", "ecr-ptc lint")
-        assert "require_serial" not in hook
+        # fix: one run sees a kustomize base and its overlay together (README, Kustomize)
+        assert hook.get("require_serial", False) is (hook["id"] == "ecr-ptc-fix")
 
 
 SELECTED = [

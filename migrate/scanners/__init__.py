@@ -19,7 +19,15 @@ from typing import Protocol
 
 from migrate.context import FileContext
 from migrate.occurrence import Occurrence
-from migrate.scanners import compose, dockerfile, helm, helm_templates, kubernetes, kustomize
+from migrate.scanners import (
+    compose,
+    dockerfile,
+    helm,
+    helm_templates,
+    json_patch,
+    kubernetes,
+    kustomize,
+)
 
 
 class Scanner(Protocol):
@@ -34,7 +42,15 @@ class Scanner(Protocol):
 
 
 # Order decides ties: the first scanner that claims a file scans it.
-SCANNERS: tuple[Scanner, ...] = (dockerfile, compose, kustomize, helm, helm_templates, kubernetes)
+SCANNERS: tuple[Scanner, ...] = (
+    dockerfile,
+    compose,
+    kustomize,
+    helm,
+    helm_templates,
+    kubernetes,
+    json_patch,
+)
 
 # What pre-commit's `files:` holds (tests/precommit_test.py compares .pre-commit-hooks.yaml).
 FILES = "|".join(f"(?:{files})" for files in dict.fromkeys(s.FILES for s in SCANNERS))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Mapping
 from functools import cache
 
 from migrate.context import STANDALONE, Parsing
@@ -66,9 +67,10 @@ def may_hold(
 
 
 def documents(
-    text: str, key: str, children: tuple[str, ...] = (), parsing: Parsing = STANDALONE.parsing
+    text: str, keys: Mapping[str, tuple[str, ...]], parsing: Parsing = STANDALONE.parsing
 ) -> list[_yaml.Node]:
-    """`_yaml.documents(text)` less the documents that `may_hold` proves hold no such key.
+    """`_yaml.documents(text)` less the documents that `may_hold` proves hold none of `keys`
+    (key -> its children).
 
     Bundles mix CRDs with workloads (argo-cd's install.yaml: 1.5 MB, a few images at the end).
     A `---` at the start of a line always starts a document in valid YAML (no scalar may hold
@@ -84,7 +86,10 @@ def documents(
     if len(starts) < 2:
         return _yaml.documents(text, parsing)  # one document, or directives to keep together
     starts.append(len(text))
-    kept = [may_hold(text[a:b], key, children, parsing) for a, b in itertools.pairwise(starts)]
+    kept = [
+        any(may_hold(text[a:b], key, children, parsing) for key, children in keys.items())
+        for a, b in itertools.pairwise(starts)
+    ]
     composed: list[_yaml.Node] = []
     run_start: int | None = None
     for index, keep in enumerate([*kept, False]):

@@ -1,8 +1,7 @@
-"""Kubernetes manifests: every `image:` string at any depth, in every document.
-
-That covers all workload kinds, `List` items and CRDs that call the key `image` (Argo
-Workflows, Tekton, Prometheus Operator), plus image volumes: `volumes[].image.reference`
-(https://kubernetes.io/docs/concepts/storage/volumes/#image).
+"""Kubernetes manifests: container images only, in every document (`_containers`: the
+containers of pod templates at any depth, image volumes, the container-shaped fields of common
+CRDs). An `image:` key anywhere else — a volume plugin's `rbd.image`, a CRD's own setting, text
+in a ConfigMap — is not a reference this tool may rewrite.
 """
 
 from __future__ import annotations
@@ -13,9 +12,9 @@ from pathlib import Path
 
 from migrate.context import STANDALONE, FileContext
 from migrate.occurrence import Occurrence
-from migrate.scanners import _prefilter, _yaml
+from migrate.scanners import _containers, _prefilter, _yaml
 from migrate.scanners._paths import YAML_SUFFIXES, in_helm_templates
-from migrate.scanners._yaml import Mapping, Scalar, fields, reference, string
+from migrate.scanners._yaml import reference
 
 NAME = "kubernetes"
 # No naming convention: any YAML whose documents have a top-level apiVersion and kind.
@@ -24,7 +23,10 @@ FILES = r"\.ya?ml$"
 # Top-level keys start a line; a manifest inside a block scalar (indented) does not count.
 _API_VERSION = re.compile(r"""^["']?apiVersion["']?[ \t]*:""", re.MULTILINE)
 _KIND = re.compile(r"""^["']?kind["']?[ \t]*:""", re.MULTILINE)
-_WORDS = re.compile("image")
+_WORDS = re.compile("image|package")
+# The keys an image can sit under, with the child keys that make a mapping value hold one
+# (`_prefilter`: a CRD's schema names them as properties, with no image anywhere).
+_KEYS = {"image": ("reference",), "package": ()}
 
 
 def by_name(path: Path) -> bool:
@@ -44,44 +46,8 @@ def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
     # mapping values that hold no image (`_prefilter`); such files are not composed at all.
     if not _yaml.mentions(text, _WORDS, context):
         return
-    if not _prefilter.may_hold(text, "image", ("reference",), context.parsing):
+    if not any(_prefilter.may_hold(text, k, c, context.parsing) for k, c in _KEYS.items()):
         return
-    yield from sorted(_images(text, context), key=lambda occ: occ.at)  # walk order != text order
-
-
-def _images(text: str, context: FileContext) -> Iterator[Occurrence]:
-    # the CRDs of a bundle are skipped
-    docs = _prefilter.documents(text, "image", ("reference",), context.parsing)
-    built = {id(m) for doc in docs for m in _skaffold_artifacts(doc)}
-    seen: set[int] = set()  # one scalar aliased under two `image:` keys is one reference
-    for node in _yaml.mappings(docs):
-        if id(node) in built:
-            continue
-        for key, value in node.pairs:
-            if not (isinstance(key, Scalar) and key.value == "image"):
-                continue
-            found = string(value)
-            if found is None and isinstance(value, Mapping):
-                found = string(fields(value).get("reference"))  # an image volume
-            if found is not None and id(found) not in seen:
-                seen.add(id(found))
-                yield reference("image", found)
-
-
-def _skaffold_artifacts(doc: _yaml.Node | None) -> Iterator[Mapping]:
-    """Skaffold's `build.artifacts[].image` names an image it builds, like Compose's `build:`;
-    it is never pulled. https://skaffold.dev/docs/references/yaml/#build-artifacts"""
-    if not isinstance(doc, Mapping):
-        return
-    keys = fields(doc)
-    api = string(keys.get("apiVersion"))
-    if api is None or not api.value.startswith("skaffold/"):
-        return
-    profiles = keys.get("profiles")
-    configs = [keys, *(fields(p) for p in getattr(profiles, "items", ()) if isinstance(p, Mapping))]
-    for config in configs:
-        build = config.get("build")
-        artifacts = fields(build).get("artifacts") if isinstance(build, Mapping) else None
-        for artifact in getattr(artifacts, "items", ()):
-            if isinstance(artifact, Mapping):
-                yield artifact
+    docs = _prefilter.documents(text, _KEYS, context.parsing)  # the CRDs of a bundle are skipped
+    found = [reference("image", node) for doc in docs for node in _containers.images(doc)]
+    yield from sorted(found, key=lambda occ: occ.at)  # walk order != text order

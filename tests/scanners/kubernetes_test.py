@@ -109,7 +109,8 @@ def _ref(value: str) -> Found:
             id="escapes-refused",
         ),
         pytest.param(
-            "spec:\n  image: z:1\napiVersion: v1\nkind: X\nmeta:\n  image: a:1\n",
+            "spec:\n  containers: [{image: z:1}]\napiVersion: v1\nkind: X\nmeta:\n  initContainers:\n"
+            "  - image: a:1\n",
             [_ref("z:1"), _ref("a:1")],
             id="text-order",
         ),
@@ -135,6 +136,20 @@ def test_scan(text: str, expected: list[Found]) -> None:
         pytest.param(POD + "  - image: {name: nginx}\n", id="mapping-without-reference"),
         pytest.param(POD + "  - imageName: nginx\n    images: [nginx]\n", id="other-keys"),
         pytest.param("apiVersion: v1\nkind: Service\nspec: {ports: [{port: 80}]}\n", id="no-image"),
+        pytest.param(
+            "apiVersion: v1\nkind: Pod\nspec:\n  volumes:\n  - name: d\n    rbd: {image: data}\n"
+            "  - name: c\n    image: {reference: {nested: 1}}\n",
+            id="volume-plugin-image",
+        ),
+        pytest.param(
+            "apiVersion: example.com/v1\nkind: Job\nspec:\n  image: nginx\n  container: {image: a}\n"
+            "  steps: [{image: b}]\n  package: c\n",
+            id="crd-fields-of-other-groups",
+        ),
+        pytest.param(
+            "apiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nspec:\n  image: nginx\n",
+            id="prometheus-operator-kind-without-image",
+        ),
         pytest.param(
             "apiVersion: skaffold/v4beta11\nkind: Config\nbuild:\n  artifacts:\n  - image: frontend\n"
             "    context: src/frontend\nprofiles:\n- name: dev\n  build:\n    artifacts:\n    - image: web\n",

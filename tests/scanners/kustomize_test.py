@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from migrate.context import FileContext, Repo
 from migrate.scanners import kustomize
 
 Found = tuple[str, str, list[tuple[str, str]], "str | None"]
@@ -154,3 +155,91 @@ def test_is_remote(base: str, remote: bool) -> None:
 )
 def test_claims(name: str, claimed: bool) -> None:
     assert kustomize.claims(Path("k") / name, "") is claimed
+
+
+INLINE_SM = (
+    "patches:\n- patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata: {name: w}\n"
+    "    spec:\n      template:\n        spec:\n          containers:\n          - name: a\n"
+    "            image: redis:7.2   # pinned\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    (
+        pytest.param(
+            INLINE_SM, [("image", "redis:7.2", [("ref", "redis:7.2")], None)], id="literal-sm"
+        ),
+        pytest.param(
+            INLINE_SM.replace("\n", "\r\n"),
+            [("image", "redis:7.2", [("ref", "redis:7.2")], None)],
+            id="literal-sm-crlf",
+        ),
+        pytest.param(
+            "patchesJson6902:\n- target: {kind: Deployment, name: w}\n  patch: |\n"
+            "    - op: replace\n      path: /spec/template/spec/containers/0/image\n      value: nginx:1.28\n"
+            "    - op: replace\n      path: /spec/template/spec/volumes/0/rbd/image\n      value: data\n",
+            [("json-patch", "nginx:1.28", [("ref", "nginx:1.28")], None)],
+            id="literal-json6902",
+        ),
+        pytest.param(
+            'patches:\n- patch: \'[{"op": "add", "path": "/spec/initContainers/-", '
+            '"value": {"image": "busybox:1.36"}}]\'\n',
+            [("json-patch", "busybox:1.36", [("ref", "busybox:1.36")], None)],
+            id="one-line-json",
+        ),
+        pytest.param(
+            "patchesStrategicMerge:\n- >\n  apiVersion: v1\n\n  kind: Pod\n\n  spec: {containers: [{image: nginx}]}\n",
+            [
+                (
+                    "image",
+                    "nginx",
+                    [],
+                    "inline patch cannot be rewritten in place (folded or escaped string)",
+                )
+            ],
+            id="folded-reported",
+        ),
+    ),
+)
+def test_inline_patches(text: str, expected: list[Found]) -> None:
+    assert _found(text) == expected
+
+
+def _scope_tree(root: Path, overlay: str) -> Path:
+    (root / "base").mkdir()
+    (root / "base" / "kustomization.yaml").write_text("resources: [pod.yaml]\n")
+    (root / "base" / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - image: nginx:1.27\n"
+    )
+    (root / "overlay").mkdir()
+    (root / "overlay" / "kustomization.yaml").write_text(overlay)
+    return root / "overlay" / "kustomization.yaml"
+
+
+@pytest.mark.parametrize(
+    ("overlay", "reason"),
+    (
+        ("resources: [../base]\nimages:\n- name: nginx\n", None),
+        ("resources: [../base]\nimages:\n- name: redis\n", kustomize.UNMATCHED),
+        ("resources: [../base, ../missing]\nimages:\n- name: nginx\n", kustomize.UNREADABLE),
+        ("kind: Component\nimages:\n- name: nginx\n", kustomize.UNMATCHED),
+    ),
+)
+def test_names_follow_the_images_of_their_resources(
+    overlay: str, reason: str | None, tmp_path: Path
+) -> None:
+    path = _scope_tree(tmp_path, overlay)
+    context = FileContext(path, Repo(tmp_path))
+    (occ,) = kustomize.scan(path.read_text(), context)
+    assert occ.unresolved == reason
+
+
+def test_a_name_whose_image_is_already_migrated_follows(tmp_path: Path) -> None:
+    path = _scope_tree(tmp_path, "resources: [../base]\nimages:\n- name: nginx\n")
+    (tmp_path / "base" / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n"
+        "  - image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/nginx:1.27\n"
+    )
+    (occ,) = kustomize.scan(path.read_text(), FileContext(path, Repo(tmp_path)))
+    assert occ.unresolved is None and occ.parts

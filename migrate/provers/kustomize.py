@@ -1,0 +1,256 @@
+"""The kustomize prover: a run's rewrites of a repository's kustomize files (kustomizations,
+their resources and patch files) are written only if every `images:` override still applies to
+the very images it applied to before, and, where `kubectl` is on PATH, every affected
+kustomization builds the cache targets of the images it built before.
+
+Static rule (`migrate.kustomize.flow`, before and after the run): for each `images[]` entry,
+every image its name matched must still be matched. A base rewritten while an overlay's name is
+not, or a name renamed while its base is not (a hook run on one file of the two), would break
+the override: the file doing it is refused (PTC010), saying which file to fix with it. An entry
+whose name matched nothing (a base migrated earlier) may start matching again: that restores
+it. Then `kubectl kustomize` builds each affected kustomization before and after; an image that
+is neither the same nor its cache target refuses every rewritten file the build reads (PTC010).
+No kubectl (or remote bases, Helm charts, a failing build): a PTC011 note, static rule only.
+Refusing a file can break another override, so both checks repeat until nothing changes.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from migrate import reference, registries
+from migrate.context import Repo
+from migrate.kustomize import build, model
+from migrate.kustomize.flow import Flow, Origin
+from migrate.kustomize.graph import Graph, Node
+from migrate.provers import Change, Objection
+from migrate.scanners._paths import YAML_SUFFIXES
+
+NAME = "kustomize"
+_NOT_VERIFIED = "rewrite not verified by kustomize build"
+
+
+def unit(path: Path, repo: Repo) -> Path | None:
+    """Every kustomize file of a repository is one unit: overrides cross directories."""
+    if not path.name.endswith(YAML_SUFFIXES) and path.name not in model.NAMES:
+        return None
+    try:
+        rel = path.relative_to(repo.root).as_posix()
+    except ValueError:
+        return None
+    graph = repo.kustomize
+    return repo.root if graph and rel in graph.members else None
+
+
+def prove(unit: Path, changes: Mapping[Path, Change], repo: Repo) -> Iterator[Objection]:
+    run = _Run(repo, changes)
+    notes: dict[str, Objection] = {}
+    while True:
+        refused = list(run.static())
+        if not refused:
+            notes, refused = run.rendered()
+        if not refused:
+            break
+        for objection in refused:
+            run.refuse(objection)
+    yield from run.refusals.values()
+    yield from notes.values()
+
+
+class _Run:
+    def __init__(self, repo: Repo, changes: Mapping[Path, Change]) -> None:
+        self.repo = repo
+        self.graph: Graph = repo.kustomize
+        self.changes: dict[str, tuple[Path, Change]] = {}
+        for path, change in changes.items():
+            try:
+                self.changes[path.relative_to(repo.root).as_posix()] = (path, change)
+            except ValueError:
+                continue
+        self.refusals: dict[str, Objection] = {}
+        self.repaired: set[str] = set()  # names (after) of entries that match again
+        self._built: dict[str, list[str] | str] = {}  # directory -> its images before the run
+
+    def refuse(self, objection: Objection) -> None:
+        rel = objection.path.relative_to(self.repo.root).as_posix()
+        self.refusals.setdefault(rel, objection)
+
+    def before(self, rel: str) -> str | None:
+        if rel in self.changes:
+            return _decode(self.changes[rel][1].before)
+        return self.graph.read(rel)
+
+    def after(self, rel: str) -> str | None:
+        if rel in self.changes and rel not in self.refusals:
+            return _decode(self.changes[rel][1].after)
+        return self.before(rel)
+
+    def rewritten(self) -> set[str]:
+        return {
+            rel
+            for rel, (_, change) in self.changes.items()
+            if rel not in self.refusals and change.before != change.after
+        }
+
+    def static(self) -> Iterator[Objection]:
+        before = Flow(self.graph, self.before).everything()
+        after = Flow(self.graph, self.after).everything()
+        rewritten = self.rewritten()
+        for (directory, index), was in before.matched.items():
+            now = after.matched.get((directory, index), set())
+            lost, gained = was - now, (now - was) if was else set()
+            file = self.graph.dirs[directory]
+            old, new = _name(before, directory, index), _name(after, directory, index)
+            if not was and now:  # the override applies again, as it did before the base moved
+                self.repaired.add(new)
+                self.repaired.update(_new_names(after, directory, index))
+            if not lost and not gained:
+                continue
+            entry = f"images[{index}].name {old!r} in {file}"
+            if old != new and file in rewritten:
+                (origin, *_) = sorted(lost or gained)
+                why = (
+                    "is not rewritten by this run: kustomize would stop applying the override to it"
+                    if lost
+                    else "is not matched today: kustomize would start applying the override to it"
+                )
+                yield self._objection(
+                    file,
+                    before.where.get((file, "name", index), 0),
+                    f"{entry} would become {new!r}, but {before.value[origin]} "
+                    f"({_at(self, before, origin)}) {why}; fix both files in one run",
+                )
+            for origin in sorted(lost | gained):
+                if origin[0] in rewritten and before.value[origin] != after.value[origin]:
+                    verb = "no longer be" if origin in lost else "now be"
+                    yield self._objection(
+                        origin[0],
+                        before.where.get(origin, 0),
+                        f"{before.value[origin]} would {verb} matched by {entry} once rewritten "
+                        f"to {after.value[origin]}: fix {file} in the same run",
+                    )
+
+    def rendered(self) -> tuple[dict[str, Objection], list[Objection]]:
+        rewritten = self.rewritten()
+        notes: dict[str, Objection] = {}
+        affected = []
+        for node in self.graph.nodes():
+            if node.component or node.kustomization is None:
+                continue
+            closure = self.graph.closure(node.dir)
+            files = self.graph.files_of(closure)
+            if not files & rewritten:
+                continue
+            if any(self._remote(d) for d in closure):
+                notes[node.dir] = self._note(node.file, "it has remote resources or Helm charts")
+            else:
+                affected.append((node, files))
+        cmd = build.command()
+        if cmd is None:
+            for node, _ in affected:
+                notes[node.dir] = self._note(node.file, "kubectl is not on PATH: static rules only")
+            return notes, []
+        refused: list[Objection] = []
+        with tempfile.TemporaryDirectory(prefix="ecr-ptc-kustomize-") as tmp:
+            staged: Path | None = None
+            for node, files in affected:
+                before = self._built.setdefault(
+                    node.dir, build.images(cmd, self._dir(self.repo.root, node.dir))
+                )
+                if isinstance(before, str):
+                    notes[node.dir] = self._note(
+                        node.file, f"the build fails before the rewrite: {before}"
+                    )
+                    continue
+                if staged is None:
+                    staged = self._stage(Path(tmp), affected)
+                    if staged is None:
+                        notes[node.dir] = self._note(node.file, "the tree is too large to stage")
+                        continue
+                after = build.images(cmd, self._dir(staged, node.dir))
+                problem = self._compare(before, after)
+                if problem is not None:
+                    where = node.dir or "."
+                    for rel in sorted(files & rewritten):
+                        refused.append(
+                            self._objection(rel, 0, f"kubectl kustomize {where}: {problem}")
+                        )
+        return notes, refused
+
+    def _compare(self, before: list[str], after: list[str] | str) -> str | None:
+        if isinstance(after, str):
+            return f"fails after the rewrite: {after}"
+        if len(after) != len(before):
+            return f"builds {len(after)} images instead of {len(before)}"
+        for was, now in zip(before, after):
+            if not _same_or_cached(now, was) and model.split(now)[0] not in self.repaired:
+                return f"{was} would build as {now}"
+        return None
+
+    def _stage(self, tmp: Path, affected: list[tuple[Node, set[str]]]) -> Path | None:
+        every = set().union(*(files for _, files in affected))
+        top = build.common_dir(build.parent(rel) for rel in every)
+        if not build.stage(self.repo.root, top, tmp, every):
+            return None
+        for rel in self.rewritten():
+            if rel == top or rel.startswith(top + "/") or not top:
+                (tmp / rel).write_bytes(self.changes[rel][1].after)
+        return tmp
+
+    def _remote(self, directory: str) -> bool:
+        node = self.graph.node(directory)
+        unknown = any(
+            kind == "unknown" for kind, _ in (*node.resources, *node.components, *node.patches)
+        )
+        return unknown or node.kustomization is None or node.kustomization.remote
+
+    @staticmethod
+    def _dir(root: Path, directory: str) -> Path:
+        return root / directory if directory else root
+
+    def _objection(self, rel: str, offset: int, message: str) -> Objection:
+        path, change = self.changes[rel]
+        text = _decode(change.before) or ""
+        return Objection(path, text.count("\n", 0, offset) + 1, "PTC010", message, True)
+
+    def _note(self, rel: str, why: str) -> Objection:
+        return Objection(self.repo.root / rel, 1, "PTC011", f"{_NOT_VERIFIED}: {why}", False)
+
+
+def _new_names(flow: Flow, directory: str, index: int) -> list[str]:
+    entries = flow.entries(directory)
+    return [e.new_name.value for e in entries if e.index == index and e.new_name is not None]
+
+
+def _name(flow: Flow, directory: str, index: int) -> str:
+    for entry in flow.entries(directory):
+        if entry.index == index and entry.name is not None:
+            return entry.name.value
+    return ""
+
+
+def _at(run: _Run, flow: Flow, origin: Origin) -> str:
+    text = run.before(origin[0]) or ""
+    return f"{origin[0]}:{text.count(chr(10), 0, flow.where.get(origin, 0)) + 1}"
+
+
+def _same_or_cached(now: str, was: str) -> bool:
+    """`now` is `was`, or the same upstream image, tag and digest in an ECR registry."""
+    if now == was:
+        return True
+    try:
+        new, old = reference.parse(now), reference.parse(was)
+    except reference.ReferenceError:
+        return False
+    if registries.ecr_host(new.domain) is None or new.tail != old.tail:
+        return False
+    return new.path.endswith("/" + registries.upstream_path(old.domain, old.path))
+
+
+def _decode(raw: bytes) -> str | None:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
