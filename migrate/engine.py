@@ -152,7 +152,7 @@ def _proven(results: Iterator[FileResult], settings: Settings, cwd: Path) -> Ite
         assert repo is not None
         changes = {real: _change(waiting[i]) for real, i in held.items()}
         objections: dict[Path, list[Objection]] = {}
-        for objection in provers[name].prove(unit, changes, repo):
+        for objection in provers[name].prove(unit, changes, repo, settings.config):
             objections.setdefault(objection.path, []).append(objection)
         for real, found in objections.items():
             if real in held:

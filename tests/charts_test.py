@@ -43,7 +43,7 @@ def test_fixture_charts_render_their_cache_targets(case: str, tmp_path: Path) ->
         return
     assert "PTC011" not in codes
     before, after = _rendered(FIXTURES / "helm" / case / "in"), _rendered(tmp_path)
-    assert list(compare.wrong(before, after)) == []
+    assert list(compare.wrong(before, after, Config(registry=REGISTRY))) == []
     left = compare.unmigrated(after)
     if case == "null_defaults":
         assert left == {"quay.io/acme/app:1.0": left["quay.io/acme/app:1.0"]}
@@ -94,7 +94,7 @@ def test_every_corpus_chart_renders_right_after_fix(tmp_path: Path) -> None:
         reported = " ".join(f.message for f in findings)
         assert not [f for f in findings if f.code in ("PTC010", "PTC900")], chart.name
         before, after = _rendered(chart), _rendered(copy)
-        assert list(compare.wrong(before, after)) == [], chart.name
+        assert list(compare.wrong(before, after, Config(registry=REGISTRY))) == [], chart.name
         for image in compare.unmigrated(after):  # left alone: each reported with its reason
             assert image in reported or image.split(":")[0] in reported, (chart.name, image)
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
+import pytest
+
 from migrate import engine
 from migrate.config import Config
 from migrate.context import Repo
 from migrate.findings import Status
-from migrate.provers import Change, Objection
+from migrate.provers import Change, Objection, is_cache_target
 from tests.helpers import REGISTRY
 
 CONFIG = Config(registry=REGISTRY)
@@ -27,7 +29,9 @@ class _Refuses:
     def unit(self, path: Path, repo: Repo) -> Path | None:
         return repo.root / "unit" if path.is_relative_to(repo.root / "unit") else None
 
-    def prove(self, unit: Path, changes: Mapping[Path, Change], repo: Repo) -> Iterator[Objection]:
+    def prove(
+        self, unit: Path, changes: Mapping[Path, Change], repo: Repo, config: Config
+    ) -> Iterator[Objection]:
         self.seen.append((unit, dict(changes)))
         for path in changes:
             if path.parent.name == "b":
@@ -70,6 +74,35 @@ def test_held_rewrites_are_ruled_on_then_written(tmp_path: Path) -> None:
     ]  # fmt: skip
     assert blocked.findings[0].target is None  # not rewritten: no target is claimed
     assert [f.code for f in results[1].findings] == ["PTC001", "PTC011"]
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "target"),
+    [
+        ("nginx:1.27", f"{REGISTRY}/docker-hub/library/nginx:1.27", True),
+        (
+            "docker.io/bitnami/redis:7.2@sha256:" + "a" * 64,
+            f"{REGISTRY}/docker-hub/bitnami/redis:7.2@sha256:" + "a" * 64,
+            True,
+        ),
+        ("quay.io/org/app:v1", f"{REGISTRY}/quay/org/app:v1", True),
+        ("nginx:1.27", f"{REGISTRY}/docker-hub/nginx:1.27", False),  # library/ lost
+        ("nginx:1.27", f"{REGISTRY}/quay/library/nginx:1.27", False),  # another rule's prefix
+        ("nginx:1.27", f"{REGISTRY}/docker-hub/library/nginx", False),  # the tag lost
+        (
+            "nginx:1.27",
+            "210987654321.dkr.ecr.us-east-1.amazonaws.com/docker-hub/library/nginx:1.27",
+            False,
+        ),
+        (
+            "gcr.io/distroless/static",
+            f"{REGISTRY}/gcr/distroless/static",
+            False,
+        ),  # no rule serves it
+    ],
+)
+def test_cache_target_is_what_fix_makes_of_it(before: str, after: str, target: bool) -> None:
+    assert is_cache_target(before, after, CONFIG) is target
 
 
 def test_check_mode_rules_but_writes_nothing(tmp_path: Path) -> None:

@@ -8,6 +8,8 @@ from typing import NamedTuple
 
 from migrate import reference, registries
 from migrate.charts.images import Rendered
+from migrate.config import Config
+from migrate.provers import is_cache_target
 
 
 class Wrong(NamedTuple):
@@ -16,12 +18,12 @@ class Wrong(NamedTuple):
     after: str | None  # None: the container is gone
 
 
-def wrong(before: list[Rendered], after: list[Rendered]) -> Iterator[Wrong]:
+def wrong(before: list[Rendered], after: list[Rendered], config: Config) -> Iterator[Wrong]:
     """Images that render as something other than their cache target (or themselves)."""
     later = dict(after)
     for where, image in before:
         now = later.pop(where, None)
-        if now is None or (now != image and not is_cache_target(image, now)):
+        if now is None or (now != image and not is_cache_target(image, now, config)):
             yield Wrong(where, image, now)
     for where, image in later.items():  # a container the original did not render
         yield Wrong(where, "", image)
@@ -38,20 +40,3 @@ def unmigrated(after: list[Rendered]) -> dict[str, str]:
         if registries.ecr_host(ref.domain) is None and registries.upstream_for_url(ref.domain):
             out.setdefault(image, where)
     return out
-
-
-def is_cache_target(before: str, after: str) -> bool:
-    """`after` is `before` pulled through a cache: an ECR host, a rule prefix, then exactly the
-    upstream path (Docker Hub's `library/` included) and the same tag and digest text.
-
-    The prefix itself is not checked against the rules (the prover sees no config): a chart can
-    get a rewrite wrong only by composing the strings differently, which changes the path."""
-    try:
-        old, new = reference.parse(before), reference.parse(after)
-    except reference.ReferenceError:
-        return False
-    if registries.ecr_host(new.domain) is None or old.tail != new.tail:
-        return False
-    path = registries.upstream_path(old.domain, old.path)
-    prefix, slash, rest = new.path.rpartition("/" + path)
-    return bool(slash) and not rest and registries.is_valid_prefix(prefix)

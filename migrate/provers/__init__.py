@@ -22,6 +22,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import NamedTuple, Protocol
 
+from migrate.config import Config
 from migrate.context import Repo
 
 # What provers object with: `fix` shows these even though it reports no other finding.
@@ -49,8 +50,18 @@ class Prover(Protocol):
     def unit(self, path: Path, repo: Repo) -> Path | None: ...
 
     def prove(
-        self, unit: Path, changes: Mapping[Path, Change], repo: Repo
+        self, unit: Path, changes: Mapping[Path, Change], repo: Repo, config: Config
     ) -> Iterator[Objection]: ...
+
+
+def is_cache_target(before: str, after: str, config: Config) -> bool:
+    """`after` is exactly what `fix` makes of `before` with this run's registry and rules:
+    the rule's prefix, the upstream path (`library/` included) and the tag and digest text."""
+    from migrate.classify import classify
+    from migrate.findings import Status
+
+    verdict = classify(before, config)
+    return verdict.status is Status.PUBLIC and verdict.target == after
 
 
 # Last: a prover module imports the names above.

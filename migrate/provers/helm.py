@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from migrate.charts import chart_root
+from migrate.config import Config
 from migrate.context import Repo
 from migrate.provers import Change, Objection
 
@@ -33,15 +34,17 @@ def unit(path: Path, repo: Repo) -> Path | None:
     return chart
 
 
-def prove(unit: Path, changes: Mapping[Path, Change], repo: Repo) -> Iterator[Objection]:
+def prove(
+    unit: Path, changes: Mapping[Path, Change], repo: Repo, config: Config
+) -> Iterator[Objection]:
     seen: set[tuple[Path, str]] = set()  # one objection of a code per file, the first
-    for objection in _objections(unit, changes):
+    for objection in _objections(unit, changes, config):
         if (objection.path, objection.code) not in seen:
             seen.add((objection.path, objection.code))
             yield objection
 
 
-def _objections(unit: Path, changes: Mapping[Path, Change]) -> Iterator[Objection]:
+def _objections(unit: Path, changes: Mapping[Path, Change], config: Config) -> Iterator[Objection]:
     from migrate.charts import compare, images, render  # the renderer: only for a chart
 
     missing = render.available()
@@ -68,7 +71,7 @@ def _objections(unit: Path, changes: Mapping[Path, Change]) -> Iterator[Objectio
             yield from _each(changes, "PTC010", message)
             return
         was, now = images.images(old), images.images(new)
-        problems = [_wrong(w) for w in compare.wrong(was, now)]
+        problems = [_wrong(w) for w in compare.wrong(was, now, config)]
         if problems:
             message = f"with {what}, Helm would render {'; '.join(problems[:3])}" + (
                 f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""

@@ -20,12 +20,12 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from migrate import reference, registries
+from migrate.config import Config
 from migrate.context import Repo
 from migrate.kustomize import build, model
 from migrate.kustomize.flow import Flow, Origin
 from migrate.kustomize.graph import Graph, Node
-from migrate.provers import Change, Objection
+from migrate.provers import Change, Objection, is_cache_target
 from migrate.scanners._paths import YAML_SUFFIXES
 
 NAME = "kustomize"
@@ -44,8 +44,10 @@ def unit(path: Path, repo: Repo) -> Path | None:
     return repo.root if graph and rel in graph.members else None
 
 
-def prove(unit: Path, changes: Mapping[Path, Change], repo: Repo) -> Iterator[Objection]:
-    run = _Run(repo, changes)
+def prove(
+    unit: Path, changes: Mapping[Path, Change], repo: Repo, config: Config
+) -> Iterator[Objection]:
+    run = _Run(repo, changes, config)
     notes: dict[str, Objection] = {}
     while True:
         refused = list(run.static())
@@ -60,8 +62,9 @@ def prove(unit: Path, changes: Mapping[Path, Change], repo: Repo) -> Iterator[Ob
 
 
 class _Run:
-    def __init__(self, repo: Repo, changes: Mapping[Path, Change]) -> None:
+    def __init__(self, repo: Repo, changes: Mapping[Path, Change], config: Config) -> None:
         self.repo = repo
+        self.config = config
         self.graph: Graph = repo.kustomize
         self.changes: dict[str, tuple[Path, Change]] = {}
         for path, change in changes.items():
@@ -185,7 +188,8 @@ class _Run:
         if len(after) != len(before):
             return f"builds {len(after)} images instead of {len(before)}"
         for was, now in zip(before, after):
-            if not _same_or_cached(now, was) and model.split(now)[0] not in self.repaired:
+            cached = now == was or is_cache_target(was, now, self.config)
+            if not cached and model.split(now)[0] not in self.repaired:
                 return f"{was} would build as {now}"
         return None
 
@@ -234,19 +238,6 @@ def _name(flow: Flow, directory: str, index: int) -> str:
 def _at(run: _Run, flow: Flow, origin: Origin) -> str:
     text = run.before(origin[0]) or ""
     return f"{origin[0]}:{text.count(chr(10), 0, flow.where.get(origin, 0)) + 1}"
-
-
-def _same_or_cached(now: str, was: str) -> bool:
-    """`now` is `was`, or the same upstream image, tag and digest in an ECR registry."""
-    if now == was:
-        return True
-    try:
-        new, old = reference.parse(now), reference.parse(was)
-    except reference.ReferenceError:
-        return False
-    if registries.ecr_host(new.domain) is None or new.tail != old.tail:
-        return False
-    return new.path.endswith("/" + registries.upstream_path(old.domain, old.path))
 
 
 def _decode(raw: bytes) -> str | None:
