@@ -10,9 +10,15 @@ from __future__ import annotations
 import functools
 import os
 import subprocess
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+if TYPE_CHECKING:
+    from migrate.builds import Build
+
+T = TypeVar("T")
 
 # Never walked for repository facts (nor for files to rewrite: walk.py uses the same set).
 SKIPPED_DIRS = frozenset({".git", "node_modules", "vendor", ".venv", "venv", ".tox", "__pycache__"})
@@ -43,6 +49,7 @@ class Repo:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._memo: dict[Hashable, Any] = {}
 
     def __repr__(self) -> str:
         return f"Repo({str(self.root)!r})"
@@ -55,6 +62,20 @@ class Repo:
         if listed is None:
             listed = _walk_files(self.root)
         return tuple(sorted(p for p in listed if not SKIPPED_DIRS.intersection(p.split("/")[:-1])))
+
+    @functools.cached_property
+    def builds(self) -> Mapping[str, Build]:
+        """The images this repository builds, by normalised name (`migrate.builds`)."""
+        from migrate import builds
+
+        return builds.index(self)
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """A fact computed once per run (a directory's `.env`): a scan and its verifying re-scan
+        see the same, even when this run rewrites the file the fact was read from."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)

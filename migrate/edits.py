@@ -33,11 +33,24 @@ def plan(text: str, occurrence: Occurrence, verdict: Verdict, registry: str) -> 
             new = registry
         elif role == "path":
             new = verdict.repository
+        elif role == "head":
+            new = _head(old, occurrence.written, verdict)
         else:
             raise ValueError(f"unknown role {role!r}")
         if new != old:
             edits.append(Edit(start, end, old, new))
     return edits
+
+
+def _head(old: str, written: str, verdict: Verdict) -> str:
+    """The target name less the literal rest of the name that follows the head in the text:
+    `docker.io` before `/library/node` becomes `<registry>/docker-hub`."""
+    assert verdict.target_name
+    name = _written_name(written, verdict)
+    rest = name[len(old) :]
+    if not name.startswith(old) or not verdict.target_name.endswith(rest):
+        raise EditConflict(f"{verdict.target_name} does not end with {rest!r}")
+    return verdict.target_name[: len(verdict.target_name) - len(rest)]
 
 
 def _written_name(old: str, verdict: Verdict) -> str:

@@ -17,6 +17,8 @@ class Part(NamedTuple):
     role 'name':     an image name without tag; becomes the target name
     role 'registry': a registry host alone; becomes the ECR registry host
     role 'path':     a repository path beside a separate registry; becomes <prefix>/<upstream path>
+    role 'head':     the leading part of a name whose literal rest follows elsewhere (an ARG
+                     default before `/library/node`); becomes the target name less that rest
     """
 
     role: str
@@ -32,6 +34,9 @@ class Occurrence:
     at: int  # offset reported as the finding's position
     end: int  # end offset of the reported range
     unresolved: str | None = None  # why this is not a concrete reference (PTC004), if so
+    # How `written` was found when the text does not show it (a variable resolved from `.env`
+    # or ARG defaults): added to the finding's message.
+    note: str | None = None
 
 
 class ScanError(Exception):

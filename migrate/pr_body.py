@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from migrate.engine import FileResult
 
 TITLE = "Move container images onto ECR pull-through cache"
-SKIPPED_CODES = ("PTC003", "PTC004", "PTC006", "PTC007", "PTC900")
+SKIPPED_CODES = ("PTC003", "PTC004", "PTC006", "PTC007", "PTC008", "PTC009", "PTC900")
 # GitHub rejects a pull request body over 65,536 characters (422 "body is too long").
 GITHUB_BODY_LIMIT = 65_536
 

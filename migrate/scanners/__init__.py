@@ -19,7 +19,7 @@ from typing import Protocol
 
 from migrate.context import FileContext
 from migrate.occurrence import Occurrence
-from migrate.scanners import compose, dockerfile, helm, kubernetes, kustomize
+from migrate.scanners import compose, dockerfile, dotenv, helm, kubernetes, kustomize
 
 
 class Scanner(Protocol):
@@ -34,7 +34,7 @@ class Scanner(Protocol):
 
 
 # Order decides ties: the first scanner that claims a file scans it.
-SCANNERS: tuple[Scanner, ...] = (dockerfile, compose, kustomize, helm, kubernetes)
+SCANNERS: tuple[Scanner, ...] = (dockerfile, compose, kustomize, helm, kubernetes, dotenv)
 
 # What pre-commit's `files:` holds (tests/precommit_test.py compares .pre-commit-hooks.yaml).
 FILES = "|".join(f"(?:{files})" for files in dict.fromkeys(s.FILES for s in SCANNERS))

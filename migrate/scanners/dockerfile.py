@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from migrate import dotenv, reference
 from migrate.context import STANDALONE, FileContext
 from migrate.occurrence import Occurrence, Part
 
@@ -31,6 +33,9 @@ _TOKEN = re.compile(r"\S+")
 _VARIABLE_ONLY = re.compile(
     r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)\}|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))$"
 )
+# The variable a reference starts with, plain (`${REG}`, `$REG`): the ARG a rewrite goes through.
+_LEAD = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)\}|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))")
+_USE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 _ARG = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:=(\"[^\"]*\"|'[^']*'|\S*))?")
 _HEREDOC_INSTRUCTIONS = frozenset({"RUN", "COPY", "ADD"})
 
@@ -68,9 +73,56 @@ def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
     escape, first, directives = _directives(lines)
     yield from directives
     global_args: dict[str, tuple[str, int, int]] = {}
+    sites = list(_sites(lines, first, escape, global_args))
+    # An ARG rewritten for an image must hold nothing else: every use of it is in an image.
+    in_images = Counter(name for site in sites for name in _uses(site.value))
+    args = _Args(global_args, in_images, Counter(_uses(text)))
+    reported: set[int] = set()
+    for site in sites:
+        yield from _reference(site, args, reported)
+
+
+@dataclass(frozen=True)
+class _Site:
+    """Where an instruction names an image: FROM, COPY --from, RUN --mount=from."""
+
+    logical: _Logical
+    start: int
+    end: int
+    kind: str
+    stages: frozenset[str]  # stage names declared before it
+    builtin_stage: bool  # a number names a stage too (COPY --from=0)
+
+    @property
+    def value(self) -> str:
+        return self.logical.text[self.start : self.end]
+
+
+@dataclass(frozen=True)
+class _Args:
+    """The ARGs before the first FROM (the only ones FROM sees) and where they are used."""
+
+    defaults: dict[str, tuple[str, int, int]]  # name -> (default, start, end)
+    in_images: Counter[str]
+    everywhere: Counter[str]
+
+    def lookup(self, name: str) -> str | None:
+        return self.defaults[name][0] if name in self.defaults else None
+
+    def only_images(self, name: str) -> bool:
+        return self.everywhere[name] == self.in_images[name]
+
+
+def _uses(text: str) -> Iterator[str]:
+    for match in _USE.finditer(text):
+        yield match[1]
+
+
+def _sites(
+    lines: list[str], first: int, escape: str, global_args: dict[str, tuple[str, int, int]]
+) -> Iterator[_Site]:
     stages: set[str] = set()
     seen_from = False
-    reported: set[int] = set()
     for logical in _instructions(lines, first, escape):
         words = list(_TOKEN.finditer(logical.text))
         if not words:
@@ -83,16 +135,7 @@ def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
             args = [w for w in words[1:] if not w.group().startswith("--")]
             if args:
                 image = args[0]
-                yield from _reference(
-                    logical,
-                    image.start(),
-                    image.end(),
-                    "from",
-                    stages,
-                    global_args,
-                    reported,
-                    builtin_stage=False,
-                )
+                yield _Site(logical, image.start(), image.end(), "from", frozenset(stages), False)
                 if len(args) >= 3 and args[1].group().lower() == "as":
                     stages.add(args[2].group().lower())
         elif keyword in ("COPY", "RUN"):
@@ -102,25 +145,9 @@ def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
                     break
                 if keyword == "COPY" and value.lower().startswith("--from="):
                     start = flag.start() + len("--from=")
-                    yield from _reference(
-                        logical,
-                        start,
-                        flag.end(),
-                        "copy-from",
-                        stages,
-                        global_args,
-                        reported,
-                        builtin_stage=True,
-                    )
+                    yield _Site(logical, start, flag.end(), "copy-from", frozenset(stages), True)
                 elif keyword == "RUN" and value.lower().startswith("--mount="):
-                    yield from _mount(
-                        logical,
-                        flag.start() + len("--mount="),
-                        flag.end(),
-                        stages,
-                        global_args,
-                        reported,
-                    )
+                    yield from _mount(logical, flag.start() + len("--mount="), flag.end(), stages)
 
 
 def _directives(lines: list[str]) -> tuple[str, int, list[Occurrence]]:
@@ -214,20 +241,11 @@ def _args(logical: _Logical) -> Iterator[tuple[str, tuple[str, int, int]]]:
             yield match[1], (value, *span)
 
 
-def _reference(
-    logical: _Logical,
-    start: int,
-    end: int,
-    kind: str,
-    stages: set[str],
-    global_args: dict[str, tuple[str, int, int]],
-    reported: set[int],
-    *,
-    builtin_stage: bool,
-) -> Iterator[Occurrence]:
-    value = logical.text[start:end]
+def _reference(site: _Site, args: _Args, reported: set[int]) -> Iterator[Occurrence]:
+    logical, start, end, kind = site.logical, site.start, site.end, site.kind
+    value = site.value
     lowered = value.lower()
-    if lowered == "scratch" or lowered in stages or (builtin_stage and value.isdigit()):
+    if lowered == "scratch" or lowered in site.stages or (site.builtin_stage and value.isdigit()):
         return
     span = logical.span(start, end)
     if span is None:
@@ -236,16 +254,70 @@ def _reference(
     variable = _VARIABLE_ONLY.match(value)
     if variable:
         name = variable["braced"] or variable["bare"]
-        if name not in global_args or not global_args[name][0]:
+        if name not in args.defaults or not args.defaults[name][0]:
             yield Occurrence(kind, value, (), *span, f"ARG {name} has no default")
             return
-        default, arg_start, arg_end = global_args[name]
-        if default.lower() in stages or default.lower() == "scratch" or arg_start in reported:
+        default, arg_start, arg_end = args.defaults[name]
+        if default.lower() in site.stages or default.lower() == "scratch" or arg_start in reported:
             return
         reported.add(arg_start)
+        if _USE.search(default) and reference.split_variable_tag(default) is None:
+            yield _resolved("arg", default, args, (arg_start, arg_end), f"ARG {name}={default}")
+            return
         yield Occurrence("arg", default, (Part("ref", arg_start, arg_end),), arg_start, arg_end)
         return
+    if "$" in value and reference.split_variable_tag(value) is None and _USE.search(value):
+        yield _chain(kind, value, span, args)
+        return
     yield Occurrence(kind, value, (Part("ref", *span),), *span)
+
+
+def _resolved(kind: str, value: str, args: _Args, span: tuple[int, int], shown: str) -> Occurrence:
+    """A reference assembled from ARG defaults, reported with its value, not rewritten."""
+    resolved = None if "\\$" in value else dotenv.interpolate(value, args.lookup)
+    if not resolved:
+        missing = [n for n in _uses(value) if n not in args.defaults]
+        reason = f"ARG {missing[0]} has no default" if missing else "templated value"
+        return Occurrence(kind, value, (), *span, reason)
+    return Occurrence(kind, resolved, (), *span, note=f"{shown} with the ARG defaults")
+
+
+def _chain(kind: str, value: str, span: tuple[int, int], args: _Args) -> Occurrence:
+    """`FROM ${REG}/base:${VER}`: resolved from the ARG defaults, and rewritten through the ARG
+    that leads the name when it holds nothing but image names: `ARG BASE=node` before
+    `${BASE}:${VER}` becomes the target name ('name'); `ARG REG=docker.io` before
+    `${REG}/library/node` becomes the cache's prefix for it ('head')."""
+    found = _resolved(kind, value, args, span, value)
+    lead = _LEAD.match(value)
+    if found.unresolved or lead is None:
+        return found
+    name = lead["braced"] or lead["bare"]
+    default, arg_start, arg_end = args.defaults[name]
+    rest = value[lead.end() :]
+    cut = re.search(r"[:@]", rest)
+    literal = rest[: cut.start()] if cut else rest  # the rest of the name, before the tag
+    why = None
+    if not args.only_images(name):
+        why = f"ARG {name} is also used outside image names"
+    elif "$" in literal:
+        why = "more than one variable in the name"
+    elif literal and not literal.startswith("/"):
+        why = f"ARG {name} holds part of a path component"
+    elif not literal and ("@" in default or ":" in default.rpartition("/")[2]):
+        why = f"ARG {name} holds a tag as well"
+    role = "name" if not literal else "head"
+    if why is None and role == "head":
+        try:
+            normalised = reference.parse(found.written).name
+        except reference.ReferenceError:
+            return found  # the verdict says what is wrong with it
+        if normalised != default + literal:  # `${REG}/node` on Docker Hub means library/node
+            why = (
+                f"{default}{literal} is short for {normalised}: write it out to rewrite ARG {name}"
+            )
+    if why is not None:
+        return replace(found, note=f"{found.note}; not rewritten: {why}")
+    return replace(found, parts=(Part(role, arg_start, arg_end),))
 
 
 def _first(logical: _Logical, start: int, end: int) -> tuple[int, int]:
@@ -253,25 +325,9 @@ def _first(logical: _Logical, start: int, end: int) -> tuple[int, int]:
     return head[0], head[0] + 1
 
 
-def _mount(
-    logical: _Logical,
-    start: int,
-    end: int,
-    stages: set[str],
-    global_args: dict[str, tuple[str, int, int]],
-    reported: set[int],
-) -> Iterator[Occurrence]:
+def _mount(logical: _Logical, start: int, end: int, stages: set[str]) -> Iterator[_Site]:
     at = start
     for option in logical.text[start:end].split(","):
         if option.lower().startswith("from="):
-            yield from _reference(
-                logical,
-                at + 5,
-                at + len(option),
-                "mount-from",
-                stages,
-                global_args,
-                reported,
-                builtin_stage=True,
-            )
+            yield _Site(logical, at + 5, at + len(option), "mount-from", frozenset(stages), True)
         at += len(option) + 1
