@@ -290,7 +290,11 @@ def _verdict(occ: Occurrence, config: Config, repo: Repo | None = None) -> Verdi
     if occ.unresolved:
         return Verdict(Status.UNRESOLVED, "PTC004", f"{occ.written}: {occ.unresolved}")
     verdict = classify(occ.written, config, repo)
-    return replace(verdict, message=f"{verdict.message} ({occ.note})") if occ.note else verdict
+    if not (occ.note or occ.kept):
+        return verdict
+    kept = occ.kept if verdict.status is Status.PUBLIC and not occ.parts else None
+    extra = "; ".join(n for n in (occ.note, kept and f"not rewritten: {kept}") if n)
+    return replace(verdict, message=f"{verdict.message} ({extra})") if extra else verdict
 
 
 def _findings(

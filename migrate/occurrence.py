@@ -37,6 +37,8 @@ class Occurrence:
     # How `written` was found when the text does not show it (a variable resolved from `.env`
     # or ARG defaults): added to the finding's message.
     note: str | None = None
+    # Why a concrete reference has no parts: added to the message when it would be rewritten.
+    kept: str | None = None
 
 
 class ScanError(Exception):

@@ -74,10 +74,11 @@ def normalise(written: str) -> str | None:
     variable left in the name, a typo)."""
     text = written.strip()
     if "$" in text:
-        split = reference.split_variable_tag(text)
-        if split is None:
+        # Only the tag may vary (`app:$(TAG)`, `app:${VERSION:-dev}`): the name is known.
+        head = text[: text.find("$")]
+        if ":" not in head.rpartition("/")[2]:
             return None
-        text = split[0]
+        text = head[: head.rfind(":")]
     try:
         return reference.parse(text).name
     except reference.ReferenceError:

@@ -25,7 +25,7 @@ _ASSIGN = re.compile(
     re.MULTILINE,
 )
 _MAKE_VARIABLE = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
-_END = frozenset({"&&", "||", ";", "|", "&"})
+_END = frozenset({"&&", "||", ";", "|", "&", ")"})
 
 
 def names(path: Path, text: str, repo: Repo) -> Iterator[tuple[str, int]]:
@@ -43,12 +43,15 @@ def names(path: Path, text: str, repo: Repo) -> Iterator[tuple[str, int]]:
 
 
 def _tags(command: str) -> Iterator[str]:
+    # `$(VAR)` is Make's `${VAR}`; punctuation splits `cmd; next` and `cmd&&next` as a shell does.
+    lexer = shlex.shlex(_MAKE_VARIABLE.sub(r"${\1}", command), posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
     try:
-        words = shlex.split(command, comments=True)
+        words = list(lexer)
     except ValueError:  # an unbalanced quote: not a command we can read
         return
     for i, word in enumerate(words):
-        if word in _END:
+        if word in _END or word.startswith((";", "&", "|")):
             return
         if word in ("-t", "--tag") and i + 1 < len(words):
             yield words[i + 1]

@@ -107,24 +107,20 @@ def _through_env(node: Scalar, env: dotenv.DotEnv, context: FileContext) -> Occu
     lead = dotenv_scanner.LEAD.match(node.value)
     name = (lead["braced"] or lead["bare"]) if lead else None
     if name in dotenv_scanner.carried(context.path.parent, context.repo):
-        return None
+        # `.env` is rewritten; a default beside it (`${IMAGE:-redis:7}`) is rewritten here.
+        return _image(node) if _DEFAULT.match(node.value) else None
     resolved = dotenv.interpolate(node.value, env.get)
     if not resolved:
         return unresolved("image", node.value, node, "variable without default")
     used = dict.fromkeys(n for n, _ in dotenv.references(node.value) if n in env.entries)
     source = ", ".join(f"{n} from .env:{env.entries[n].line}" for n in used)
     why = (
-        f"{name} in .env is not only this image's name"
+        f"{name} in .env is used for more than this image's name"
         if name in env.entries
         else "a variable holds part of the name"
     )
-    return Occurrence(
-        "image",
-        resolved,
-        (),
-        *_yaml.where(node),
-        note=f"{node.value} with {source}; not rewritten: {why}",
-    )
+    note = f"{node.value} with {source}"
+    return Occurrence("image", resolved, (), *_yaml.where(node), note=note, kept=why)
 
 
 def _image(node: Scalar) -> Occurrence:

@@ -289,8 +289,10 @@ def _chain(kind: str, value: str, span: tuple[int, int], args: _Args) -> Occurre
     `${REG}/library/node` becomes the cache's prefix for it ('head')."""
     found = _resolved(kind, value, args, span, value)
     lead = _LEAD.match(value)
-    if found.unresolved or lead is None:
+    if found.unresolved:
         return found
+    if lead is None:
+        return replace(found, kept="the name does not start with a plain ${VARIABLE}")
     name = lead["braced"] or lead["bare"]
     default, arg_start, arg_end = args.defaults[name]
     rest = value[lead.end() :]
@@ -316,7 +318,7 @@ def _chain(kind: str, value: str, span: tuple[int, int], args: _Args) -> Occurre
                 f"{default}{literal} is short for {normalised}: write it out to rewrite ARG {name}"
             )
     if why is not None:
-        return replace(found, note=f"{found.note}; not rewritten: {why}")
+        return replace(found, kept=why)
     return replace(found, parts=(Part(role, arg_start, arg_end),))
 
 

@@ -62,8 +62,8 @@ def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
         note = f"the image of {', '.join(use.services)}"
         if entry.span is None:
             at = _line_start(text, entry.line)
-            reason = "value built from other variables or escapes: rewrite it by hand"
-            yield Occurrence("dotenv", written, (), at, at, note=f"{note}; {reason}")
+            kept = "the value is built from other variables or has escapes"
+            yield Occurrence("dotenv", written, (), at, at, note=note, kept=kept)
         else:
             parts = (Part(use.role, *entry.span),)
             yield Occurrence("dotenv", written, parts, *entry.span, note=note)
