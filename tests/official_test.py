@@ -12,11 +12,10 @@ import pytest
 
 from migrate import official
 from migrate.classify import classify
+from migrate.cli import main
 from migrate.config import Config, ConfigError, load
 from migrate.findings import Status
 from tests.helpers import REGISTRY, ROOT
-
-from migrate.cli import main
 
 SCRIPT = ROOT / "scripts" / "refresh_official_images.py"
 

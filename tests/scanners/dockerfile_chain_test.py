@@ -91,5 +91,5 @@ def test_arg_default_built_from_other_args_is_resolved() -> None:
 
 def test_only_args_before_the_first_from_count() -> None:
     text = "FROM scratch\nARG R=docker.io\nFROM ${R}/library/alpine:3\n"
-    written, parts, unresolved, _, _ = _one(text)
+    _written, parts, unresolved, _, _ = _one(text)
     assert (parts, unresolved) == ((), "ARG R has no default")
