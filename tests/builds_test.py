@@ -247,3 +247,18 @@ def test_index_reads_only_build_files_inside_the_repository(tmp_path: Path) -> N
 
     assert list(index) == ["docker.io/acme/app"]
     assert index["docker.io/acme/app"].where == "sub/Tiltfile:2"
+
+
+def test_index_is_kept_between_runs_until_a_build_file_changes(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / "Tiltfile").write_text("docker_build('acme/a', '.')\n")
+    assert list(Repo(tmp_path).builds) == ["docker.io/acme/a"]
+    cache = tmp_path / ".git" / "ecr-ptc-builds.json"
+    cache.write_text(cache.read_text().replace("acme/a", "acme/from-cache"))
+
+    assert list(Repo(tmp_path).builds) == ["docker.io/acme/from-cache"]  # read, not rebuilt
+
+    (tmp_path / "Tiltfile").write_text("docker_build('acme/bb', '.')\n")
+    assert list(Repo(tmp_path).builds) == ["docker.io/acme/bb"]
+    cache.write_text("{broken")
+    assert list(Repo(tmp_path).builds) == ["docker.io/acme/bb"]

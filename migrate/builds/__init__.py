@@ -17,25 +17,28 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from migrate import reference
-from migrate.builds import bake, compose, scripts, skaffold, tilt
+from migrate.builds import _cache, bake, compose, scripts, skaffold, tilt
 from migrate.context import Repo
 
 # A build file over this size is not a build file (a vendored bundle, generated output).
 MAX_SIZE = 1024 * 1024
 
 
-class Source(Protocol):
-    TOOL: str
-    FILES: str
+if TYPE_CHECKING:  # typing.Protocol costs a hook ~1 ms to define
 
-    def names(self, path: Path, text: str, repo: Repo) -> Iterator[tuple[str, int]]: ...
+    class Source(Protocol):
+        TOOL: str
+        FILES: str
+
+        def names(self, path: Path, text: str, repo: Repo) -> Iterator[tuple[str, int]]: ...
 
 
 SOURCES: tuple[Source, ...] = (skaffold, tilt, compose, bake, scripts)
 _FILES = re.compile("|".join(f"(?:{source.FILES})" for source in SOURCES))
+_DOTENV = re.compile(r"(?:^|/)\.env$")  # Compose resolves a built image's name through it
 
 
 class Build(NamedTuple):
@@ -50,12 +53,22 @@ class Build(NamedTuple):
 
 
 def index(repo: Repo) -> dict[str, Build]:
-    """Every built image by normalised name; the first declaration (path order) names it."""
-    found: dict[str, Build] = {}
+    """Every built image by normalised name; the first declaration (path order) names it.
+    Kept in the git directory between runs while no build file (nor `.env`) changes."""
     root = repo.root.resolve()
-    for rel in repo.files:
-        if not _FILES.search(rel):
-            continue
+    candidates = [rel for rel in repo.files if _FILES.search(rel)]
+    stamp = _cache.stamp(root, [*candidates, *(r for r in repo.files if _DOTENV.search(r))])
+    cached = _cache.load(root, stamp)
+    if cached is not None:
+        return {b[0]: Build(*b) for b in cached}
+    found = _collect(root, candidates, repo)
+    _cache.store(root, stamp, [list(build) for build in found.values()])
+    return found
+
+
+def _collect(root: Path, candidates: list[str], repo: Repo) -> dict[str, Build]:
+    found: dict[str, Build] = {}
+    for rel in candidates:
         text = _read(root, rel)
         if text is None:
             continue
