@@ -58,7 +58,11 @@ def classify(written: str, config: Config, repo: Repo | None = None) -> Verdict:
             verdict.tail,
         )
     library = official.library_name(name)
-    if library is not None and not official.is_official(library, config.official_images):
+    if (
+        library is not None
+        and verdict.status is Status.PUBLIC  # PTC007 says more about a name ECR cannot hold
+        and not official.is_official(library, config.official_images)
+    ):
         return Verdict(
             Status.NOT_OFFICIAL,
             "PTC008",
