@@ -6,6 +6,8 @@ microservices-demo's skaffold-built images are reported as built here; opentelem
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import re
 import shutil
@@ -55,6 +57,16 @@ def _scan(root: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Mo
     return json.loads(capsys.readouterr().out)["findings"]
 
 
+@pytest.fixture(scope="module")
+def scanned(apps: Path) -> list[dict[str, Any]]:
+    """One scan of the unchanged copy serves the tests that only read."""
+    out = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out):
+        patch.chdir(apps)
+        main(["scan", "--format", "json", "--registry", REGISTRY, *APPS])
+    return json.loads(out.getvalue())["findings"]  # type: ignore[no-any-return]
+
+
 def test_no_rewrite_names_an_image_no_registry_serves(
     apps: Path,
     tmp_path: Path,
@@ -82,10 +94,8 @@ def test_no_rewrite_names_an_image_no_registry_serves(
     assert written and set(written) <= official.names()
 
 
-def test_skaffold_builds_are_reported_as_built_here(
-    apps: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    findings = _scan(apps, capsys, monkeypatch)
+def test_skaffold_builds_are_reported_as_built_here(scanned: list[dict[str, Any]]) -> None:
+    findings = scanned
     built = {
         f["original"]: f["message"]
         for f in findings
@@ -95,9 +105,7 @@ def test_skaffold_builds_are_reported_as_built_here(
     assert all("is built by skaffold.yaml:" in m for m in built.values())
 
 
-def test_env_images_are_rewritten_in_env(
-    apps: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    findings = _scan(apps, capsys, monkeypatch)
+def test_env_images_are_rewritten_in_env(scanned: list[dict[str, Any]]) -> None:
+    findings = scanned
     in_env = [f for f in findings if f["path"] == "opentelemetry-demo/.env"]
     assert len(in_env) == 9 and all(f["target"] and f["kind"] == "dotenv" for f in in_env)

@@ -137,3 +137,13 @@ def test_compose_reports_a_shared_variable_with_its_value(
     out = capsys.readouterr().out
     assert "compose.yaml:3:12: PTC001 redis:7 is pulled straight from Docker Hub" in out
     assert "(${IMAGE} with IMAGE from .env:1; not rewritten: IMAGE in .env is used for more" in out
+
+
+def test_a_variable_holding_part_of_the_name_is_reported(
+    in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _tree(in_tmp, "REG=quay.io\n", "services:\n  a:\n    image: ${REG}/prometheus/prometheus:v3\n")
+    assert main(["lint", "compose.yaml"]) == 1
+    out = capsys.readouterr().out
+    assert "PTC002 quay.io/prometheus/prometheus:v3 is pulled straight from Quay" in out
+    assert "not rewritten: a variable holds part of the name" in out

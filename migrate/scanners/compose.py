@@ -114,9 +114,10 @@ def _through_env(node: Scalar, env: dotenv.DotEnv, context: FileContext) -> Occu
         return unresolved("image", node.value, node, "variable without default")
     used = dict.fromkeys(n for n, _ in dotenv.references(node.value) if n in env.entries)
     source = ", ".join(f"{n} from .env:{env.entries[n].line}" for n in used)
+    whole = lead is not None and node.value[lead.end() :][:1] in ("", ":", "@")
     why = (
         f"{name} in .env is used for more than this image's name"
-        if name in env.entries
+        if whole and name in env.entries
         else "a variable holds part of the name"
     )
     note = f"{node.value} with {source}"
