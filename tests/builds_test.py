@@ -188,6 +188,19 @@ def test_tilt(text: str, expected: list[tuple[str, int]], tmp_path: Path) -> Non
             id="json",
         ),
         pytest.param("docker-bake.json", "{not json", [], id="json-invalid"),
+        pytest.param(
+            "docker-bake.hcl",
+            'target "app" {\n  contexts = {\n    base = "target:base"\n'
+            '    alpine = "docker-image://alpine:3"\n  }\n}\n',
+            [("base", 3)],
+            id="hcl-named-context",
+        ),
+        pytest.param(
+            "docker-bake.json",
+            '{"target": {"app": {"contexts": {"base": "target:base", "src": "./src"}}}}',
+            [("base", 1)],
+            id="json-named-context",
+        ),
     ],
 )
 def test_bake(name: str, text: str, expected: list[tuple[str, int]], tmp_path: Path) -> None:

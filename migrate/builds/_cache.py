@@ -31,6 +31,11 @@ def stamp(root: Path, files: list[str]) -> list[list[Any]]:
     return out
 
 
+def _code() -> list[int]:
+    """The readers' own files: an upgrade (or an edit) of the code reading builds rereads them."""
+    return sorted(p.stat().st_mtime_ns for p in Path(__file__).parent.glob("*.py"))
+
+
 def _path(root: Path) -> Path | None:
     git = root / ".git"
     return git / NAME if git.is_dir() and not git.is_symlink() else None
@@ -44,7 +49,7 @@ def load(root: Path, key: list[list[Any]]) -> list[list[Any]] | None:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(data, dict) or data.get("key") != [FORMAT, __version__, key]:
+    if not isinstance(data, dict) or data.get("key") != [FORMAT, __version__, _code(), key]:
         return None
     builds = data.get("builds")
     if not isinstance(builds, list) or not all(_is_build(b) for b in builds):
@@ -67,7 +72,7 @@ def store(root: Path, key: list[list[Any]], builds: list[list[Any]]) -> None:
         return
     import tempfile  # only on a miss: its import costs a hook more than the cache saves
 
-    text = json.dumps({"key": [FORMAT, __version__, key], "builds": builds})
+    text = json.dumps({"key": [FORMAT, __version__, _code(), key], "builds": builds})
     try:
         fd, temp = tempfile.mkstemp(prefix=".ecr-ptc-", dir=path.parent)
     except OSError:  # a read-only checkout: no cache, same answers
