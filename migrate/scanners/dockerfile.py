@@ -1,4 +1,5 @@
-"""Dockerfiles: FROM, COPY --from, RUN --mount=from=, `# syntax=`, and ARG defaults feeding FROM.
+"""Dockerfiles: FROM, COPY --from, RUN --mount=from=, `# syntax=`, and ARG defaults feeding FROM
+(whole, or as a chain: `FROM ${REG}/base:${VER}`, read by `_arg_chains.py`).
 
 A small tokenizer of our own rather than dockerfile-parse: that library reports neither columns
 nor heredocs (it reads a `FROM` inside a heredoc body as an instruction), and both matter here.
@@ -10,12 +11,13 @@ import bisect
 import re
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
-from migrate import dotenv, reference
+from migrate import reference
 from migrate.context import STANDALONE, FileContext
 from migrate.occurrence import Occurrence, Part
+from migrate.scanners import _arg_chains as chains
 
 NAME = "dockerfile"
 # Dockerfile, Dockerfile.prod, app.Dockerfile, Containerfile; not the documents beside them
@@ -33,9 +35,6 @@ _TOKEN = re.compile(r"\S+")
 _VARIABLE_ONLY = re.compile(
     r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)\}|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))$"
 )
-# The variable a reference starts with, plain (`${REG}`, `$REG`): the ARG a rewrite goes through.
-_LEAD = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)\}|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))")
-_USE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 _ARG = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:=(\"[^\"]*\"|'[^']*'|\S*))?")
 _HEREDOC_INSTRUCTIONS = frozenset({"RUN", "COPY", "ADD"})
 
@@ -75,8 +74,8 @@ def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
     global_args: dict[str, tuple[str, int, int]] = {}
     sites = list(_sites(lines, first, escape, global_args))
     # An ARG rewritten for an image must hold nothing else: every use of it is in an image.
-    in_images = Counter(name for site in sites for name in _uses(site.value))
-    args = _Args(global_args, in_images, Counter(_uses(text)))
+    in_images = Counter(name for site in sites for name in chains.uses(site.value))
+    args = chains.Args(global_args, in_images, Counter(chains.uses(text)))
     reported: set[int] = set()
     for site in sites:
         yield from _reference(site, args, reported)
@@ -96,26 +95,6 @@ class _Site:
     @property
     def value(self) -> str:
         return self.logical.text[self.start : self.end]
-
-
-@dataclass(frozen=True)
-class _Args:
-    """The ARGs before the first FROM (the only ones FROM sees) and where they are used."""
-
-    defaults: dict[str, tuple[str, int, int]]  # name -> (default, start, end)
-    in_images: Counter[str]
-    everywhere: Counter[str]
-
-    def lookup(self, name: str) -> str | None:
-        return self.defaults[name][0] if name in self.defaults else None
-
-    def only_images(self, name: str) -> bool:
-        return self.everywhere[name] == self.in_images[name]
-
-
-def _uses(text: str) -> Iterator[str]:
-    for match in _USE.finditer(text):
-        yield match[1]
 
 
 def _sites(
@@ -241,7 +220,7 @@ def _args(logical: _Logical) -> Iterator[tuple[str, tuple[str, int, int]]]:
             yield match[1], (value, *span)
 
 
-def _reference(site: _Site, args: _Args, reported: set[int]) -> Iterator[Occurrence]:
+def _reference(site: _Site, args: chains.Args, reported: set[int]) -> Iterator[Occurrence]:
     logical, start, end, kind = site.logical, site.start, site.end, site.kind
     value = site.value
     lowered = value.lower()
@@ -261,65 +240,17 @@ def _reference(site: _Site, args: _Args, reported: set[int]) -> Iterator[Occurre
         if default.lower() in site.stages or default.lower() == "scratch" or arg_start in reported:
             return
         reported.add(arg_start)
-        if _USE.search(default) and reference.split_variable_tag(default) is None:
-            yield _resolved("arg", default, args, (arg_start, arg_end), f"ARG {name}={default}")
+        if chains.USE.search(default) and reference.split_variable_tag(default) is None:
+            yield chains.resolved(
+                "arg", default, args, (arg_start, arg_end), f"ARG {name}={default}"
+            )
             return
         yield Occurrence("arg", default, (Part("ref", arg_start, arg_end),), arg_start, arg_end)
         return
-    if "$" in value and reference.split_variable_tag(value) is None and _USE.search(value):
-        yield _chain(kind, value, span, args)
+    if "$" in value and reference.split_variable_tag(value) is None and chains.USE.search(value):
+        yield chains.chain(kind, value, span, args)
         return
     yield Occurrence(kind, value, (Part("ref", *span),), *span)
-
-
-def _resolved(kind: str, value: str, args: _Args, span: tuple[int, int], shown: str) -> Occurrence:
-    """A reference assembled from ARG defaults, reported with its value, not rewritten."""
-    resolved = None if "\\$" in value else dotenv.interpolate(value, args.lookup)
-    if not resolved:
-        missing = [n for n in _uses(value) if n not in args.defaults]
-        reason = f"ARG {missing[0]} has no default" if missing else "templated value"
-        return Occurrence(kind, value, (), *span, reason)
-    return Occurrence(kind, resolved, (), *span, note=f"{shown} with the ARG defaults")
-
-
-def _chain(kind: str, value: str, span: tuple[int, int], args: _Args) -> Occurrence:
-    """`FROM ${REG}/base:${VER}`: resolved from the ARG defaults, and rewritten through the ARG
-    that leads the name when it holds nothing but image names: `ARG BASE=node` before
-    `${BASE}:${VER}` becomes the target name ('name'); `ARG REG=docker.io` before
-    `${REG}/library/node` becomes the cache's prefix for it ('head')."""
-    found = _resolved(kind, value, args, span, value)
-    lead = _LEAD.match(value)
-    if found.unresolved:
-        return found
-    if lead is None:
-        return replace(found, kept="the name does not start with a plain ${VARIABLE}")
-    name = lead["braced"] or lead["bare"]
-    default, arg_start, arg_end = args.defaults[name]
-    rest = value[lead.end() :]
-    cut = re.search(r"[:@]", rest)
-    literal = rest[: cut.start()] if cut else rest  # the rest of the name, before the tag
-    why = None
-    if not args.only_images(name):
-        why = f"ARG {name} is also used outside image names"
-    elif "$" in literal:
-        why = "more than one variable in the name"
-    elif literal and not literal.startswith("/"):
-        why = f"ARG {name} holds part of a path component"
-    elif not literal and ("@" in default or ":" in default.rpartition("/")[2]):
-        why = f"ARG {name} holds a tag as well"
-    role = "name" if not literal else "head"
-    if why is None and role == "head":
-        try:
-            normalised = reference.parse(found.written).name
-        except reference.ReferenceError:
-            return found  # the verdict says what is wrong with it
-        if normalised != default + literal:  # `${REG}/node` on Docker Hub means library/node
-            why = (
-                f"{default}{literal} is short for {normalised}: write it out to rewrite ARG {name}"
-            )
-    if why is not None:
-        return replace(found, kept=why)
-    return replace(found, parts=(Part(role, arg_start, arg_end),))
 
 
 def _first(logical: _Logical, start: int, end: int) -> tuple[int, int]:
