@@ -5,9 +5,14 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass
 
-from migrate import reference, registries
+from migrate import official, reference, registries
 from migrate.config import Config, Rule
+from migrate.context import Repo
 from migrate.findings import Status
+
+# What a repository or a typo can name but no registry serves: judged only where the plain
+# verdict would be a finding (an image in a private registry may be built here too; no news).
+_PULLED = (Status.PUBLIC, Status.UNSUPPORTED, Status.INVALID)
 
 
 @dataclass(frozen=True)
@@ -35,7 +40,42 @@ class Verdict:
         return bool(self.ref and self.ref.digest and not self.ref.tag)
 
 
-def classify(written: str, config: Config) -> Verdict:
+def classify(written: str, config: Config, repo: Repo | None = None) -> Verdict:
+    """`repo`: where to look up the images the repository builds (read on first need)."""
+    if written.startswith("ko://"):  # https://ko.build/features/k8s/: ko builds it from Go
+        return Verdict(Status.BUILT, "PTC009", f"{written} is built by ko from this Go import path")
+    verdict = _classify(written, config)
+    if verdict.ref is None or verdict.status not in _PULLED:
+        return verdict
+    name = verdict.ref.name
+    built = repo.builds.get(name) if repo is not None else None
+    if built is not None:
+        return Verdict(
+            Status.BUILT,
+            "PTC009",
+            f"{written} is built by {built.where} ({built.tool}), not pulled: not rewritten",
+            verdict.ref,
+            verdict.tail,
+        )
+    library = official.library_name(name)
+    if (
+        library is not None
+        and verdict.status is Status.PUBLIC  # PTC007 says more about a name ECR cannot hold
+        and not official.is_official(library, config.official_images)
+    ):
+        return Verdict(
+            Status.NOT_OFFICIAL,
+            "PTC008",
+            f"{written}: docker.io/library/{library} is not a Docker Official Image: a local "
+            "build, a placeholder or a typo (add it to official-images in .ecr-ptc.yaml if "
+            "it exists)",
+            verdict.ref,
+            verdict.tail,
+        )
+    return verdict
+
+
+def _classify(written: str, config: Config) -> Verdict:
     ref, tail = _parse(written)
     if isinstance(ref, str):
         return Verdict(Status.UNRESOLVED, "PTC004", ref)

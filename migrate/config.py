@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -12,9 +13,11 @@ from migrate import registries
 
 CONFIG_NAME = ".ecr-ptc.yaml"
 MAX_FILE_SIZE = 10 * 1024 * 1024
-_TOP_KEYS = {"registry", "rules", "lint", "exclude", "private", "max-file-size"}
+_TOP_KEYS = {"registry", "rules", "lint", "exclude", "private", "max-file-size", "official-images"}
 _LINT_KEYS = {"fail-on"}
 _RULE_KEYS = {"upstream", "upstream-prefix"}
+# A Docker Hub path component: what `library/<name>` can hold (distribution/reference).
+_OFFICIAL_NAME = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
 
 
 class ConfigError(Exception):
@@ -48,6 +51,7 @@ class Config:
     exclude: tuple[str, ...] = ()
     private: tuple[str, ...] = ()
     max_file_size: int = MAX_FILE_SIZE
+    official_images: tuple[str, ...] = ()  # names added to the Docker Official Images list
     path: Path | None = None
 
     def with_registry(self, registry: str | None) -> Config:
@@ -162,7 +166,23 @@ def _build(path: Path, data: Any) -> Config:
         if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
             raise ConfigError(path, _line(top, "max-file-size"), "max-file-size must be bytes > 0")
         config = replace(config, max_file_size=size)
+    if "official-images" in top:
+        config = replace(
+            config, official_images=_official(path, top, _line(top, "official-images"))
+        )
     return config
+
+
+def _official(path: Path, top: dict[Any, Any], line: int) -> tuple[str, ...]:
+    names = _strings(path, top["official-images"], "official-images", line)
+    for name in names:
+        if not _OFFICIAL_NAME.fullmatch(name):
+            raise ConfigError(
+                path,
+                line,
+                f"official-images: {name!r} is not a Docker Hub name (as in library/NAME)",
+            )
+    return names
 
 
 def _rules(path: Path, node: Any, line: int) -> tuple[Rule, ...]:

@@ -10,13 +10,17 @@ from __future__ import annotations
 import functools
 import os
 import subprocess
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 if TYPE_CHECKING:
+    from migrate.builds import Build
     from migrate.charts import Charts
     from migrate.kustomize.graph import Graph
+
+T = TypeVar("T")
 
 # Never walked for repository facts (nor for files to rewrite: walk.py uses the same set).
 SKIPPED_DIRS = frozenset({".git", "node_modules", "vendor", ".venv", "venv", ".tox", "__pycache__"})
@@ -47,6 +51,7 @@ class Repo:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._memo: dict[Hashable, Any] = {}
 
     def __repr__(self) -> str:
         return f"Repo({str(self.root)!r})"
@@ -73,6 +78,20 @@ class Repo:
         from migrate.kustomize.graph import Graph
 
         return Graph(self)
+
+    @functools.cached_property
+    def builds(self) -> Mapping[str, Build]:
+        """The images this repository builds, by normalised name (`migrate.builds`)."""
+        from migrate import builds
+
+        return builds.index(self)
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """A fact computed once per run (a directory's `.env`): a scan and its verifying re-scan
+        see the same, even when this run rewrites the file the fact was read from."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)

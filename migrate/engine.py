@@ -238,7 +238,7 @@ def _process(candidate: Candidate, settings: Settings) -> FileResult | None:
         line, column = src.position(exc.offset)
         return FileResult(display, kind, (file_error(display, line, column, exc.reason, kind),))
     suppressions = _suppressions(src.text)
-    judged = [(occ, _verdict(occ, config)) for occ in occurrences]
+    judged = [(occ, _verdict(occ, config, repo)) for occ in occurrences]
     findings = [
         f
         for occ, verdict in judged
@@ -286,10 +286,15 @@ def _holder(settings: Settings, real: Path, repo: Repo | None) -> Held | None:
     return None
 
 
-def _verdict(occ: Occurrence, config: Config) -> Verdict:
+def _verdict(occ: Occurrence, config: Config, repo: Repo | None = None) -> Verdict:
     if occ.unresolved:
         return Verdict(Status.UNRESOLVED, occ.code or "PTC004", f"{occ.written}: {occ.unresolved}")
-    return classify(occ.written, config)
+    verdict = classify(occ.written, config, repo)
+    if not (occ.note or occ.kept):
+        return verdict
+    kept = occ.kept if verdict.status is Status.PUBLIC and not occ.parts else None
+    extra = "; ".join(n for n in (occ.note, kept and f"not rewritten: {kept}") if n)
+    return replace(verdict, message=f"{verdict.message} ({extra})") if extra else verdict
 
 
 def _findings(
@@ -329,7 +334,8 @@ def _findings(
         elif code == "PTC006":
             yield finding(code, verdict.status, message, None)
         else:
-            target = verdict.target if verdict.status is Status.PUBLIC else None
+            # No parts: found through a variable this file cannot rewrite (the note says why).
+            target = verdict.target if verdict.status is Status.PUBLIC and occ.parts else None
             yield finding(code, verdict.status, message, target)
 
 

@@ -62,6 +62,8 @@ class Status(str, enum.Enum):
     UNSUPPORTED = "unsupported"  # public, but pull-through cache cannot serve it
     UNRESOLVED = "unresolved"  # templated or otherwise not a concrete reference
     INVALID = "invalid"  # cannot become an ECR repository name
+    NOT_OFFICIAL = "not-official"  # docker.io/library/X where X is no Docker Official Image
+    BUILT = "built"  # an image this repository builds (skaffold, Tilt, Compose build:, ...)
     SUPPRESSED = "suppressed"  # `# ecr-ptc: ignore`
     REFUSED = "refused"  # a prover (Helm, kustomize) showed the rewrite would be wrong
     ERROR = "error"  # PTC900: the file itself

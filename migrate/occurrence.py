@@ -17,9 +17,10 @@ class Part(NamedTuple):
     role 'name':     an image name without tag; becomes the target name
     role 'registry': a registry host alone; becomes the ECR registry host
     role 'path':     a repository path beside a separate registry; becomes <prefix>/<upstream path>
-    role 'head':     the leading part of a name composed from several values (a registry, maybe
-                     with a namespace: `docker.io/library`, a chart-wide `global.hub`); becomes
-                     the target name less what the other values add after it
+    role 'head':     the leading part of a name composed from several values or whose literal
+                     rest follows elsewhere (a chart's `docker.io/library` + `traefik`, a
+                     chart-wide `global.hub`, an ARG default before `/library/node`); becomes
+                     the target name less what follows it
     """
 
     role: str
@@ -36,6 +37,11 @@ class Occurrence:
     end: int  # end offset of the reported range
     unresolved: str | None = None  # why this is not a concrete reference (PTC004), if so
     code: str | None = None  # the verdict code when unresolved, if not PTC004 (e.g. PTC012)
+    # How `written` was found when the text does not show it (a variable resolved from `.env`
+    # or ARG defaults): added to the finding's message.
+    note: str | None = None
+    # Why a concrete reference has no parts: added to the message when it would be rewritten.
+    kept: str | None = None
 
 
 class ScanError(Exception):

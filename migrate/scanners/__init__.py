@@ -22,6 +22,7 @@ from migrate.occurrence import Occurrence
 from migrate.scanners import (
     compose,
     dockerfile,
+    dotenv,
     helm,
     helm_templates,
     json_patch,
@@ -50,6 +51,7 @@ SCANNERS: tuple[Scanner, ...] = (
     helm_templates,
     kubernetes,
     json_patch,
+    dotenv,
 )
 
 # What pre-commit's `files:` holds (tests/precommit_test.py compares .pre-commit-hooks.yaml).

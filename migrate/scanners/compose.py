@@ -1,4 +1,5 @@
-"""Compose files: `services.*.image`, through `<<:` merges, with `${VAR:-default}` defaults.
+"""Compose files: `services.*.image`, through `<<:` merges, with `${VAR:-default}` defaults and
+the variables of the `.env` beside the file (`scanners/dotenv.py` rewrites those there).
 
 https://docs.docker.com/reference/compose-file/interpolation/
 """
@@ -9,9 +10,12 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from migrate import dotenv
 from migrate.context import STANDALONE, FileContext
 from migrate.occurrence import Occurrence, Part
+from migrate.reference import split_variable_tag as reference_split
 from migrate.scanners import _yaml, helm
+from migrate.scanners import dotenv as dotenv_scanner
 from migrate.scanners._paths import YAML_SUFFIXES, in_helm_templates
 from migrate.scanners._yaml import Mapping, Scalar, fields, reference, string, unresolved
 
@@ -64,6 +68,9 @@ def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
 
 def _images(text: str, context: FileContext) -> Iterator[Occurrence]:
     seen: set[int] = set()  # an anchored image shared by several services is reported once
+    env: dotenv.DotEnv | None = None
+    if context.path is not None and "$" in text:
+        env = dotenv.beside(context.path.parent, context.repo)
     for doc in _yaml.documents(text, context.parsing):
         services = fields(doc).get("services") if isinstance(doc, Mapping) else None
         if not isinstance(services, Mapping):
@@ -77,7 +84,44 @@ def _images(text: str, context: FileContext) -> Iterator[Occurrence]:
             node = string(keys.get("image"))
             if node is not None and id(node) not in seen:
                 seen.add(id(node))
-                yield _image(node)
+                if env is not None and _from_env(node.value, env):
+                    found = _through_env(node, env, context)
+                    if found is not None:
+                        yield found
+                else:
+                    yield _image(node)
+
+
+def _from_env(value: str, env: dotenv.DotEnv) -> bool:
+    """Does the `.env` decide this image's name? (A variable only in the tag is kept as written
+    and the reference rewritten in place, as without a `.env`.)"""
+    if "$" not in value or "$$" in value or reference_split(value) is not None:
+        return False
+    return any(name in env.entries for name, _ in dotenv.references(value))
+
+
+def _through_env(node: Scalar, env: dotenv.DotEnv, context: FileContext) -> Occurrence | None:
+    """An image named by `.env`: left to the `.env` scanner when it rewrites the variable there,
+    else reported here with the resolved value."""
+    assert context.path is not None
+    lead = dotenv_scanner.LEAD.match(node.value)
+    name = (lead["braced"] or lead["bare"]) if lead else None
+    if name in dotenv_scanner.carried(context.path.parent, context.repo):
+        # `.env` is rewritten; a default beside it (`${IMAGE:-redis:7}`) is rewritten here.
+        return _image(node) if _DEFAULT.match(node.value) else None
+    resolved = dotenv.interpolate(node.value, env.get)
+    if not resolved:
+        return unresolved("image", node.value, node, "variable without default")
+    used = dict.fromkeys(n for n, _ in dotenv.references(node.value) if n in env.entries)
+    source = ", ".join(f"{n} from .env:{env.entries[n].line}" for n in used)
+    whole = lead is not None and node.value[lead.end() :][:1] in ("", ":", "@")
+    why = (
+        f"{name} in .env is used for more than this image's name"
+        if whole and name in env.entries
+        else "a variable holds part of the name"
+    )
+    note = f"{node.value} with {source}"
+    return Occurrence("image", resolved, (), *_yaml.where(node), note=note, kept=why)
 
 
 def _image(node: Scalar) -> Occurrence:

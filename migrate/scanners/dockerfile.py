@@ -1,4 +1,5 @@
-"""Dockerfiles: FROM, COPY --from, RUN --mount=from=, `# syntax=`, and ARG defaults feeding FROM.
+"""Dockerfiles: FROM, COPY --from, RUN --mount=from=, `# syntax=`, and ARG defaults feeding FROM
+(whole, or as a chain: `FROM ${REG}/base:${VER}`, read by `_arg_chains.py`).
 
 A small tokenizer of our own rather than dockerfile-parse: that library reports neither columns
 nor heredocs (it reads a `FROM` inside a heredoc body as an instruction), and both matter here.
@@ -8,12 +9,15 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from migrate import reference
 from migrate.context import STANDALONE, FileContext
 from migrate.occurrence import Occurrence, Part
+from migrate.scanners import _arg_chains as chains
 
 NAME = "dockerfile"
 # Dockerfile, Dockerfile.prod, app.Dockerfile, Containerfile; not the documents beside them
@@ -68,9 +72,36 @@ def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
     escape, first, directives = _directives(lines)
     yield from directives
     global_args: dict[str, tuple[str, int, int]] = {}
+    sites = list(_sites(lines, first, escape, global_args))
+    # An ARG rewritten for an image must hold nothing else: every use of it is in an image.
+    in_images = Counter(name for site in sites for name in chains.uses(site.value))
+    args = chains.Args(global_args, in_images, Counter(chains.uses(text)))
+    reported: set[int] = set()
+    for site in sites:
+        yield from _reference(site, args, reported)
+
+
+@dataclass(frozen=True)
+class _Site:
+    """Where an instruction names an image: FROM, COPY --from, RUN --mount=from."""
+
+    logical: _Logical
+    start: int
+    end: int
+    kind: str
+    stages: frozenset[str]  # stage names declared before it
+    builtin_stage: bool  # a number names a stage too (COPY --from=0)
+
+    @property
+    def value(self) -> str:
+        return self.logical.text[self.start : self.end]
+
+
+def _sites(
+    lines: list[str], first: int, escape: str, global_args: dict[str, tuple[str, int, int]]
+) -> Iterator[_Site]:
     stages: set[str] = set()
     seen_from = False
-    reported: set[int] = set()
     for logical in _instructions(lines, first, escape):
         words = list(_TOKEN.finditer(logical.text))
         if not words:
@@ -83,16 +114,7 @@ def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
             args = [w for w in words[1:] if not w.group().startswith("--")]
             if args:
                 image = args[0]
-                yield from _reference(
-                    logical,
-                    image.start(),
-                    image.end(),
-                    "from",
-                    stages,
-                    global_args,
-                    reported,
-                    builtin_stage=False,
-                )
+                yield _Site(logical, image.start(), image.end(), "from", frozenset(stages), False)
                 if len(args) >= 3 and args[1].group().lower() == "as":
                     stages.add(args[2].group().lower())
         elif keyword in ("COPY", "RUN"):
@@ -102,25 +124,9 @@ def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
                     break
                 if keyword == "COPY" and value.lower().startswith("--from="):
                     start = flag.start() + len("--from=")
-                    yield from _reference(
-                        logical,
-                        start,
-                        flag.end(),
-                        "copy-from",
-                        stages,
-                        global_args,
-                        reported,
-                        builtin_stage=True,
-                    )
+                    yield _Site(logical, start, flag.end(), "copy-from", frozenset(stages), True)
                 elif keyword == "RUN" and value.lower().startswith("--mount="):
-                    yield from _mount(
-                        logical,
-                        flag.start() + len("--mount="),
-                        flag.end(),
-                        stages,
-                        global_args,
-                        reported,
-                    )
+                    yield from _mount(logical, flag.start() + len("--mount="), flag.end(), stages)
 
 
 def _directives(lines: list[str]) -> tuple[str, int, list[Occurrence]]:
@@ -214,20 +220,11 @@ def _args(logical: _Logical) -> Iterator[tuple[str, tuple[str, int, int]]]:
             yield match[1], (value, *span)
 
 
-def _reference(
-    logical: _Logical,
-    start: int,
-    end: int,
-    kind: str,
-    stages: set[str],
-    global_args: dict[str, tuple[str, int, int]],
-    reported: set[int],
-    *,
-    builtin_stage: bool,
-) -> Iterator[Occurrence]:
-    value = logical.text[start:end]
+def _reference(site: _Site, args: chains.Args, reported: set[int]) -> Iterator[Occurrence]:
+    logical, start, end, kind = site.logical, site.start, site.end, site.kind
+    value = site.value
     lowered = value.lower()
-    if lowered == "scratch" or lowered in stages or (builtin_stage and value.isdigit()):
+    if lowered == "scratch" or lowered in site.stages or (site.builtin_stage and value.isdigit()):
         return
     span = logical.span(start, end)
     if span is None:
@@ -236,14 +233,22 @@ def _reference(
     variable = _VARIABLE_ONLY.match(value)
     if variable:
         name = variable["braced"] or variable["bare"]
-        if name not in global_args or not global_args[name][0]:
+        if name not in args.defaults or not args.defaults[name][0]:
             yield Occurrence(kind, value, (), *span, f"ARG {name} has no default")
             return
-        default, arg_start, arg_end = global_args[name]
-        if default.lower() in stages or default.lower() == "scratch" or arg_start in reported:
+        default, arg_start, arg_end = args.defaults[name]
+        if default.lower() in site.stages or default.lower() == "scratch" or arg_start in reported:
             return
         reported.add(arg_start)
+        if chains.USE.search(default) and reference.split_variable_tag(default) is None:
+            yield chains.resolved(
+                "arg", default, args, (arg_start, arg_end), f"ARG {name}={default}"
+            )
+            return
         yield Occurrence("arg", default, (Part("ref", arg_start, arg_end),), arg_start, arg_end)
+        return
+    if "$" in value and reference.split_variable_tag(value) is None and chains.USE.search(value):
+        yield chains.chain(kind, value, span, args)
         return
     yield Occurrence(kind, value, (Part("ref", *span),), *span)
 
@@ -253,25 +258,9 @@ def _first(logical: _Logical, start: int, end: int) -> tuple[int, int]:
     return head[0], head[0] + 1
 
 
-def _mount(
-    logical: _Logical,
-    start: int,
-    end: int,
-    stages: set[str],
-    global_args: dict[str, tuple[str, int, int]],
-    reported: set[int],
-) -> Iterator[Occurrence]:
+def _mount(logical: _Logical, start: int, end: int, stages: set[str]) -> Iterator[_Site]:
     at = start
     for option in logical.text[start:end].split(","):
         if option.lower().startswith("from="):
-            yield from _reference(
-                logical,
-                at + 5,
-                at + len(option),
-                "mount-from",
-                stages,
-                global_args,
-                reported,
-                builtin_stage=True,
-            )
+            yield _Site(logical, at + 5, at + len(option), "mount-from", frozenset(stages), True)
         at += len(option) + 1
