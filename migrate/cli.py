@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from migrate import __version__, engine
+from migrate import __version__, ci_login, engine
 from migrate import config as config_module
 from migrate.classify import fails_lint
 from migrate.config import Config, ConfigError
@@ -176,6 +176,12 @@ def scan(
     metavar="WHAT",
     help="supported, unsupported, an upstream (docker-hub, quay, ...), a prefix or a code.",
 )
+@click.option(
+    "--require-ci-credentials",
+    is_flag=True,
+    envvar="ECR_PTC_REQUIRE_CI_CREDENTIALS",
+    help="Fail on CI jobs that pull from the cache without declaring credentials (PTC013).",
+)
 def lint(
     paths: tuple[str, ...],
     registry: str | None,
@@ -184,15 +190,20 @@ def lint(
     exclude: tuple[str, ...],
     output: str,
     fail_on: tuple[str, ...],
+    require_ci_credentials: bool,
 ) -> int:
     """Report references that bypass the cache."""
     options = _options(paths, registry, config_file, aws, exclude, output)
+    if require_ci_credentials:
+        options = replace(options, config=replace(options.config, require_ci_credentials=True))
     if fail_on:
         try:
             config_module.check_fail_on(fail_on, options.config.rules)
         except ConfigError as exc:
             raise _Stop(f"--fail-on: {exc.reason}") from None
     fail = fail_on or options.config.fail_on
+    if options.config.require_ci_credentials:
+        fail = (*fail, "PTC013")
     _, report = _run(options)
     shown = tuple(_as_linted(f, fail) for f in report.findings if f.code)
     _emit(Report(shown, report.files, color=report.color), output)
@@ -239,6 +250,10 @@ def fix(
         for r in changed:
             count = sum(1 for f in r.findings if f.target)
             click.echo(f"{verb} {r.path} ({count} reference{'s' if count != 1 else ''})")
+    # CI systems pull job images before any step: say once per system what they need now.
+    login = ci_login.text((r.file_kind for r in changed), options.config.registry or "")
+    if login:
+        click.echo(login, err=True, nl=False)
     _echo_errors(report)
     if report.errors:
         return EXIT_ERROR

@@ -12,7 +12,10 @@ import os
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from migrate.scanners._gitlab import Pipeline
 
 # Never walked for repository facts (nor for files to rewrite: walk.py uses the same set).
 SKIPPED_DIRS = frozenset({".git", "node_modules", "vendor", ".venv", "venv", ".tox", "__pycache__"})
@@ -55,6 +58,14 @@ class Repo:
         if listed is None:
             listed = _walk_files(self.root)
         return tuple(sorted(p for p in listed if not SKIPPED_DIRS.intersection(p.split("/")[:-1])))
+
+    @functools.cached_property
+    def gitlab_pipeline(self) -> Pipeline:
+        """The root `.gitlab-ci.yml`, the files it includes locally, and the variables its jobs
+        use as images (GitLab merges them all into one configuration)."""
+        from migrate.scanners import _gitlab
+
+        return _gitlab.pipeline(self.root)
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,9 @@ class Occurrence:
     at: int  # offset reported as the finding's position
     end: int  # end offset of the reported range
     unresolved: str | None = None  # why this is not a concrete reference (PTC004), if so
+    # CI images: whether the job declares registry credentials where its CI system has a place
+    # for them (GitHub `credentials:`, CircleCI `auth`/`aws_auth`, ...); None: no such place.
+    credentials: bool | None = None
 
 
 class ScanError(Exception):
