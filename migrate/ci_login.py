@@ -190,8 +190,18 @@ Docker config with
         "Google Cloud Build",
         """Cloud Build pulls each step's `name:` image with Google credentials before the step
 runs. For a registry outside Google Cloud it documents a login step with credentials from
-Secret Manager followed by `docker run` of the private image in a gcr.io/cloud-builders/docker
-step; plan that change (or keep these steps off the cache with `exclude:`) before merging.""",
+Secret Manager, then `docker run` of the private image in a docker builder step:
+
+  steps:
+    - name: gcr.io/cloud-builders/docker
+      entrypoint: bash
+      args: [-c, 'docker login --username AWS --password-stdin {registry} <<< "$$ECR_PASSWORD"']
+      secretEnv: [ECR_PASSWORD]
+    - name: gcr.io/cloud-builders/docker
+      args: [run, --rm, -v, /workspace:/workspace, {registry}/..., ...]
+
+An ECR password lasts 12 hours, so the secret needs refreshing. Plan that change (or keep
+these steps off the cache with `exclude:`) before merging.""",
         ("https://cloud.google.com/build/docs/interacting-with-dockerhub-images",),
         "log in with a step before the image is used",
     ),

@@ -10,12 +10,13 @@ from typing import Any
 
 import click
 
-from migrate import __version__, ci_login, engine
+from migrate import __version__, engine
 from migrate import config as config_module
 from migrate.classify import fails_lint
 from migrate.config import Config, ConfigError
 from migrate.findings import Finding, Severity
 from migrate.report import FORMATTERS, Report, unified_diff
+from migrate.scanners import CI_SCANNERS
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 NO_REGISTRY = (
@@ -250,10 +251,11 @@ def fix(
         for r in changed:
             count = sum(1 for f in r.findings if f.target)
             click.echo(f"{verb} {r.path} ({count} reference{'s' if count != 1 else ''})")
-    # CI systems pull job images before any step: say once per system what they need now.
-    login = ci_login.text((r.file_kind for r in changed), options.config.registry or "")
-    if login:
-        click.echo(login, err=True, nl=False)
+    ci = {r.file_kind for r in changed} & {s.NAME for s in CI_SCANNERS}
+    if ci:  # CI systems pull job images before any step: say what each needs now
+        from migrate import ci_login
+
+        click.echo(ci_login.text(ci, options.config.registry or ""), err=True, nl=False)
     _echo_errors(report)
     if report.errors:
         return EXIT_ERROR

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
 
-from migrate import ci_login, edits, pool, source
+from migrate import edits, pool, source
 from migrate.classify import Verdict, classify
 from migrate.config import Config
 from migrate.context import FileContext, Parsing, Repo
@@ -327,6 +327,8 @@ def _findings(
 
     extra = [("PTC006", _DIGEST_ONLY.format(occ.written))] if verdict.digest_only else []
     if require_credentials and occ.credentials is False and verdict.status is Status.CACHED:
+        from migrate import ci_login
+
         extra.append(("PTC013", ci_login.missing_credentials(kind, occ.written)))
     for code, message in [(verdict.code, verdict.message), *extra]:
         if code and _suppressed(suppressions, line, code):

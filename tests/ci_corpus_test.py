@@ -345,7 +345,7 @@ def _data(rel: str, raw: bytes) -> object:
     text = raw.decode("utf-8-sig")
     if rel.endswith(".json"):
         text = re.sub(
-            r'("(?:[^"\\]|\\.)*")|//[^\n]*|/\*.*?\*/', lambda m: m[1] or "", text, flags=re.S
+            r'("(?:[^"\\]|\\.)*")|//[^\n]*|/\*.*?\*/', lambda m: m[1] or "", text, flags=re.DOTALL
         )
         return json.loads(re.sub(r",(\s*[}\]])", r"\1", text))
     with warnings.catch_warnings():

@@ -16,13 +16,14 @@ from migrate.occurrence import Occurrence, Part
 from migrate.scanners import _yaml, compose, helm, kubernetes, kustomize
 from migrate.scanners._yaml import Mapping, Node, Scalar, Sequence, fields, string
 
-# A whole value that is one shell-style variable: `$NAME` or `${NAME}`.
-_VARIABLE = re.compile(r"^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))$")
+# Patterns are compiled on first use (by `re`'s cache), not at import: a hook run on a
+# Dockerfile never pays for the CI kinds. A whole value that is one variable: `$NAME`, `${NAME}`.
+_VARIABLE = r"^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))$"
 
 
 def variable(value: str) -> str | None:
     """The name when `value` is exactly one variable (`$IMAGE`, `${IMAGE}`), else None."""
-    match = _VARIABLE.match(value.strip())
+    match = re.match(_VARIABLE, value.strip())
     return (match[1] or match[2]) if match else None
 
 
@@ -31,20 +32,20 @@ def image(
     node: Node | None,
     *,
     prefix: str = "",
-    expression: re.Pattern[str] | None = None,
+    expression: str | None = None,
     why: str = "",
     credentials: bool | None = None,
 ) -> Occurrence | None:
     """The occurrence of an image value, or None when `node` is not a non-empty string.
 
-    `prefix` is text before the reference that stays (`docker://`); `expression` matches
+    `prefix` is text before the reference that stays (`docker://`); `expression` (a regex) finds
     the CI system's run-time expressions anywhere in the value (then PTC004 saying `why`)."""
     scalar = string(node)
     if scalar is None or not scalar.value.startswith(prefix):
         return None
     value = scalar.value[len(prefix) :]
     reason = scalar.refused
-    if reason is None and expression is not None and expression.search(value):
+    if reason is None and expression is not None and re.search(expression, value):
         reason = why
     reason = reason or _yaml.templated(value)
     if reason or scalar.span is None or not value.strip():

@@ -11,7 +11,6 @@ https://code.visualstudio.com/docs/languages/json#_json-with-comments
 
 from __future__ import annotations
 
-import json
 import re
 
 from migrate.occurrence import ScanError
@@ -80,6 +79,8 @@ class _Reader:
         self.at = end
         raw = self.text[start + 1 : end - 1]
         if "\\" in raw:
+            import json  # rare: a value with escapes, never rewritten
+
             return Scalar(json.loads(match[0]), STR, start, end, None, ESCAPED)
         return Scalar(raw, STR, start, end, (start + 1, end - 1), None)
 

@@ -22,23 +22,20 @@ from migrate.scanners._yaml import Mapping, Node, Scalar, fields, string
 NAME = "azure-pipelines"
 # Renovate's azure-pipelines manager (lib/modules/manager/azure-pipelines/index.ts, 39.x).
 FILES = r"(?:^|/)\.azuredevops/.+\.ya?ml$|azure.*pipelines?.*\.ya?ml$"
-_FILES = re.compile(FILES)
-_WORDS = re.compile("container")
+_WORDS = "container"
 _PIPELINE_KEYS = (
     "trigger", "pr", "pool", "stages", "jobs", "steps", "resources", "extends", "parameters",
     "variables", "container", "services", "schedules",
 )  # fmt: skip
 # Where a `container:` key names the job's container (not a step target or a task input).
 _JOB_KEYS = frozenset({"job", "deployment", "steps", "pool", "strategy", "stages", "jobs"})
-_EXPRESSION = re.compile(r"\$\(|\$\[|\$\{\{")
+_EXPRESSION = r"\$\(|\$\[|\$\{\{"
 _WHY = "Azure Pipelines expression: resolved when the pipeline runs"
-_VARIABLE = re.compile(
-    r"^(?:\$\(\s*([\w.-]+)\s*\)|\$\[\s*variables\.([\w.-]+)\s*\]|\$\{\{\s*variables\.([\w.-]+)\s*\}\})$"
-)
+_VARIABLE = r"^(?:\$\(\s*([\w.-]+)\s*\)|\$\[\s*variables\.([\w.-]+)\s*\]|\$\{\{\s*variables\.([\w.-]+)\s*\}\})$"
 
 
 def by_name(path: Path) -> bool:
-    return _FILES.search(path.as_posix()) is not None
+    return re.search(FILES, path.as_posix()) is not None
 
 
 def claims(path: Path, text: str) -> bool:
@@ -46,7 +43,7 @@ def claims(path: Path, text: str) -> bool:
 
 
 def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
-    if not _yaml.mentions(text, _WORDS, context):
+    if not _yaml.mentions(text, re.compile(_WORDS), context):
         return
     found: list[Occurrence | None] = []
     for doc in _yaml.documents(text, context.parsing):
@@ -80,7 +77,7 @@ def _image(
     scalar = string(node)
     if scalar is None:
         return []
-    match = _VARIABLE.match(scalar.value.strip())
+    match = re.match(_VARIABLE, scalar.value.strip())
     name = next((g for g in match.groups() if g), None) if match else None
     if name is not None and name in variables:
         kind, scalar = "variable", variables[name]

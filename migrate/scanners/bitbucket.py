@@ -20,13 +20,12 @@ from migrate.scanners._yaml import Mapping, Scalar, fields
 NAME = "bitbucket-pipelines"
 # Renovate's bitbucket-pipelines manager (lib/modules/manager/bitbucket-pipelines/index.ts, 39.x).
 FILES = r"(?:^|/)\.?bitbucket-pipelines\.ya?ml$"
-_FILES = re.compile(FILES)
-_WORDS = re.compile("image|docker://")
+_WORDS = "image|docker://"
 _CREDENTIALS = ("username", "password", "aws")
 
 
 def by_name(path: Path) -> bool:
-    return _FILES.search(path.as_posix()) is not None
+    return re.search(FILES, path.as_posix()) is not None
 
 
 def claims(path: Path, text: str) -> bool:
@@ -34,7 +33,7 @@ def claims(path: Path, text: str) -> bool:
 
 
 def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
-    if not _yaml.mentions(text, _WORDS, context):
+    if not _yaml.mentions(text, re.compile(_WORDS), context):
         return
     found: list[Occurrence | None] = []
     # Images sit at the top, in steps at any depth (parallel, stages, custom pipelines, steps

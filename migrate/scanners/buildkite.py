@@ -20,15 +20,14 @@ NAME = "buildkite"
 # Renovate's buildkite manager (lib/modules/manager/buildkite/index.ts, 39.x) reads plugin
 # versions only, from the same files.
 FILES = r"buildkite\.ya?ml$|(?:^|/)\.buildkite/.+\.ya?ml$"
-_FILES = re.compile(FILES)
-_WORDS = re.compile("image")
-_DOCKER = re.compile(r"(?:^|/)docker(?:-buildkite-plugin)?(?:\.git)?#")
-_ECR = re.compile(r"(?:^|/)ecr(?:-buildkite-plugin)?(?:\.git)?#")
+_WORDS = "image"
+_DOCKER = r"(?:^|/)docker(?:-buildkite-plugin)?(?:\.git)?#"
+_ECR = r"(?:^|/)ecr(?:-buildkite-plugin)?(?:\.git)?#"
 _STEP_KEYS = ("command", "commands", "plugins", "label", "key", "name")
 
 
 def by_name(path: Path) -> bool:
-    return _FILES.search(path.as_posix()) is not None
+    return re.search(FILES, path.as_posix()) is not None
 
 
 def claims(path: Path, text: str) -> bool:
@@ -36,7 +35,7 @@ def claims(path: Path, text: str) -> bool:
 
 
 def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
-    if not _yaml.mentions(text, _WORDS, context):
+    if not _yaml.mentions(text, re.compile(_WORDS), context):
         return
     found: list[Occurrence | None] = []
     docs = _yaml.documents(text, context.parsing)
@@ -48,9 +47,9 @@ def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
         if "image" in keys and any(k in keys for k in _STEP_KEYS):
             found.append(_ci.image("image", keys["image"]))
         plugins = list(_plugins(keys.get("plugins")))
-        logs_in = any(_ECR.search(name) for name, _ in plugins)
+        logs_in = any(re.search(_ECR, name) for name, _ in plugins)
         for name, config in plugins:
-            if _DOCKER.search(name) and isinstance(config, Mapping):
+            if re.search(_DOCKER, name) and isinstance(config, Mapping):
                 image = fields(config).get("image")
                 found.append(_ci.image("docker-plugin", image, credentials=logs_in))
     yield from _ci.once(found)

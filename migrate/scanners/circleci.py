@@ -22,17 +22,16 @@ from migrate.scanners._yaml import Mapping, Node, Scalar, Sequence, fields, stri
 NAME = "circleci"
 # Renovate's circleci manager (lib/modules/manager/circleci/index.ts, 39.x).
 FILES = r"(?:^|/)\.circleci/.+\.ya?ml$"
-_FILES = re.compile(FILES)
-_WORDS = re.compile("docker")
-_EXPRESSION = re.compile(r"<<\s*[\w.-]+\s*>>")
+_WORDS = "docker"
+_EXPRESSION = r"<<\s*[\w.-]+\s*>>"
 _WHY = "CircleCI parameter: resolved when the pipeline runs"
-_PARAMETER = re.compile(r"^<<\s*(pipeline\.)?parameters\.([\w-]+)\s*>>$")
+_PARAMETER = r"^<<\s*(pipeline\.)?parameters\.([\w-]+)\s*>>$"
 
 Found = list[Occurrence | None]
 
 
 def by_name(path: Path) -> bool:
-    return _FILES.search(path.as_posix()) is not None
+    return re.search(FILES, path.as_posix()) is not None
 
 
 def claims(path: Path, text: str) -> bool:
@@ -40,7 +39,7 @@ def claims(path: Path, text: str) -> bool:
 
 
 def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
-    if not _yaml.mentions(text, _WORDS, context):
+    if not _yaml.mentions(text, re.compile(_WORDS), context):
         return
     found: Found = []
     docs = _yaml.documents(text, context.parsing)
@@ -84,7 +83,7 @@ def _definitions(
             for entry in _ci.mapping_items(job.get("docker")):
                 found += _image(entry, own, pipeline, seen)
                 image = string(entry.get("image"))
-                match = _PARAMETER.match(image.value.strip()) if image else None
+                match = re.match(_PARAMETER, image.value.strip()) if image else None
                 if match and not match[1] and section == "jobs":
                     used.setdefault(name, set()).add(match[2])
     for orb in _ci.mapping_values(keys.get("orbs")):  # an inline orb: jobs and executors of its own
@@ -100,7 +99,7 @@ def _image(
     scalar = string(node)
     if scalar is None:
         return []
-    match = _PARAMETER.match(scalar.value.strip())
+    match = re.match(_PARAMETER, scalar.value.strip())
     if match is None:
         return [_of("image", scalar, credentials)]
     table = pipeline if match[1] else own

@@ -21,12 +21,11 @@ NAME = "cloudbuild"
 # Renovate's cloudbuild manager matches `cloudbuild.ya?ml` (lib/modules/manager/cloudbuild/
 # index.ts, 39.x); `cloudbuild-*.yaml` and `cloudbuild.prod.yaml` are as common.
 FILES = r"(?:^|/)cloudbuild[^/]*\.ya?ml$"
-_FILES = re.compile(FILES)
-_WORDS = re.compile("steps")
+_WORDS = "steps"
 
 
 def by_name(path: Path) -> bool:
-    return _FILES.search(path.as_posix()) is not None
+    return re.search(FILES, path.as_posix()) is not None
 
 
 def claims(path: Path, text: str) -> bool:
@@ -34,7 +33,7 @@ def claims(path: Path, text: str) -> bool:
 
 
 def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
-    if not _yaml.mentions(text, _WORDS, context):
+    if not _yaml.mentions(text, re.compile(_WORDS), context):
         return
     found: list[Occurrence | None] = []
     for doc in _yaml.documents(text, context.parsing):

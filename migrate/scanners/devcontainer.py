@@ -12,19 +12,18 @@ from pathlib import Path
 
 from migrate.context import STANDALONE, FileContext
 from migrate.occurrence import Occurrence
-from migrate.scanners import _ci, _jsonc
+from migrate.scanners import _ci
 from migrate.scanners._yaml import Mapping, fields
 
 NAME = "devcontainer"
 # Renovate's devcontainer manager (lib/modules/manager/devcontainer/index.ts: the first two
 # in 39.x, the third since); `^` there is the repository root, here any directory.
 FILES = r"(?:^|/)\.devcontainer(?:/[^/]+)?/devcontainer\.json$|(?:^|/)\.devcontainer\.json$"
-_FILES = re.compile(FILES)
-_WORDS = re.compile("image")
+_WORDS = "image"
 
 
 def by_name(path: Path) -> bool:
-    return _FILES.search(path.as_posix()) is not None
+    return re.search(FILES, path.as_posix()) is not None
 
 
 def claims(path: Path, text: str) -> bool:
@@ -32,8 +31,10 @@ def claims(path: Path, text: str) -> bool:
 
 
 def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
-    if not context.named and _WORDS.search(text) is None:
+    if not context.named and re.search(_WORDS, text) is None:
         return
+    from migrate.scanners import _jsonc  # only when a dev container is read
+
     doc = _jsonc.document(text)
     if isinstance(doc, Mapping):
         found = _ci.image("image", fields(doc).get("image"))

@@ -17,12 +17,11 @@ from migrate.scanners._yaml import Mapping, fields
 NAME = "drone"
 # Renovate's droneci manager (lib/modules/manager/droneci/index.ts, 39.x).
 FILES = r"(?:^|/)\.drone\.yml$"
-_FILES = re.compile(FILES)
-_WORDS = re.compile("image")
+_WORDS = "image"
 
 
 def by_name(path: Path) -> bool:
-    return _FILES.search(path.as_posix()) is not None
+    return re.search(FILES, path.as_posix()) is not None
 
 
 def claims(path: Path, text: str) -> bool:
@@ -30,7 +29,7 @@ def claims(path: Path, text: str) -> bool:
 
 
 def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
-    if not _yaml.mentions(text, _WORDS, context):
+    if not _yaml.mentions(text, re.compile(_WORDS), context):
         return
     found: list[Occurrence | None] = []
     for doc in _yaml.documents(text, context.parsing):

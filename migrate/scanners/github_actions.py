@@ -25,16 +25,15 @@ FILES = (
     r"(?:^|/)(?:workflow-templates|\.(?:github|gitea|forgejo)/(?:workflows|actions))/.+\.ya?ml$"
     r"|(?:^|/)action\.ya?ml$"
 )
-_FILES = re.compile(FILES)
-_WORDS = re.compile("container|services|docker://")
-_EXPRESSION = re.compile(r"\$\{\{")
+_WORDS = "container|services|docker://"
+_EXPRESSION = r"\$\{\{"
 _WHY = "GitHub Actions expression: resolved at run time"
-_MATRIX = re.compile(r"^\$\{\{\s*matrix\.([\w-]+(?:\.[\w-]+)*)\s*\}\}$")
+_MATRIX = r"^\$\{\{\s*matrix\.([\w-]+(?:\.[\w-]+)*)\s*\}\}$"
 DOCKER = "docker://"
 
 
 def by_name(path: Path) -> bool:
-    return _FILES.search(path.as_posix()) is not None
+    return re.search(FILES, path.as_posix()) is not None
 
 
 def claims(path: Path, text: str) -> bool:
@@ -42,7 +41,7 @@ def claims(path: Path, text: str) -> bool:
 
 
 def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
-    if not _yaml.mentions(text, _WORDS, context):
+    if not _yaml.mentions(text, re.compile(_WORDS), context):
         return
     found: list[Occurrence | None] = []
     for doc in _yaml.documents(text, context.parsing):
@@ -88,7 +87,7 @@ def _image(
     scalar = string(node)
     if scalar is None:
         return
-    match = _MATRIX.match(scalar.value.strip())
+    match = re.match(_MATRIX, scalar.value.strip())
     if match is None:
         yield _ci.image(kind, scalar, expression=_EXPRESSION, why=_WHY, credentials=credentials)
         return

@@ -16,24 +16,27 @@ import re
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from migrate.context import STANDALONE, FileContext, Repo
 from migrate.occurrence import Occurrence
-from migrate.scanners import _ci, _gitlab, _yaml
+from migrate.scanners import _ci, _yaml
 from migrate.scanners._yaml import Mapping, Node, Scalar, Sequence, fields, string
+
+if TYPE_CHECKING:
+    from migrate.scanners import _gitlab
 
 NAME = "gitlab-ci"
 # Renovate's gitlabci manager (lib/modules/manager/gitlabci/index.ts, 39.x).
 FILES = r"\.gitlab-ci\.ya?ml$"
-_FILES = re.compile(FILES)
-_WORDS = re.compile("image|services|include|variables")
-_PROXY = re.compile(r"^\$\{?CI_DEPENDENCY_PROXY_(?:DIRECT_)?GROUP_IMAGE_PREFIX\}?/")
+_WORDS = "image|services|include|variables"
+_PROXY = r"^\$\{?CI_DEPENDENCY_PROXY_(?:DIRECT_)?GROUP_IMAGE_PREFIX\}?/"
 _VM_TAG = "saas-macos-"
 _REMOTE_KEYS = ("remote", "project", "template", "component")
 
 
 def by_name(path: Path) -> bool:
-    return _FILES.search(path.as_posix()) is not None
+    return re.search(FILES, path.as_posix()) is not None
 
 
 def claims(path: Path, text: str) -> bool:
@@ -50,8 +53,10 @@ def included(path: Path, repo: Repo) -> bool:
 
 
 def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
-    if not _yaml.mentions(text, _WORDS, context):
+    if not _yaml.mentions(text, re.compile(_WORDS), context):
         return
+    from migrate.scanners import _gitlab  # the pipeline's shape: read when a GitLab file is
+
     pipeline = _pipeline(context)
     found: list[Occurrence | None] = []
     for doc in _yaml.documents(text, context.parsing):
@@ -76,6 +81,8 @@ def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
 
 
 def _pipeline(context: FileContext) -> _gitlab.Pipeline:
+    from migrate.scanners import _gitlab
+
     if context.repo is None or context.path is None:
         return _gitlab.NONE
     pipeline = context.repo.gitlab_pipeline
@@ -131,7 +138,7 @@ def _image(
 
 def _reference(kind: str, scalar: Scalar) -> Occurrence | None:
     occ = _ci.image(kind, scalar)
-    if occ is not None and occ.unresolved and _PROXY.match(scalar.value):
+    if occ is not None and occ.unresolved and re.match(_PROXY, scalar.value):
         return replace(occ, unresolved="pulled through the GitLab Dependency Proxy")
     if occ is not None and occ.unresolved and "$CI_" in scalar.value.replace("{", ""):
         return replace(occ, unresolved="GitLab predefined variable in the image name")

@@ -19,13 +19,12 @@ NAME = "woodpecker"
 # Renovate's woodpecker manager (lib/modules/manager/woodpecker/index.ts, 39.x); `^` there is
 # the repository root, here any directory.
 FILES = r"(?:^|/)\.woodpecker(?:/[^/]+)?\.ya?ml$"
-_FILES = re.compile(FILES)
-_WORDS = re.compile("image")
+_WORDS = "image"
 _SECTIONS = ("steps", "services", "pipeline", "clone")
 
 
 def by_name(path: Path) -> bool:
-    return _FILES.search(path.as_posix()) is not None
+    return re.search(FILES, path.as_posix()) is not None
 
 
 def claims(path: Path, text: str) -> bool:
@@ -33,7 +32,7 @@ def claims(path: Path, text: str) -> bool:
 
 
 def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
-    if not _yaml.mentions(text, _WORDS, context):
+    if not _yaml.mentions(text, re.compile(_WORDS), context):
         return
     found: list[Occurrence | None] = []
     for doc in _yaml.documents(text, context.parsing):
