@@ -17,6 +17,7 @@ from pathlib import Path
 from migrate.context import STANDALONE, FileContext
 from migrate.occurrence import Occurrence
 from migrate.scanners import _ci, _yaml
+from migrate.scanners._paths import in_helm_templates
 from migrate.scanners._yaml import Mapping, Node, Scalar, Sequence, fields, string
 
 NAME = "github-actions"
@@ -37,7 +38,7 @@ def by_name(path: Path) -> bool:
 
 
 def claims(path: Path, text: str) -> bool:
-    return by_name(path)
+    return by_name(path) and not in_helm_templates(path)  # a chart's Go template, not YAML
 
 
 def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:

@@ -138,6 +138,12 @@ def test_claims(path: str, text: str, kind: str | None) -> None:
     assert (scanner.NAME if scanner else None) == kind
 
 
+def test_a_charts_go_templates_are_never_ci_files(tmp_path: Path) -> None:
+    (tmp_path / "Chart.yaml").write_text("apiVersion: v2\nname: c\nversion: 1.0.0\n")
+    for name in ("action.yaml", "cloudbuild.yaml"):
+        assert scanner_for(tmp_path / "templates" / name, "{{ .Values.x }}") is None
+
+
 def test_a_ci_file_beside_a_chart_stays_a_ci_file(tmp_path: Path) -> None:
     (tmp_path / "Chart.yaml").write_text("apiVersion: v2\nname: c\nversion: 1.0.0\n")
     for name, kind in (("cloudbuild.yaml", "cloudbuild"), ("values.yaml", "helm")):
