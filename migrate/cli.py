@@ -16,6 +16,7 @@ from migrate.classify import fails_lint
 from migrate.config import Config, ConfigError
 from migrate.findings import Finding, Severity
 from migrate.report import FORMATTERS, Report, unified_diff
+from migrate.scanners import CI_SCANNERS
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 NO_REGISTRY = (
@@ -201,6 +202,12 @@ def scan(
     metavar="WHAT",
     help="supported, unsupported, an upstream (docker-hub, quay, ...), a prefix or a code.",
 )
+@click.option(
+    "--require-ci-credentials",
+    is_flag=True,
+    envvar="ECR_PTC_REQUIRE_CI_CREDENTIALS",
+    help="Fail on CI jobs that pull from the cache without declaring credentials (PTC013).",
+)
 def lint(
     paths: tuple[str, ...],
     registry: str | None,
@@ -209,6 +216,7 @@ def lint(
     exclude: tuple[str, ...],
     output: str,
     fail_on: tuple[str, ...],
+    require_ci_credentials: bool,
 ) -> int:
     """Report references that bypass the cache.
 
@@ -216,12 +224,16 @@ def lint(
     Exit codes: 0 clean, 1 findings that --fail-on fails on, 2 some input could not be read.
     """
     options = _options(paths, registry, config_file, aws, exclude, output)
+    if require_ci_credentials:
+        options = replace(options, config=replace(options.config, require_ci_credentials=True))
     if fail_on:
         try:
             config_module.check_fail_on(fail_on, options.config.rules)
         except ConfigError as exc:
             raise _Stop(f"--fail-on: {exc.reason}") from None
     fail = fail_on or options.config.fail_on
+    if options.config.require_ci_credentials:
+        fail = (*fail, "PTC013")
     _, report = _run(options)
     shown = tuple(_as_linted(f, fail) for f in report.findings if f.code)
     _emit(Report(shown, report.files, color=report.color), output)
@@ -274,6 +286,11 @@ def fix(
             count = sum(1 for f in r.findings if f.target)
             click.echo(f"{verb} {r.path} ({count} reference{'s' if count != 1 else ''})")
     _echo_rulings(results)
+    ci = {r.file_kind for r in changed} & {s.NAME for s in CI_SCANNERS}
+    if ci:  # CI systems pull job images before any step: say what each needs now
+        from migrate import ci_login
+
+        click.echo(ci_login.text(ci, options.config.registry or ""), err=True, nl=False)
     _echo_errors(report)
     if report.errors:
         return EXIT_ERROR

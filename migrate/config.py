@@ -14,7 +14,7 @@ from migrate import registries
 CONFIG_NAME = ".ecr-ptc.yaml"
 MAX_FILE_SIZE = 10 * 1024 * 1024
 _TOP_KEYS = {"registry", "rules", "lint", "exclude", "private", "max-file-size", "official-images"}
-_LINT_KEYS = {"fail-on"}
+_LINT_KEYS = {"fail-on", "require-ci-credentials"}
 _RULE_KEYS = {"upstream", "upstream-prefix"}
 # A Docker Hub path component: what `library/<name>` can hold (distribution/reference).
 _OFFICIAL_NAME = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
@@ -53,6 +53,8 @@ class Config:
     max_file_size: int = MAX_FILE_SIZE
     official_images: tuple[str, ...] = ()  # names added to the Docker Official Images list
     path: Path | None = None
+    # lint: a CI job pulling from the cache must declare registry credentials (PTC013)
+    require_ci_credentials: bool = False
 
     def with_registry(self, registry: str | None) -> Config:
         return replace(self, registry=registry) if registry else self
@@ -153,6 +155,12 @@ def _build(path: Path, data: Any) -> Config:
             fail_on = _strings(path, lint["fail-on"], "lint.fail-on", _line(lint, "fail-on"))
             check_fail_on(fail_on, config.rules, path, _line(lint, "fail-on"))
             config = replace(config, fail_on=fail_on)
+        if "require-ci-credentials" in lint:
+            required = lint["require-ci-credentials"]
+            if not isinstance(required, bool):
+                line = _line(lint, "require-ci-credentials")
+                raise ConfigError(path, line, "lint.require-ci-credentials must be true or false")
+            config = replace(config, require_ci_credentials=required)
     if "exclude" in top:
         config = replace(
             config, exclude=_strings(path, top["exclude"], "exclude", _line(top, "exclude"))

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from migrate.builds import Build
     from migrate.charts import Charts
     from migrate.kustomize.graph import Graph
+    from migrate.scanners._gitlab import Pipeline
 
 T = TypeVar("T")
 
@@ -85,6 +86,14 @@ class Repo:
         from migrate import builds
 
         return builds.index(self)
+
+    @functools.cached_property
+    def gitlab_pipeline(self) -> Pipeline:
+        """The root `.gitlab-ci.yml`, the files it includes locally, and the variables its jobs
+        use as images (GitLab merges them all into one configuration)."""
+        from migrate.scanners import _gitlab
+
+        return _gitlab.pipeline(self.root)
 
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
         """A fact computed once per run (a directory's `.env`): a scan and its verifying re-scan

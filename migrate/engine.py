@@ -226,11 +226,11 @@ def _process(candidate: Candidate, settings: Settings) -> FileResult | None:
         src = source.read(candidate.real, config.max_file_size)
     except source.SourceError as exc:
         return FileResult(display, None, (file_error(display, exc.line, 1, exc.reason),))
-    scanner = scanner_for(candidate.real, src.text)
+    repo = settings.repo(candidate.root)
+    scanner = scanner_for(candidate.real, src.text, repo)
     if scanner is None:
         return None
     kind = scanner.NAME
-    repo = settings.repo(candidate.root)
     context = FileContext(candidate.real, repo, settings.parsing, scanner.by_name(candidate.real))
     try:
         occurrences = _in_text_order(scanner.scan(src.text, context))
@@ -242,7 +242,9 @@ def _process(candidate: Candidate, settings: Settings) -> FileResult | None:
     findings = [
         f
         for occ, verdict in judged
-        for f in _findings(display, kind, src, occ, verdict, suppressions)
+        for f in _findings(
+            display, kind, src, occ, verdict, suppressions, config.require_ci_credentials
+        )
     ]
     if not fix or config.registry is None:
         return FileResult(display, kind, tuple(findings))
@@ -304,6 +306,7 @@ def _findings(
     occ: Occurrence,
     verdict: Verdict,
     suppressions: dict[int, frozenset[str] | None],
+    require_credentials: bool = False,
 ) -> Iterator[Finding]:
     line, column = src.position(occ.at)
     end_line, end_column = src.position(occ.end)
@@ -328,10 +331,14 @@ def _findings(
         )
 
     extra = [("PTC006", _DIGEST_ONLY.format(occ.written))] if verdict.digest_only else []
+    if require_credentials and occ.credentials is False and verdict.status is Status.CACHED:
+        from migrate import ci_login
+
+        extra.append(("PTC013", ci_login.missing_credentials(kind, occ.written)))
     for code, message in [(verdict.code, verdict.message), *extra]:
         if code and _suppressed(suppressions, line, code):
             yield finding(None, Status.SUPPRESSED, f"{message} (suppressed {code})", None)
-        elif code == "PTC006":
+        elif code in ("PTC006", "PTC013"):
             yield finding(code, verdict.status, message, None)
         else:
             # No parts: found through a variable this file cannot rewrite (the note says why).

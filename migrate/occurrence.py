@@ -6,7 +6,7 @@ Scanners find; they never build replacement text (that is `edits.plan`). A scann
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from typing import NamedTuple
 
 
@@ -36,12 +36,16 @@ class Occurrence:
     at: int  # offset reported as the finding's position
     end: int  # end offset of the reported range
     unresolved: str | None = None  # why this is not a concrete reference (PTC004), if so
+    _: KW_ONLY  # what only some kinds know, always by name
     code: str | None = None  # the verdict code when unresolved, if not PTC004 (e.g. PTC012)
     # How `written` was found when the text does not show it (a variable resolved from `.env`
     # or ARG defaults): added to the finding's message.
     note: str | None = None
     # Why a concrete reference has no parts: added to the message when it would be rewritten.
     kept: str | None = None
+    # CI images: whether the job declares registry credentials where its CI system has a place
+    # for them (GitHub `credentials:`, CircleCI `auth`/`aws_auth`, ...); None: no such place.
+    credentials: bool | None = None
 
 
 class ScanError(Exception):

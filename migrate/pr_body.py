@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from migrate import __version__
+from migrate import __version__, ci_login
 from migrate.config import Rule
 from migrate.findings import Finding
 from migrate.rules import SECRET_PREFIX, credential_need, source
@@ -162,6 +162,8 @@ def body(
         "",
         *_fence(plan, "sh"),
     ]
+    ci = ci_login.markdown((f.file_kind for f in summary.rewrites), summary.registry)
+    tail += ["", *ci] if ci else []
     if summary.skipped:
         tail += ["", "### Not rewritten", "", "| where | code | reason |", "|---|---|---|"]
         tail += [

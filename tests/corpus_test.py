@@ -43,6 +43,7 @@ EXPECTED_COUNTS = {
     ("microservices-demo", "image-map"): 1,
     ("microservices-demo", "kustomize-name"): 34,
     ("microservices-demo", "kustomize-newName"): 12,
+    ("microservices-demo", "step"): 1,  # cloudbuild.yaml
     ("opentelemetry-demo", "image"): 9,
 }
 _PREFIXES = tuple(f"{u.default_prefix}/" for u in UPSTREAMS)

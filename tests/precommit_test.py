@@ -55,6 +55,10 @@ USER_FILES = {
     # Plain YAML under templates/ without a Chart.yaml: manifests like any other.
     "ops/templates/pod.yaml": "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: busybox\n",
     "kustomization.yaml": "images:\n  - name: app\n    newName: ghcr.io/acme/app\n    newTag: v1\n",
+    ".github/workflows/ci.yml": "jobs:\n  t:\n    runs-on: ubuntu-latest\n    container: node:20\n",
+    # An Azure template under templates/ is a pipeline: the hooks' `exclude` lets it through.
+    ".azure-pipelines/templates/build.yml": "jobs:\n  - job: b\n    container: python:3.12\n",
+    ".devcontainer/devcontainer.json": '{\n  // JSONC\n  "image": "ubuntu:24.04",\n}\n',
     "notes.md": "FROM alpine is not a Dockerfile\n",
 }
 REACHED = [

@@ -32,6 +32,8 @@ FILES = {
     "compose.yaml": "services:\n  web:\n    image: nginx:1.27\n",
     "deploy.yaml": "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: redis:7\n",
     "values.yaml": "image:\n  repository: bitnami/redis\n  tag: 7.2\n",
+    ".gitlab-ci.yml": "job:\n  image: node:20\n",
+    ".devcontainer.json": '{"image": "python:3.12", // JSONC\n}\n',
 }
 # Run the command in-process, then list the modules it loaded: exactly what the hook pays for.
 _WRAPPER = """

@@ -5,6 +5,8 @@
                                        (the walk and the pre-commit `files:` derive from it)
     by_name(path) -> bool              this kind whatever the content: a parse error is PTC900
     claims(path, text) -> bool         is this file of my kind? (name first, content second)
+    included(path, repo) -> bool       optional: of my kind because another file of the repository
+                                       says so (a GitLab CI `include:`); asked last
     scan(text, context) -> Iterator[Occurrence]   every image reference, with exact spans
 
 A new kind is one module here plus one line in `SCANNERS`; nothing else changes.
@@ -17,17 +19,27 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
-from migrate.context import FileContext
+from migrate.context import FileContext, Repo
 from migrate.occurrence import Occurrence
 from migrate.scanners import (
+    azure_pipelines,
+    bitbucket,
+    buildkite,
+    circleci,
+    cloudbuild,
     compose,
+    devcontainer,
     dockerfile,
     dotenv,
+    drone,
+    github_actions,
+    gitlab_ci,
     helm,
     helm_templates,
     json_patch,
     kubernetes,
     kustomize,
+    woodpecker,
 )
 
 
@@ -42,9 +54,24 @@ class Scanner(Protocol):
     def scan(self, text: str, context: FileContext = ...) -> Iterator[Occurrence]: ...
 
 
-# Order decides ties: the first scanner that claims a file scans it.
+# Order decides ties: the first scanner that claims a file scans it. CI kinds come before the
+# generic ones, whose content sniffing (a top-level `services:`, YAML beside a Chart.yaml) would
+# otherwise take CI files.
+CI_SCANNERS: tuple[Scanner, ...] = (
+    github_actions,
+    gitlab_ci,
+    bitbucket,
+    circleci,
+    azure_pipelines,
+    drone,
+    woodpecker,
+    cloudbuild,
+    buildkite,
+    devcontainer,
+)
 SCANNERS: tuple[Scanner, ...] = (
     dockerfile,
+    *CI_SCANNERS,
     compose,
     kustomize,
     helm,
@@ -64,8 +91,13 @@ def is_candidate(path: Path) -> bool:
     return _FILES.search(path.as_posix()) is not None
 
 
-def scanner_for(path: Path, text: str) -> Scanner | None:
+def scanner_for(path: Path, text: str, repo: Repo | None = None) -> Scanner | None:
     for scanner in SCANNERS:
         if scanner.claims(path, text):
             return scanner
+    if repo is not None:  # only for files no name or content claims: repository facts cost
+        for scanner in SCANNERS:
+            included = getattr(scanner, "included", None)
+            if included is not None and included(path, repo):
+                return scanner
     return None

@@ -168,7 +168,9 @@ def _convert(node: Any, text: str, memo: dict[int, Node]) -> Node:
     seen: set[tuple[str, str]] = set()
     for key, value in node.value:
         k = _convert(key, text, memo)
-        if isinstance(k, Scalar):
+        # Several `<<:` merges in one mapping are strictly duplicates, but CircleCI and PyYAML
+        # take each as a merge (ethereum/solidity's config); `fields()` merges them in order.
+        if isinstance(k, Scalar) and k.tag != MERGE:
             # Kubernetes, Compose and Helm reject duplicate keys too; which one would we rewrite?
             if (k.tag, k.value) in seen:
                 raise ScanError(k.start, f"duplicate key {k.value!r}")

@@ -128,6 +128,16 @@ def test_merge_keys_own_keys_win_and_earlier_merges_win() -> None:
     assert set(c) == {"z"}
 
 
+def test_repeated_merge_keys_each_merge() -> None:
+    # Strictly a duplicate key, but CircleCI and PyYAML take each `<<:` as a merge
+    # (ethereum/solidity's .circleci/config.yml); earlier ones win, as in `<<: [*b, *c]`.
+    text = "b: &b {x: 1}\nc: &c {x: 2, y: 3}\na:\n  <<: *b\n  <<: *c\n"
+    doc = _yaml.documents(text)[0]
+    inner = _yaml.fields(doc)["a"]  # type: ignore[arg-type]
+    assert isinstance(inner, Mapping)
+    assert {k: _text(v) for k, v in _yaml.fields(inner).items()} == {"x": "1", "y": "3"}
+
+
 def test_quoted_merge_key_is_an_ordinary_key() -> None:
     doc = _yaml.documents('b: &b {x: 1}\na: {"<<": *b}\n')[0]
     inner = _yaml.fields(doc)["a"]  # type: ignore[arg-type]
@@ -165,9 +175,6 @@ def test_plain_numbers_keep_their_text() -> None:
         pytest.param("a: 1\r\na: 2\r\n", 6, "duplicate key 'a'", id="duplicate-key-crlf"),
         pytest.param(
             "x:\n  image: a\n  image: b\n", 16, "duplicate key 'image'", id="duplicate-nested"
-        ),
-        pytest.param(
-            "b: &b {x: 1}\na:\n  <<: *b\n  <<: *b\n", 27, "duplicate key '<<'", id="duplicate-merge"
         ),
         pytest.param("a: b\n\x07\n", 5, "unacceptable character", id="control-character"),
         pytest.param("\tkey: v\n", 0, "cannot start any token", id="tab-indentation"),

@@ -1,0 +1,43 @@
+"""Drone: the images of each pipeline's `steps` and `services`, in every document of
+`.drone.yml`. A pipeline's `image_pull_secrets` is where its registry credentials go.
+https://docs.drone.io/pipeline/docker/syntax/images/
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from migrate.context import STANDALONE, FileContext
+from migrate.occurrence import Occurrence
+from migrate.scanners import _ci, _yaml
+from migrate.scanners._yaml import Mapping, fields
+
+NAME = "drone"
+# Renovate's droneci manager (lib/modules/manager/droneci/index.ts, 39.x).
+FILES = r"(?:^|/)\.drone\.yml$"
+_WORDS = "image"
+
+
+def by_name(path: Path) -> bool:
+    return re.search(FILES, path.as_posix()) is not None
+
+
+def claims(path: Path, text: str) -> bool:
+    return by_name(path)
+
+
+def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
+    if not _yaml.mentions(text, re.compile(_WORDS), context):
+        return
+    found: list[Occurrence | None] = []
+    for doc in _yaml.documents(text, context.parsing):
+        if not isinstance(doc, Mapping):
+            continue
+        keys = fields(doc)
+        credentials = "image_pull_secrets" in keys
+        for section in ("steps", "services"):
+            for entry in _ci.mapping_items(keys.get(section)):
+                found.append(_ci.image(section[:-1], entry.get("image"), credentials=credentials))
+    yield from _ci.once(found)
