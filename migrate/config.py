@@ -6,13 +6,16 @@ import fnmatch
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from migrate import registries
 
+if TYPE_CHECKING:
+    from migrate.templates import Defaults
+
 CONFIG_NAME = ".ecr-ptc.yaml"
 MAX_FILE_SIZE = 10 * 1024 * 1024
-_TOP_KEYS = {"registry", "rules", "lint", "exclude", "private", "max-file-size"}
+_TOP_KEYS = {"registry", "rules", "lint", "exclude", "private", "max-file-size", "templates"}
 _LINT_KEYS = {"fail-on"}
 _RULE_KEYS = {"upstream", "upstream-prefix"}
 
@@ -49,6 +52,7 @@ class Config:
     private: tuple[str, ...] = ()
     max_file_size: int = MAX_FILE_SIZE
     path: Path | None = None
+    templates: Defaults | None = None  # `templates:`; None: templates.Defaults()
 
     def with_registry(self, registry: str | None) -> Config:
         return replace(self, registry=registry) if registry else self
@@ -162,6 +166,12 @@ def _build(path: Path, data: Any) -> Config:
         if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
             raise ConfigError(path, _line(top, "max-file-size"), "max-file-size must be bytes > 0")
         config = replace(config, max_file_size=size)
+    if "templates" in top:
+        from migrate import templates  # only `rules plan` and `rules check` read it
+
+        config = replace(
+            config, templates=templates.parse(path, top["templates"], _line(top, "templates"))
+        )
     return config
 
 

@@ -124,18 +124,21 @@ def test_five_upstreams_three_rules_one_without_credentials(fake: FakeEcr, repo:
         for line in lines
     )
     assert lines[-1] == "5 rules: 2 ok, 2 missing, 1 no-credentials"
-    # STS for the account, then every page of the rules, each request signed for its service
-    assert (
-        fake.targets()
-        == ["STS.GetCallerIdentity"] + [f"{TARGET_PREFIX}DescribePullThroughCacheRules"] * 4
-    )
-    assert [seen.body.get("nextToken") for seen in fake.requests[1:]] == [
+    # STS for the account, then every page of the rules, each request signed for its service;
+    # then the repository creation templates and the scanning configuration
+    assert fake.targets() == ["STS.GetCallerIdentity"] + [
+        f"{TARGET_PREFIX}DescribePullThroughCacheRules"
+    ] * 4 + [
+        f"{TARGET_PREFIX}DescribeRepositoryCreationTemplates",
+        f"{TARGET_PREFIX}GetRegistryScanningConfiguration",
+    ]
+    assert [seen.body.get("nextToken") for seen in fake.requests[1:5]] == [
         None,
         "page-1",
         "page-2",
         "page-3",
     ]
-    assert all(seen.body["registryId"] == ACCOUNT for seen in fake.requests[1:])
+    assert all(seen.body["registryId"] == ACCOUNT for seen in fake.requests[1:5])
     for seen, service in zip(fake.requests, ["sts", "ecr", "ecr", "ecr", "ecr"]):
         authorization = seen.headers["authorization"]
         assert authorization.startswith(f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/")

@@ -23,6 +23,9 @@ FORBIDDEN = (
     "migrate.git_pr",
     "migrate.forge",
     "migrate.aws",
+    "migrate.warm",  # the registry client: `warm` only
+    "migrate.plan",  # `rules plan` and `pr` only; --emit reads plan.EMITTERS when asked
+    "migrate.assess",
 )
 FILES = {
     "Dockerfile": "FROM alpine:3.20\n",
