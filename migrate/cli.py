@@ -415,8 +415,14 @@ def warm(
     from migrate import aws as aws_api
     from migrate import progress
     from migrate import warm as warm_api
+    from migrate.warm import registry as warm_registry
     from migrate.warm import report as warm_report
 
+    if registry_url:
+        try:
+            warm_registry.check_url(registry_url)
+        except ValueError as exc:
+            raise _Stop(f"--registry-url: {exc}") from None
     options, _, account = _with_account(
         _options(paths, registry, config_file, aws, exclude, output)
     )
@@ -428,14 +434,11 @@ def warm(
     track = None
     if progress.wanted(output):
         track = lambda done: progress.track(done, warm_api.label, sys.stderr, noun="reference")
-    try:
-        warmed = _aws_call(
-            lambda: warm_api.run(
-                found, account, base_url=registry_url, concurrency=concurrency, progress=track
-            )
+    warmed = _aws_call(
+        lambda: warm_api.run(
+            found, account, base_url=registry_url, concurrency=concurrency, progress=track
         )
-    except ValueError as exc:  # a --registry-url that is not an http(s) URL
-        raise _Stop(f"--registry-url: {exc}") from None
+    )
     click.echo(warm_report.FORMATS[output](warmed, report.errors), nl=False)
     if report.errors or warmed.errors:
         return EXIT_ERROR

@@ -99,21 +99,27 @@ class PullerCheck:
 
 
 def policy(check: PullerCheck) -> dict[str, object] | None:
-    """The smallest identity policy granting what is missing: one statement per set of actions,
-    with every resource that lacks exactly those."""
+    """The smallest identity policy granting what is missing: each missing action once, in one
+    statement with the other actions missing on exactly the same resources."""
+    resources_of: dict[str, list[str]] = {}
+    for resource, lacking in check.missing:
+        for action in lacking:
+            resources_of.setdefault(action, []).append(resource)
     grouped: dict[tuple[str, ...], list[str]] = {}
-    for resource, actions in check.missing:
-        grouped.setdefault(tuple(sorted(actions)), []).append(resource)
+    for action, resources in resources_of.items():
+        grouped.setdefault(tuple(resources), []).append(action)
     if not grouped:
         return None
     statements = []
-    for n, (actions, resources) in enumerate(sorted(grouped.items()), start=1):
+    n = 0
+    for where, actions in grouped.items():
+        n += where != ("*",)
         statements.append(
             {
-                "Sid": "EcrPtcToken" if resources == ["*"] else f"EcrPtcPullThroughCache{n}",
+                "Sid": "EcrPtcToken" if where == ("*",) else f"EcrPtcPullThroughCache{n}",
                 "Effect": "Allow",
-                "Action": list(actions) if len(actions) > 1 else actions[0],
-                "Resource": resources if len(resources) > 1 else resources[0],
+                "Action": sorted(actions) if len(actions) > 1 else actions[0],
+                "Resource": list(where) if len(where) > 1 else where[0],
             }
         )
     return {"Version": "2012-10-17", "Statement": statements}

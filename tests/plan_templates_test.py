@@ -261,3 +261,25 @@ def test_terraform_is_as_terraform_fmt_writes_it(tmp_path: Path) -> None:
         env={**os.environ, "TF_CLI_CONFIG_FILE": os.devnull, "CHECKPOINT_DISABLE": "1"},
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_policy_names_each_missing_action_once() -> None:
+    from migrate.puller import policy
+
+    assert policy(PULLER) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "EcrPtcPullThroughCache1",
+                "Effect": "Allow",
+                "Action": "ecr:BatchImportUpstreamImage",
+                "Resource": [f"{REPOS}/docker-hub/*", f"{REPOS}/quay/*"],
+            },
+            {
+                "Sid": "EcrPtcPullThroughCache2",
+                "Effect": "Allow",
+                "Action": "ecr:CreateRepository",
+                "Resource": f"{REPOS}/quay/*",
+            },
+        ],
+    }

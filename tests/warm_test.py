@@ -329,3 +329,22 @@ def test_progress_counts_references() -> None:
     )
     assert items == ["a", "b"]
     assert "ecr-ptc: 2 references b" in stream.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    (
+        ("http://proxy.example.com", "plain http is only for this machine"),
+        ("ftp://127.0.0.1", "is not an http(s) base URL"),
+    ),
+)
+def test_registry_url_that_would_leak_the_token(
+    fake: FakeEcr, tmp_path: Path, cli: Callable[..., Done], url: str, reason: str
+) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM quay.io/a/b:1\n")
+    env = aws_env(fake, ECR_PTC_REGISTRY_URL=url)
+    done = cli(tmp_path, env, "warm", "--registry", REGISTRY)
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"ecr-ptc: --registry-url: {url!r}")
+    assert reason in done.stderr
+    assert fake.requests == []  # stopped before any AWS call

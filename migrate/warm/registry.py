@@ -38,6 +38,23 @@ TIMEOUT = 30.0
 _CHALLENGE = re.compile(r'(\w+)="([^"]*)"')
 
 
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def check_url(base_url: str) -> str:
+    """A base URL the token may be sent to: https, or plain http to this machine only (a local
+    proxy or test endpoint); anything else would put the token on the wire in clear."""
+    url = urllib.parse.urlsplit(base_url)
+    if url.scheme not in ("https", "http") or not url.hostname or url.query or url.fragment:
+        raise ValueError(f"{base_url!r} is not an http(s) base URL")
+    if url.scheme == "http" and url.hostname not in _LOOPBACK:
+        raise ValueError(
+            f"{base_url!r}: plain http is only for this machine (the registry token would "
+            "travel in clear); use https"
+        )
+    return base_url
+
+
 class Unreachable(Exception):
     """The registry could not be reached or broke the connection (network, TLS, protocol)."""
 
@@ -57,10 +74,8 @@ class Registry:
     """One registry, shared by the warming threads: each thread keeps its own connection."""
 
     def __init__(self, base_url: str, user: str, password: str, timeout: float = TIMEOUT) -> None:
-        url = urllib.parse.urlsplit(base_url)
-        if url.scheme not in ("https", "http") or not url.hostname:
-            raise ValueError(f"not an http(s) URL: {base_url!r}")
-        self.scheme, self.host, self.port = url.scheme, url.hostname, url.port
+        url = urllib.parse.urlsplit(check_url(base_url))
+        self.scheme, self.host, self.port = url.scheme, url.hostname or "", url.port
         self.root = url.path.rstrip("/")
         self.timeout = timeout
         self._basic = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
