@@ -70,7 +70,6 @@ def assess(
     account: AccountView | None = None,
     *,
     validate: bool = False,
-    read_templates: bool = True,
     principal: str | None = None,
 ) -> Assessment:
     """`effective` classified the findings (the account's rules under --aws) and names the
@@ -94,15 +93,15 @@ def assess(
         if s.status not in (OK, MISSING)
     )
     found = Assessment(registry, needs, result.missing, result.notes, result, unfixable)
-    found = replace(found, defaults=defaults)
-    if read_templates:
-        found = _with_templates(found, account, defaults)
+    found = _with_templates(replace(found, defaults=defaults), account)
     if principal:
         found = replace(found, puller=_puller(found, account, principal))
     return found
 
 
-def _with_templates(found: Assessment, account: AccountView, defaults: Defaults) -> Assessment:
+def _with_templates(found: Assessment, account: AccountView) -> Assessment:
+    """Which template covers each needed prefix, and those a plan proposes. Unreadable
+    templates (access denied) leave a note and the proposals of a plan made without --aws."""
     prefixes = [rule.prefix for rule in found.needed]
     notes = list(found.notes)
     try:
@@ -126,7 +125,7 @@ def _with_templates(found: Assessment, account: AccountView, defaults: Defaults)
         found,
         notes=tuple(notes),
         coverage=cover,
-        templates=proposed if defaults.create else (),
+        templates=proposed if found.defaults.create else (),
     )
 
 

@@ -188,21 +188,8 @@ def cloudformation_parts(
         }
         role = {"Ref": "TemplateRoleArn"}
     for prefix in prefixes:
-        request = _request(prefix, defaults)
-        props: dict[str, object] = {
-            "Prefix": prefix,
-            "Description": defaults.description,
-            "AppliedFor": [PULL_THROUGH_CACHE],
-            "ImageTagMutability": MUTABLE,
-        }
-        if "lifecyclePolicy" in request:
-            props["LifecyclePolicy"] = request["lifecyclePolicy"]
-        encryption: dict[str, object] = {"EncryptionType": defaults.encryption}
-        if defaults.kms_key:
-            encryption["KmsKey"] = defaults.kms_key
-        props["EncryptionConfiguration"] = encryption
-        if defaults.tags:
-            props["ResourceTags"] = [{"Key": k, "Value": v} for k, v in defaults.tags]
+        # CloudFormation's property names are the API's with a capital letter.
+        props = _capitalised(_request(prefix, defaults))
         if role and defaults.needs_role:
             props["CustomRoleArn"] = role
         resources[f"{name_of(prefix)}RepositoryCreationTemplate"] = {
@@ -222,6 +209,19 @@ def cloudformation_parts(
             },
         }
     return parameters, resources
+
+
+def _capitalised(request: dict[str, object]) -> dict[str, object]:
+    def one(value: object) -> object:
+        if isinstance(value, dict):
+            return {k[:1].upper() + k[1:]: one(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [one(v) for v in value]
+        return value
+
+    capitalised = one(request)
+    assert isinstance(capitalised, dict)
+    return capitalised
 
 
 # --- json ----------------------------------------------------------------------------------------

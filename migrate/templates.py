@@ -42,35 +42,33 @@ class Defaults:
 
     def lifecycle_policy(self) -> str | None:
         """ECR lifecycle policy text; the `any` rule must have the highest rulePriority."""
-        rules: list[dict[str, object]] = []
+        rules = []
         if self.expire_untagged_days:
+            days = self.expire_untagged_days
             rules.append(
-                {
-                    "rulePriority": len(rules) + 1,
-                    "description": f"Expire untagged images after {self.expire_untagged_days} days",
-                    "selection": {
-                        "tagStatus": "untagged",
-                        "countType": "sinceImagePushed",
-                        "countUnit": "days",
-                        "countNumber": self.expire_untagged_days,
-                    },
-                    "action": {"type": "expire"},
-                }
+                _expire(
+                    f"Expire untagged images after {days} days",
+                    tagStatus="untagged",
+                    countType="sinceImagePushed",
+                    countUnit="days",
+                    countNumber=days,
+                )
             )
         if self.keep_last:
             rules.append(
-                {
-                    "rulePriority": len(rules) + 1,
-                    "description": f"Keep the newest {self.keep_last} images",
-                    "selection": {
-                        "tagStatus": "any",
-                        "countType": "imageCountMoreThan",
-                        "countNumber": self.keep_last,
-                    },
-                    "action": {"type": "expire"},
-                }
+                _expire(
+                    f"Keep the newest {self.keep_last} images",
+                    tagStatus="any",
+                    countType="imageCountMoreThan",
+                    countNumber=self.keep_last,
+                )
             )
-        return json.dumps({"rules": rules}, separators=(",", ":")) if rules else None
+        numbered = [{"rulePriority": n, **rule} for n, rule in enumerate(rules, start=1)]
+        return json.dumps({"rules": numbered}, separators=(",", ":")) if rules else None
+
+
+def _expire(description: str, **selection: object) -> dict[str, object]:
+    return {"description": description, "selection": selection, "action": {"type": "expire"}}
 
 
 @dataclass(frozen=True)

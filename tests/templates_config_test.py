@@ -6,18 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from migrate import config
-from migrate.config import Config, ConfigError
+from migrate.config import ConfigError
 from migrate.templates import Defaults
+from tests.config_test import _load
 
 KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 ROLE = "arn:aws:iam::123456789012:role/ecr-templates"
-
-
-def _load(tmp_path: Path, text: str) -> Config:
-    path = tmp_path / ".ecr-ptc.yaml"
-    path.write_text(text)
-    return config.load(path)
 
 
 def test_full_section(tmp_path: Path) -> None:

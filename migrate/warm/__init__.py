@@ -4,7 +4,8 @@ reference's manifest, as `docker pull` would, and say per reference what happene
 Manifests are enough: on a manifest request ECR imports the image (a multi-architecture tag
 brings "the manifest list and each image referenced in the manifest list") into a repository it
 creates, so layers are never downloaded here
-(https://docs.aws.amazon.com/AmazonECR/latest/userguide/pull-through-cache.html, considerations).
+(the user guide's considerations for pull through cache: awsdocs/amazon-ecr-user-guide,
+doc_source/pull-through-cache.md; README "Before you merge").
 
 Off the hook path: cli.py imports this package only for `warm`; boto3 is imported inside aws.py.
 """
