@@ -294,7 +294,7 @@ def rules_check(
     return EXIT_FINDINGS if found.failed else EXIT_OK
 
 
-class _Registered(click.Choice[str]):
+class _Registered(click.Choice):  # type: ignore[type-arg]  # click < 8.2 is not generic
     """Choices read from a registry (such as plan.EMITTERS) when click first asks for them, so
     the hook path never imports the registry's module."""
 

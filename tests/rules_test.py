@@ -417,3 +417,12 @@ def test_sarif_output(tmp_path: Path) -> None:
 def test_rules_check_renders_every_lint_format() -> None:
     """`rules check --format` offers report.FORMATTERS: a new format needs its rules renderer."""
     assert set(rules_report.RENDERERS) == set(report.FORMATTERS)
+
+
+def test_rules_plan_offers_every_emitter() -> None:
+    """`--emit` choices are plan.EMITTERS, read when click asks (not on the hook path)."""
+    from migrate import plan
+    from migrate.cli import rules_plan
+
+    [emit] = [p for p in rules_plan.params if p.name == "emit"]
+    assert list(emit.type.choices) == sorted(plan.EMITTERS)  # type: ignore[attr-defined]
