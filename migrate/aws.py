@@ -1,36 +1,34 @@
-"""The account's pull-through cache rules, read with boto3.
+"""The account's registry read with boto3: pull-through cache rules, repository creation
+templates, the scanning configuration, and IAM's verdict on the role that pulls.
 
 boto3 and botocore are imported inside the functions: `lint` and `scan` never need AWS and must not
 pay its ~140 ms of start-up (STYLE.md, idea 10). Every AWS failure leaves this module as one
-`AwsError` line that names what was being done and never carries a credential or a signature.
+`AwsError` line (aws_errors.py) that names what was being done and never carries a secret.
+Nothing here writes to AWS.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import urllib.parse
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from migrate import __version__, registries
+from migrate.account import ROOT, AccountRule, dns_suffix
+from migrate.aws_errors import (
+    AwsDenied,
+    AwsError,
+    error_code,
+    one_line,
+    session_secrets,
+    translated,
+)
 from migrate.config import Config, Rule
+from migrate.templates import Scanning, Template
 
-ROOT = "ROOT"  # the API's word for "no prefix" on either side of a rule
-
-
-class AwsError(Exception):
-    """One printable line: what failed and what to do about it."""
-
-
-@dataclass(frozen=True)
-class AccountRule(Rule):
-    """A rule as the account holds it: the config's Rule plus what only AWS knows."""
-
-    custom_role_arn: str | None = None  # IAM role ECR assumes for a cross-account ECR upstream
-    upstream_registry: str | None = None  # the API's upstream kind: docker-hub, k8s, ecr, ...
+__all__ = ["Account", "AccountRule", "AwsDenied", "AwsError", "read_account", "with_account"]
 
 
 @dataclass(frozen=True)
@@ -39,33 +37,42 @@ class Account:
     account_id: str
     region: str
     rules: tuple[AccountRule, ...]  # every rule in the registry, ROOT-prefixed ones included
-    client: Any = field(default=None, repr=False, compare=False)  # the ECR client, for validate
+    client: Any = field(default=None, repr=False, compare=False)  # the ECR client
     secrets: tuple[str, ...] = field(default=(), repr=False, compare=False)  # never to be printed
+    session: Any = field(default=None, repr=False, compare=False)  # for IAM
 
+    def validate(self, prefixes: Iterable[str]) -> dict[str, str | None]:
+        return validate(self, prefixes)
 
-# The DNS suffix of each partition, for a registry host built from STS + region.
-_DNS_SUFFIXES = (
-    ("cn-", "amazonaws.com.cn"),
-    ("us-isob-", "sc2s.sgov.gov"),
-    ("us-isof-", "csp.hci.ic.gov"),
-    ("us-iso-", "c2s.ic.gov"),
-    ("eu-isoe-", "cloud.adc-e.uk"),
-)
+    def templates(self) -> tuple[Template, ...]:
+        return list_templates(self)
 
+    def scanning(self) -> Scanning:
+        return read_scanning(self)
 
-def dns_suffix(region: str) -> str:
-    return next(
-        (suffix for start, suffix in _DNS_SUFFIXES if region.startswith(start)), "amazonaws.com"
-    )
+    def simulate(
+        self, principal: str, asked: Sequence[tuple[str, tuple[str, ...]]]
+    ) -> dict[tuple[str, str], str]:
+        return simulate(self, principal, asked)
 
 
 def read_account(registry: str | None, *, session: Any = None) -> Account:
-    """The registry's rules (all pages). Without a registry: account from STS, region from the
-    session (AWS_REGION, the profile)."""
+    """The registry's rules (all pages), beside what `connect` gives."""
+    account = connect(registry, session=session)
+    action = f"listing the pull-through cache rules of {account.account_id} in {account.region}"
+    with translated(action, account.secrets):
+        rules = list_rules(account.client, account.account_id)
+    return replace(account, rules=rules)
+
+
+def connect(registry: str | None, *, session: Any = None) -> Account:
+    """The session and an ECR client for the registry, no rules read. Without a registry: the
+    account from STS, the region from the session (AWS_REGION, else AWS_DEFAULT_REGION, else the
+    profile's)."""
     secrets: tuple[str, ...] = ()
-    with _translated("reading the AWS session"):
+    with translated("reading the AWS session"):
         session = session or _session()
-        secrets = _secrets(session)
+        secrets = session_secrets(session)
         if registry:
             host = registries.ecr_host(registry)
             if host is None:
@@ -78,14 +85,13 @@ def read_account(registry: str | None, *, session: Any = None) -> Account:
                     "no AWS region: set AWS_REGION (or the profile's region), or pass --registry"
                 )
     if not registry:
-        with _translated("asking STS which account the credentials belong to", secrets):
-            sts = session.client("sts", region_name=region, config=_client_config())
+        with translated("asking STS which account the credentials belong to", secrets):
+            sts = session.client("sts", region_name=region, config=client_config())
             account_id = sts.get_caller_identity()["Account"]
         registry = f"{account_id}.dkr.ecr.{region}.{dns_suffix(region)}"
-    with _translated(f"listing the pull-through cache rules of {account_id} in {region}", secrets):
-        client = session.client("ecr", region_name=region, config=_client_config())
-        rules = list_rules(client, account_id)
-    return Account(registry.lower(), account_id, region, rules, client, secrets)
+    with translated("creating the ECR client", secrets):
+        client = session.client("ecr", region_name=region, config=client_config())
+    return Account(registry.lower(), account_id, region, (), client, secrets, session)
 
 
 def list_rules(client: Any, registry_id: str) -> tuple[AccountRule, ...]:
@@ -118,21 +124,125 @@ def validate(account: Account, prefixes: Iterable[str]) -> dict[str, str | None]
 
     results: dict[str, str | None] = {}
     for prefix in prefixes:
-        with _translated(f"validating the rule {prefix}/", account.secrets):
+        with translated(f"validating the rule {prefix}/", account.secrets):
             try:
                 answer = account.client.validate_pull_through_cache_rule(
                     ecrRepositoryPrefix=prefix, registryId=account.account_id
                 )
             except ClientError as exc:
-                if _code(exc) != "PullThroughCacheRuleNotFoundException":
+                if error_code(exc) != "PullThroughCacheRuleNotFoundException":
                     raise
                 results[prefix] = "the rule no longer exists"
                 continue
         if answer.get("isValid", True):
             results[prefix] = None
         else:
-            results[prefix] = _one_line(answer.get("failure") or "no reason given", account.secrets)
+            results[prefix] = one_line(answer.get("failure") or "no reason given", account.secrets)
     return results
+
+
+def list_templates(account: Account) -> tuple[Template, ...]:
+    """Every repository creation template (all pages); AwsDenied without
+    ecr:DescribeRepositoryCreationTemplates."""
+    with translated("listing the repository creation templates", account.secrets):
+        paginator = account.client.get_paginator("describe_repository_creation_templates")
+        return tuple(
+            _template(item)
+            for page in paginator.paginate()
+            for item in page.get("repositoryCreationTemplates", ())
+        )
+
+
+def _template(item: dict[str, Any]) -> Template:
+    encryption = item.get("encryptionConfiguration") or {}
+    prefix = str(item["prefix"])
+    return Template(
+        prefix=prefix if prefix == ROOT else prefix.rstrip("/"),
+        applied_for=tuple(item.get("appliedFor") or ()),
+        lifecycle_policy=item.get("lifecyclePolicy") or None,
+        image_tag_mutability=item.get("imageTagMutability"),
+        encryption_type=encryption.get("encryptionType"),
+        kms_key=encryption.get("kmsKey") or None,
+        tags=tuple((t["Key"], t["Value"]) for t in item.get("resourceTags") or ()),
+        repository_policy=bool(item.get("repositoryPolicy")),
+        custom_role_arn=item.get("customRoleArn") or None,
+    )
+
+
+def read_scanning(account: Account) -> Scanning:
+    with translated("reading the registry scanning configuration", account.secrets):
+        answer = account.client.get_registry_scanning_configuration()
+    config = answer.get("scanningConfiguration") or {}
+    return Scanning(
+        str(config.get("scanType") or "BASIC"),
+        tuple(
+            (
+                str(rule["scanFrequency"]),
+                tuple(str(f["filter"]) for f in rule.get("repositoryFilters") or ()),
+            )
+            for rule in config.get("rules") or ()
+        ),
+    )
+
+
+def simulate(
+    account: Account, principal: str, asked: Sequence[tuple[str, tuple[str, ...]]]
+) -> dict[tuple[str, str], str]:
+    """(resource, action) -> IAM's decision for the principal's own policies, every page."""
+    decisions: dict[tuple[str, str], str] = {}
+    with translated(f"simulating the policies of {principal}", account.secrets):
+        iam = account.session.client("iam", region_name=account.region, config=client_config())
+        paginator = iam.get_paginator("simulate_principal_policy")
+        for resource, actions in asked:
+            for page in paginator.paginate(
+                PolicySourceArn=principal, ActionNames=list(actions), ResourceArns=[resource]
+            ):
+                for result in page.get("EvaluationResults", ()):
+                    decisions[(resource, str(result["EvalActionName"]))] = _decision(
+                        result, resource
+                    )
+    return decisions
+
+
+def _decision(result: Mapping[str, Any], resource: str) -> str:
+    for specific in result.get("ResourceSpecificResults") or ():
+        if specific.get("EvalResourceName") == resource:
+            return str(specific["EvalResourceDecision"])
+    return str(result["EvalDecision"])
+
+
+def authorization(account: Account) -> tuple[str, str]:
+    """(user, password) for the registry API, from GetAuthorizationToken: a 12-hour token that
+    must never be printed (it is added to the account's secrets for redaction)."""
+    import base64
+
+    with translated("getting a registry token (ecr:GetAuthorizationToken)", account.secrets):
+        answer = account.client.get_authorization_token()
+    data = (answer.get("authorizationData") or [{}])[0]
+    try:
+        user, password = base64.b64decode(data["authorizationToken"]).decode().split(":", 1)
+    except (KeyError, ValueError):
+        raise AwsError("GetAuthorizationToken answered without a usable token") from None
+    return user, password
+
+
+def image_cached(account: Account, repository: str, tag: str) -> bool:
+    """Is `repository:tag` in the registry already (ecr:DescribeImages)? AwsDenied without the
+    permission."""
+    from botocore.exceptions import ClientError
+
+    with translated(f"looking {repository}:{tag} up", account.secrets):
+        try:
+            account.client.describe_images(
+                registryId=account.account_id,
+                repositoryName=repository,
+                imageIds=[{"imageTag": tag}],
+            )
+        except ClientError as exc:
+            if error_code(exc) in ("RepositoryNotFoundException", "ImageNotFoundException"):
+                return False
+            raise
+    return True
 
 
 def with_account(config: Config, account: Account) -> Config:
@@ -155,126 +265,15 @@ def _preference(rule: Rule) -> tuple[bool, bool, str]:
 def _session() -> Any:
     import boto3  # type: ignore[import-untyped]
 
-    return boto3.session.Session()
+    # The AWS CLI reads AWS_REGION before AWS_DEFAULT_REGION, and GitHub's
+    # configure-aws-credentials sets only AWS_REGION; botocore reads only the second.
+    return boto3.session.Session(region_name=os.environ.get("AWS_REGION") or None)
 
 
-def _client_config() -> Any:
+def client_config() -> Any:
     from botocore.config import Config as BotoConfig  # type: ignore[import-untyped]
 
     # Retries (AWS_MAX_ATTEMPTS, AWS_RETRY_MODE) stay the credential chain's to decide.
     return BotoConfig(
         connect_timeout=10, read_timeout=30, user_agent_extra=f"ecr-ptc/{__version__}"
     )
-
-
-# --- errors -------------------------------------------------------------------------------------
-_EXPIRED = {"ExpiredTokenException", "ExpiredToken", "RequestExpired", "TokenRefreshRequired"}
-_REJECTED = {
-    "UnrecognizedClientException",
-    "InvalidClientTokenId",
-    "SignatureDoesNotMatch",
-    "InvalidSignatureException",
-    "MissingAuthenticationTokenException",
-    "IncompleteSignature",
-    "AuthFailure",
-}
-_DENIED = {"AccessDeniedException", "AccessDenied", "UnauthorizedOperation"}
-_THROTTLED = {
-    "ThrottlingException",
-    "Throttling",
-    "TooManyRequestsException",
-    "ThrottledException",
-    "RequestLimitExceeded",
-    "RequestThrottled",
-    "RequestThrottledException",
-    "SlowDown",
-}
-_SECRET_VARIABLES = ("AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
-# Anything that could identify or prove a credential, should AWS ever echo one back.
-_SECRETS = re.compile(
-    r"\b(?:AKIA|ASIA|AIDA|AROA)[A-Z0-9]{12,}\b|(?:Credential|Signature|X-Amz-Security-Token)=\S+"
-)
-
-
-@contextmanager
-def _translated(action: str, secrets: tuple[str, ...] = ()) -> Iterator[None]:
-    from botocore import exceptions as bx  # type: ignore[import-untyped]
-
-    try:
-        yield
-    except bx.ClientError as exc:
-        raise AwsError(_client_error(exc, action, secrets)) from None
-    except bx.NoCredentialsError:
-        raise AwsError(
-            "no AWS credentials found: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
-            "AWS_SECRET_ACCESS_KEY, or run `aws sso login`"
-        ) from None
-    except (bx.SSOTokenLoadError, bx.UnauthorizedSSOTokenError, bx.TokenRetrievalError):
-        raise AwsError(
-            "the AWS SSO session is missing or has expired: run `aws sso login`"
-        ) from None
-    except bx.NoRegionError:
-        raise AwsError(
-            "no AWS region: set AWS_REGION (or the profile's region), or pass --registry"
-        ) from None
-    except (
-        bx.EndpointConnectionError,
-        bx.ConnectTimeoutError,
-        bx.ReadTimeoutError,
-        bx.ConnectionClosedError,
-    ) as exc:
-        raise AwsError(f"cannot reach AWS while {action}: {_one_line(str(exc), secrets)}") from None
-    except bx.BotoCoreError as exc:  # profile not found, partial credentials, pagination loops...
-        raise AwsError(f"AWS error while {action}: {_one_line(str(exc), secrets)}") from None
-    except ValueError as exc:  # botocore's word for a malformed AWS_ENDPOINT_URL_* and the like
-        raise AwsError(
-            f"AWS configuration error while {action}: {_one_line(str(exc), secrets)}"
-        ) from None
-
-
-def _code(exc: Any) -> str:
-    return str(exc.response.get("Error", {}).get("Code", "Unknown"))
-
-
-def _client_error(exc: Any, action: str, secrets: tuple[str, ...]) -> str:
-    code = _code(exc)
-    message = _one_line(str(exc.response.get("Error", {}).get("Message", "")), secrets)
-    detail = f": {message}" if message else ""
-    if code in _EXPIRED:
-        return (
-            f"the AWS credentials have expired ({code}) while {action}: refresh them "
-            "(`aws sso login`, or new session credentials)"
-        )
-    if code in _REJECTED:
-        return (
-            f"AWS did not accept the credentials ({code}) while {action}: check AWS_PROFILE "
-            "or the access key"
-        )
-    if code in _DENIED:
-        return f"access denied ({code}) while {action}{detail}"
-    if code in _THROTTLED:
-        return (
-            f"AWS throttled the requests ({code}) while {action}, after retrying: try again "
-            "later or raise AWS_MAX_ATTEMPTS"
-        )
-    return f"AWS refused ({code}) while {action}{detail}"
-
-
-def _secrets(session: Any) -> tuple[str, ...]:
-    """The secret key and session token the chain resolved (profile, SSO, role...): an AWS error
-    or a proxy in front of it may echo them, and CI logs are not the place for them."""
-    credentials = session.get_credentials()
-    if credentials is None:
-        return ()
-    frozen = credentials.get_frozen_credentials()
-    return tuple(s for s in (frozen.secret_key, frozen.token) if s)
-
-
-def _one_line(text: str, secrets: Iterable[str] = (), limit: int = 300) -> str:
-    text = " ".join(text.split())
-    known = {*secrets, *(os.environ.get(name, "") for name in _SECRET_VARIABLES)}
-    for secret in sorted((s for s in known if len(s) >= 8), key=len, reverse=True):
-        for form in {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)}:
-            text = text.replace(form, "<redacted>")
-    text = _SECRETS.sub("<redacted>", text)
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -306,6 +306,12 @@ def rules() -> None:
 @_common
 @_format_option
 @click.option("--validate", is_flag=True, help="Also ask AWS to validate each needed rule.")
+@click.option(
+    "--puller",
+    envvar="ECR_PTC_PULLER",
+    metavar="ROLE_ARN",
+    help="Also check this IAM role (or user) may pull through the cache (iam:SimulatePrincipalPolicy).",
+)
 def rules_check(
     paths: tuple[str, ...],
     registry: str | None,
@@ -314,43 +320,77 @@ def rules_check(
     exclude: tuple[str, ...],
     output: str,
     validate: bool,
+    puller: str | None,
 ) -> int:
-    """Which rules the references need, which exist in AWS, which are missing or wrong.
+    """Which rules the references need, which exist in AWS, which are missing or wrong; the
+    repository creation templates covering their prefixes; with --puller, what the role lacks.
 
     \b
-    Exit codes: 0 every rule is there, 1 a rule is missing or wrong, 2 AWS or input error.
+    Exit codes: 0 every rule is there, 1 a rule is missing or wrong (or the puller lacks an
+    action), 2 AWS or input error.
     """
     from migrate import aws as aws_api
-    from migrate import rules as rules_api
     from migrate import rules_report
+    from migrate.assess import assess
 
+    _principal(puller)
     options, own, account = _with_account(
         _options(paths, registry, config_file, aws, exclude, output)
     )
     if account is None:  # without --aws the registry names the account to read
         account = _aws_call(aws_api.read_account, options.config.registry)
     _, report = _run(options)
-    host = options.config.registry or account.registry
-    needs = rules_api.needed(report.findings, options.config, own)
-    result = rules_api.check(needs, account.rules, own, host)
-    if validate:
-        existing = [s.prefix for s in result.rules if s.need and s.status == rules_api.OK]
-        validations = _aws_call(aws_api.validate, account, existing)
-        result = rules_api.check(needs, account.rules, own, host, validations)
-    click.echo(rules_report.render(result, report.errors, report.files, output), nl=False)
+    found = _aws_call(
+        lambda: assess(
+            report.findings, options.config, own, account, validate=validate, principal=puller
+        )
+    )
+    click.echo(rules_report.render(found, report.errors, report.files, output), nl=False)
     if report.errors:
         return EXIT_ERROR
-    return EXIT_FINDINGS if result.failed else EXIT_OK
+    return EXIT_FINDINGS if found.failed else EXIT_OK
+
+
+class _Registered(click.Choice):  # type: ignore[type-arg]  # click < 8.2 is not generic
+    """Choices read from a registry (such as plan.EMITTERS) when click first asks for them, so
+    the hook path never imports the registry's module."""
+
+    def __init__(self, load: Callable[[], Sequence[str]]) -> None:
+        self._load = load
+        self._loaded: tuple[str, ...] | None = None
+        super().__init__(())
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        if self._loaded is None:
+            self._loaded = tuple(sorted(self._load()))
+        return self._loaded
+
+    @choices.setter
+    def choices(self, _: Any) -> None:
+        pass
+
+
+def _emitters() -> Sequence[str]:
+    from migrate import plan
+
+    return list(plan.EMITTERS)
 
 
 @rules.command("plan")
 @_common
 @click.option(
     "--emit",
-    type=click.Choice(["cli", "terraform", "cloudformation", "json", "renovate"]),
+    type=_Registered(_emitters),
     default="cli",
     show_default=True,
     envvar="ECR_PTC_EMIT",
+)
+@click.option(
+    "--puller",
+    envvar="ECR_PTC_PULLER",
+    metavar="ROLE_ARN",
+    help="Also grant what this IAM role (or user) lacks to pull through the cache (reads AWS).",
 )
 def rules_plan(
     paths: tuple[str, ...],
@@ -359,28 +399,116 @@ def rules_plan(
     aws: bool,
     exclude: tuple[str, ...],
     emit: str,
+    puller: str | None,
 ) -> int:
-    """Print what would create the missing rules (or the Renovate aliases).
+    """Print what would create the missing rules and templates (or the Renovate aliases).
 
     \b
     Exit codes: 0 printed, 2 AWS or input error.
     """
     from migrate import plan as plan_api
-    from migrate import rules as rules_api
+    from migrate.assess import assess
 
-    options, own, account = _with_account(_options(paths, registry, config_file, aws, exclude))
+    _principal(puller)
+    options = _options(paths, registry, config_file, aws or bool(puller), exclude)
+    options, own, account = _with_account(options)
     _, report = _run(options)
-    host = options.config.registry or ""
-    needs = rules_api.needed(report.findings, options.config, own)
-    create, notes, _ = rules_api.to_create(needs, account.rules if account else None, own, host)
-    plan = plan_api.Plan(host, create, tuple(n.rule for n in needs), notes)
+    found = _aws_call(
+        lambda: assess(report.findings, options.config, own, account, principal=puller)
+    )
+    plan = plan_api.Plan.of(found)
     click.echo(plan_api.EMITTERS[emit](plan), nl=False)
-    for note in notes:
+    for note in plan.notes:
         click.echo(f"ecr-ptc: note: {note}", err=True)
-    if not create and emit != "renovate":
+    if plan.empty and emit != "renovate":
         click.echo("ecr-ptc: nothing to create", err=True)
     _echo_errors(report)
     return EXIT_ERROR if report.errors else EXIT_OK
+
+
+def _principal(arn: str | None) -> None:
+    """A --puller that is not a role or user ARN stops before any AWS call."""
+    if arn:
+        from migrate.puller import Principal, PrincipalError
+
+        try:
+            Principal.parse(arn)
+        except PrincipalError as exc:
+            raise _Stop(str(exc)) from None
+
+
+@cli.command()
+@_common
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    envvar="ECR_PTC_FORMAT",
+    show_default=True,
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=8,
+    show_default=True,
+    envvar="ECR_PTC_CONCURRENCY",
+    help="Manifests requested at once.",
+)
+@click.option(
+    "--registry-url",
+    envvar="ECR_PTC_REGISTRY_URL",
+    metavar="URL",
+    help="Reach the registry API here instead of https://<registry host> (a proxy).",
+)
+def warm(
+    paths: tuple[str, ...],
+    registry: str | None,
+    config_file: str | None,
+    aws: bool,
+    exclude: tuple[str, ...],
+    output: str,
+    concurrency: int,
+    registry_url: str | None,
+) -> int:
+    """Pull every reference's manifest through the cache, so it is filled before the first
+    deploy.
+
+    \b
+    Exit codes: 0 every reference is served, 1 any is not (not found upstream, upstream auth,
+    throttled, digest mismatch), 2 AWS or input error.
+    """
+    from migrate import aws as aws_api
+    from migrate import progress
+    from migrate import warm as warm_api
+    from migrate.warm import registry as warm_registry
+    from migrate.warm import report as warm_report
+
+    if registry_url:
+        try:
+            warm_registry.check_url(registry_url)
+        except ValueError as exc:
+            raise _Stop(f"--registry-url: {exc}") from None
+    options, _, account = _with_account(
+        _options(paths, registry, config_file, aws, exclude, output)
+    )
+    host = options.config.registry or ""
+    if account is None:  # the token and image lookups need only a client, not the rules
+        account = _aws_call(aws_api.connect, host)
+    _, report = _run(options, fix=True)  # writes nothing: the references fix would write
+    found = warm_api.targets(report.findings, host)
+    track = None
+    if progress.wanted(output):
+        track = lambda done: progress.track(done, warm_api.label, sys.stderr, noun="reference")
+    warmed = _aws_call(
+        lambda: warm_api.run(
+            found, account, base_url=registry_url, concurrency=concurrency, progress=track
+        )
+    )
+    click.echo(warm_report.FORMATS[output](warmed, report.errors), nl=False)
+    if report.errors or warmed.errors:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if warmed.failed else EXIT_OK
 
 
 @cli.command()
@@ -486,7 +614,7 @@ def _with_account(options: Options) -> tuple[Options, Config, Any]:
 
 
 def _aws_call(call: Callable[..., Any], *args: Any) -> Any:
-    from migrate.aws import AwsError
+    from migrate.aws_errors import AwsError
 
     try:
         return call(*args)

@@ -7,13 +7,19 @@ import os
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from migrate import registries
 
+if TYPE_CHECKING:
+    from migrate.templates import Defaults
+
 CONFIG_NAME = ".ecr-ptc.yaml"
 MAX_FILE_SIZE = 10 * 1024 * 1024
-_TOP_KEYS = {"registry", "rules", "lint", "exclude", "private", "max-file-size", "official-images"}
+_TOP_KEYS = {
+    "registry", "rules", "lint", "exclude", "private", "max-file-size", "official-images",
+    "templates",
+}  # fmt: skip
 _LINT_KEYS = {"fail-on", "require-ci-credentials"}
 _RULE_KEYS = {"upstream", "upstream-prefix"}
 # A Docker Hub path component: what `library/<name>` can hold (distribution/reference).
@@ -55,6 +61,7 @@ class Config:
     path: Path | None = None
     # lint: a CI job pulling from the cache must declare registry credentials (PTC013)
     require_ci_credentials: bool = False
+    templates: Defaults | None = None  # `templates:`; None: templates.Defaults()
 
     def with_registry(self, registry: str | None) -> Config:
         return replace(self, registry=registry) if registry else self
@@ -177,6 +184,12 @@ def _build(path: Path, data: Any) -> Config:
     if "official-images" in top:
         config = replace(
             config, official_images=_official(path, top, _line(top, "official-images"))
+        )
+    if "templates" in top:
+        from migrate import templates  # only `rules plan` and `rules check` read it
+
+        config = replace(
+            config, templates=templates.parse(path, top["templates"], _line(top, "templates"))
         )
     return config
 

@@ -17,6 +17,7 @@ from migrate.git_pr import Failure, GitError, Migration, Repository
 __all__ = ["Done", "Failure", "MigrationError", "Request", "run"]
 
 if TYPE_CHECKING:
+    from migrate.assess import Assessment
     from migrate.engine import FileResult
 
 Fix = Callable[[bool], Sequence["FileResult"]]  # write? -> results
@@ -75,6 +76,7 @@ def _run(request: Request, fix: Fix, say: Callable[[str], None]) -> Done:
     repo.refuse_dirty(touched)
     if request.remote:
         repo.remote_url(request.remote)  # an unknown remote fails before anything is committed
+    found = _assess(request, planned)  # an AWS error fails before anything is committed
     host = request.config.registry or ""
     earlier = None if request.force_branch else repo.earlier(request.branch, touched, planned)
     if earlier is not None:
@@ -102,7 +104,7 @@ def _run(request: Request, fix: Fix, say: Callable[[str], None]) -> Done:
             say(f"pushed {request.branch} to {request.remote}")
         except GitError as exc:
             pushed = exc  # the description is still written: the work is done but for the push
-    body = _describe(request, migration, limit=request.open_pr and pushed is None)
+    body = _describe(found, migration, limit=request.open_pr and pushed is None)
     if request.body_file:
         try:
             request.body_file.write_text(body, encoding="utf-8")
@@ -135,30 +137,34 @@ def _open(repo: Repository, request: Request, migration: Migration, body: str) -
         ) from None
 
 
-def _describe(request: Request, migration: Migration, limit: bool) -> str:
-    """The description, with the rules as `rules plan` (and with --aws `rules check`) print them."""
+def _assess(request: Request, planned: Sequence[FileResult]) -> Assessment:
+    """The rules, as `rules plan` (and with --aws `rules check`) would print them."""
+    from migrate.assess import assess
+    from migrate.aws_errors import AwsError
+
+    findings = [f for r in planned for f in r.findings]
+    try:
+        return assess(findings, request.config, request.own, request.account)
+    except AwsError as exc:
+        raise GitError(str(exc)) from None
+
+
+def _describe(found: Assessment, migration: Migration, limit: bool) -> str:
     from migrate import plan as plan_api
     from migrate import pr_body
-    from migrate import rules as rules_api
 
-    host = request.config.registry or ""
-    findings = [f for r in migration.results for f in r.findings]
-    needs = rules_api.needed(findings, request.config, request.own)
-    needed = tuple(n.rule for n in needs)
-    existing = request.account.rules if request.account else None
-    create, notes, result = rules_api.to_create(needs, existing, request.own, host)
     check = (
         None
-        if result is None
+        if found.check is None
         else [
             {"prefix": s.prefix, "upstream": s.upstream, "status": s.status, "message": s.message}
-            for s in result.rules
+            for s in found.check.rules
         ]
     )
-    rule_plan = plan_api.Plan(host, create, needed, notes)
+    rule_plan = plan_api.Plan.of(found)
     return pr_body.body(
-        pr_body.summarise(host, migration.results),
-        needed,
+        pr_body.summarise(found.registry, migration.results),
+        found.needed,
         plan=plan_api.cli(rule_plan),
         renovate=plan_api.renovate(rule_plan),
         check=check,

@@ -6,11 +6,14 @@ import json
 import re
 import shlex
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from migrate import registries
+from migrate import plan_templates, registries
+from migrate.assess import Assessment
 from migrate.config import Rule
+from migrate.puller import PullerCheck, policy
 from migrate.rules import SECRET_PREFIX, credential_need, source
+from migrate.templates import Defaults
 
 # The API's `upstreamRegistry` for each upstream key of registries.UPSTREAMS (+ ACR, ECR).
 UPSTREAM_REGISTRY = {
@@ -35,6 +38,27 @@ class Plan:
     create: tuple[Rule, ...]  # the rules to create
     aliases: tuple[Rule, ...]  # every rule the references use: Renovate needs them all
     notes: tuple[str, ...] = ()
+    templates: tuple[str, ...] = ()  # prefixes to give a repository creation template
+    defaults: Defaults = field(default_factory=Defaults)  # what those templates set
+    puller: PullerCheck | None = None  # the role that pulls, when it was checked
+
+    @classmethod
+    def of(cls, found: Assessment) -> Plan:
+        """What the assessment proposes to create; Renovate's aliases cover every needed rule."""
+        return cls(
+            found.registry,
+            found.create,
+            found.needed,
+            found.notes + found.unfixable,
+            found.templates,
+            found.defaults,
+            found.puller,
+        )
+
+    @property
+    def empty(self) -> bool:
+        """Nothing to create: no rule, no template, no grant."""
+        return not (self.create or self.templates or (self.puller and policy(self.puller)))
 
     @property
     def account(self) -> str:
@@ -61,15 +85,15 @@ def _title(rule: Rule) -> str:
     return upstream.title if upstream else rule.upstream
 
 
-def _names(rules: Iterable[Rule], make: Callable[[str], str], sep: str) -> dict[str, str]:
+def _names(prefixes: Iterable[str], make: Callable[[str], str], sep: str) -> dict[str, str]:
     """prefix -> a unique identifier ('a-b' and 'a.b' both want 'a_b')."""
     names: dict[str, str] = {}
-    for rule in rules:
-        base = name = make(rule.prefix)
+    for prefix in prefixes:
+        base = name = make(prefix)
         n = 2
         while name in names.values():
             name, n = f"{base}{sep}{n}", n + 1
-        names[rule.prefix] = name
+        names[prefix] = name
     return names
 
 
@@ -81,7 +105,7 @@ def cli(plan: Plan) -> str:
     """One `aws` command per line, so each parses with shlex on its own."""
     lines = [f"# ecr-ptc: pull-through cache rules to create in {plan.registry}"]
     lines += [f"# note: {note}" for note in plan.notes]
-    if not plan.create:
+    if plan.empty:
         lines.append("# nothing to create")
     for rule in plan.create:
         args = [
@@ -125,6 +149,8 @@ def cli(plan: Plan) -> str:
             )
             command += f' --custom-role-arn "${variable}"'
         lines.append(command)
+    lines += plan_templates.cli_lines(plan.region, plan.templates, plan.defaults)
+    lines += plan_templates.cli_policy(plan.puller)
     return "\n".join(lines) + "\n"
 
 
@@ -148,7 +174,7 @@ def terraform(plan: Plan) -> str:
         )
     ]
     blocks += [f"# note: {note}" for note in plan.notes]
-    names = _names(plan.create, _tf_name, "_")
+    names = _names((r.prefix for r in plan.create), _tf_name, "_")
     for rule in plan.create:
         name = names[rule.prefix]
         body = [
@@ -175,6 +201,10 @@ def terraform(plan: Plan) -> str:
         width = max(len(key) for key, _ in body)
         lines = "".join(f"  {key:<{width}} = {value}\n" for key, value in body)
         blocks.append(f'resource "aws_ecr_pull_through_cache_rule" "{name}" {{\n{lines}}}')
+    template_names = _names(plan.templates, _tf_name, "_")
+    blocks += plan_templates.terraform_blocks(
+        plan.templates, plan.defaults, plan.puller, _hcl, template_names.__getitem__
+    )
     return "\n\n".join(blocks) + "\n"
 
 
@@ -186,9 +216,9 @@ def _cfn_name(prefix: str) -> str:
 def cloudformation(plan: Plan) -> str:
     """A template (JSON is YAML too) with one AWS::ECR::PullThroughCacheRule per rule; secret and
     role ARNs are parameters, since a template cannot look a secret's full ARN up by name."""
-    if not plan.create:
+    if plan.empty:
         return ""  # a template needs at least one resource; the CLI says there is nothing to do
-    names = _names(plan.create, _cfn_name, "")
+    names = _names((r.prefix for r in plan.create), _cfn_name, "")
     parameters: dict[str, object] = {}
     resources: dict[str, object] = {}
     for rule in plan.create:
@@ -222,6 +252,12 @@ def cloudformation(plan: Plan) -> str:
             "Type": "AWS::ECR::PullThroughCacheRule",
             "Properties": props,
         }
+    template_names = _names(plan.templates, _cfn_name, "")
+    more_parameters, more_resources = plan_templates.cloudformation_parts(
+        plan.templates, plan.defaults, plan.puller, template_names.__getitem__
+    )
+    parameters.update(more_parameters)
+    resources.update(more_resources)
     template: dict[str, object] = {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": f"Pull-through cache rules for {plan.registry} (ecr-ptc)",
@@ -256,6 +292,7 @@ def as_json(plan: Plan) -> str:
         "registry": plan.registry,
         "region": plan.region,
         "rules": rules,
+        **plan_templates.json_parts(plan.templates, plan.defaults, plan.puller),
         "notes": list(plan.notes),
     }
     return json.dumps(body, indent=2) + "\n"

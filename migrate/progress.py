@@ -44,6 +44,7 @@ def track(
     delay: float | None = None,
     interval: float | None = None,
     width: int | None = None,
+    noun: str = "file",
 ) -> Iterator[T]:
     """Yield every item unchanged; after `delay`, keep one status line on `stream` up to date
     and erase it at the end so the report that follows starts on a clean line."""
@@ -58,7 +59,7 @@ def track(
             count += 1
             now = clock()
             if now - start >= delay and (drawn_at is None or now - drawn_at >= interval):
-                stream.write(_CLEAR + _line(count, label(item), columns))
+                stream.write(_CLEAR + _line(count, label(item), columns, noun))
                 stream.flush()
                 drawn_at = now
             yield item
@@ -68,8 +69,8 @@ def track(
             stream.flush()
 
 
-def _line(count: int, path: str, columns: int) -> str:
-    head = f"ecr-ptc: {count} file{'s' if count != 1 else ''} "
+def _line(count: int, path: str, columns: int, noun: str = "file") -> str:
+    head = f"ecr-ptc: {count} {noun}{'s' if count != 1 else ''} "
     room = columns - len(head) - 1  # never touch the last column: some terminals wrap there
     if room < 8:
         return head[: max(columns - 1, 0)]

@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from migrate import registries
-from migrate.aws import AccountRule, dns_suffix  # plain records: boto3 is imported only inside aws
+from migrate.account import AccountRule, dns_suffix
 from migrate.classify import classify
 from migrate.config import Config, Rule, default_rules
 from migrate.findings import Finding, Status
@@ -305,20 +305,3 @@ def _title(rule: Rule) -> str:
 
 def count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-def to_create(
-    needs: Sequence[Need], existing: Sequence[Rule] | None, own: Config, registry: str
-) -> tuple[tuple[Rule, ...], tuple[str, ...], Check | None]:
-    """What `rules plan` and `pr` propose: every needed rule when the account is unknown, else
-    the missing ones, with notes on what creating rules will not fix."""
-    if existing is None:
-        create = tuple(n.rule for n in needs)
-        return create, limits(registry, create, 0), None
-    result = check(needs, existing, own, registry)
-    unfixable = tuple(
-        f"{s.prefix}/ -> {s.upstream}: {s.status}: {s.message}"
-        for s in result.rules
-        if s.status not in (OK, MISSING)
-    )
-    return result.missing, result.notes + unfixable, result

@@ -1,4 +1,8 @@
-"""`rules check --format ...`: the lint formats, plus the rules, which have no file and line."""
+"""`rules check --format ...`: the lint formats, plus what has no file and line: the rules, the
+repository creation templates covering their prefixes, and the role that pulls.
+
+One renderer per name of `report.FORMATTERS` (tests/rules_test.py holds the two sets equal).
+"""
 
 from __future__ import annotations
 
@@ -6,21 +10,43 @@ import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 
+from migrate.assess import Assessment
 from migrate.findings import Finding
+from migrate.puller import policy
 from migrate.report import Report, as_json, escape_data, github, sarif
 from migrate.rules import OK, STATUSES, Check, RuleStatus, count
+from migrate.templates import Coverage
 
 
-def render(result: Check, errors: Sequence[Finding], files: int, output: str) -> str:
-    return _RENDERERS[output](result, Report(result.findings + tuple(errors), files))
+def render(found: Assessment, errors: Sequence[Finding], files: int, output: str) -> str:
+    result = found.check or Check((), (), ())
+    return RENDERERS[output](found, Report(result.findings + tuple(errors), files))
 
 
 def _line(s: RuleStatus) -> str:
     return f"{s.status}: {s.prefix}/ -> {s.upstream}: {s.message}"
 
 
-def _text(result: Check, report: Report) -> str:
-    lines = [_line(s) for s in result.rules] + [f"note: {note}" for note in result.notes]
+def _template_line(c: Coverage) -> str:
+    return f"template: {c.prefix}/: {c.message()}"
+
+
+def _extra_lines(found: Assessment) -> list[str]:
+    """Templates and puller, as `text` prints them (and annotations carry them)."""
+    lines = [_template_line(c) for c in found.coverage]
+    if found.puller:
+        lines += [f"puller: {line}" for line in found.puller.lines()]
+    return lines
+
+
+def _text(found: Assessment, report: Report) -> str:
+    result = found.check or Check((), (), ())
+    lines = [_line(s) for s in result.rules] + _extra_lines(found)
+    document = policy(found.puller) if found.puller else None
+    if document:
+        lines.append("puller: the smallest policy that grants it:")
+        lines += ["  " + line for line in json.dumps(document, indent=2).splitlines()]
+    lines += [f"note: {note}" for note in found.notes]
     lines += [f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}" for f in report.findings]
     counts = Counter(s.status for s in result.rules)
     summary = ", ".join(f"{counts[s]} {s}" for s in STATUSES if counts[s])
@@ -30,50 +56,101 @@ def _text(result: Check, report: Report) -> str:
         summary = f"{count(len(result.rules), 'rule')}: {summary}"
     if result.findings:
         summary += f"; {len(result.findings)} PTC005"
+    if found.puller and found.puller.failed:
+        lacking = sum(len(actions) for _, actions in found.puller.missing)
+        summary += f"; the puller lacks {count(lacking, 'permission')}"
     return "\n".join([*lines, summary]) + "\n"
 
 
-def _json(result: Check, report: Report) -> str:
+def _json(found: Assessment, report: Report) -> str:
+    result = found.check or Check((), (), ())
     body = json.loads(as_json(report))
     rules = [
         {"prefix": s.prefix, "upstream": s.upstream, "status": s.status, "message": s.message}
         for s in result.rules
     ]
+    templates = [
+        {
+            "prefix": c.prefix,
+            "covered": c.covered,
+            "template": c.template.prefix if c.template else None,
+            "settings": list(c.template.settings()) if c.template else [],
+            "narrower": list(c.narrower),
+            "scanning": c.scanning,
+            "message": c.message(),
+        }
+        for c in found.coverage
+    ]
+    puller = None
+    if found.puller:
+        puller = {
+            "principal": found.puller.principal.arn,
+            "missing": [
+                {"resource": resource, "actions": list(actions)}
+                for resource, actions in found.puller.missing
+            ],
+            "explicitlyDenied": list(found.puller.denied),
+            "policy": policy(found.puller),
+        }
     out = {
         "rules": rules,
+        "templates": templates,
+        "puller": puller,
         "findings": body["findings"],
         "errors": body["errors"],
-        "notes": list(result.notes),
+        "notes": list(found.notes),
     }
     return json.dumps(out, indent=2) + "\n"
 
 
-def _sarif(result: Check, report: Report) -> str:
+def _sarif(found: Assessment, report: Report) -> str:
     """Rules live in the account, not in a file: SARIF's place for what has no location is the
     invocation's notifications (SARIF 2.1.0 §3.20.21)."""
+    result = found.check or Check((), (), ())
     log = json.loads(sarif(report))
     notifications = [
         {"level": "note" if s.status == OK else "error", "message": {"text": _line(s)}}
         for s in result.rules
-    ] + [{"level": "warning", "message": {"text": note}} for note in result.notes]
+    ]
+    notifications += [
+        {"level": "note" if c.covered else "warning", "message": {"text": _template_line(c)}}
+        for c in found.coverage
+    ]
+    if found.puller:
+        level = "error" if found.puller.failed else "note"
+        notifications += [
+            {"level": level, "message": {"text": f"puller: {line}"}}
+            for line in found.puller.lines()
+        ]
+    notifications += [{"level": "warning", "message": {"text": note}} for note in found.notes]
     log["runs"][0]["invocations"] = [
         {"executionSuccessful": True, "toolExecutionNotifications": notifications}
     ]
     return json.dumps(log, indent=2) + "\n"
 
 
-def _github(result: Check, report: Report) -> str:
+def _github(found: Assessment, report: Report) -> str:
     """Workflow commands without a file: they annotate the run itself."""
+    result = found.check or Check((), (), ())
     lines = [
         f"::error title=ecr-ptc rule {s.prefix}/::{escape_data(_line(s))}"
         for s in result.rules
         if s.status != OK
     ]
-    lines += [f"::warning title=ecr-ptc::{escape_data(note)}" for note in result.notes]
+    lines += [
+        f"::warning title=ecr-ptc template {c.prefix}/::{escape_data(c.message())}"
+        for c in found.coverage
+        if not c.covered
+    ]
+    if found.puller and found.puller.failed:
+        lines += [
+            f"::error title=ecr-ptc puller::{escape_data(line)}" for line in found.puller.lines()
+        ]
+    lines += [f"::warning title=ecr-ptc::{escape_data(note)}" for note in found.notes]
     return "".join(f"{line}\n" for line in lines) + github(report)
 
 
-_RENDERERS: dict[str, Callable[[Check, Report], str]] = {
+RENDERERS: dict[str, Callable[[Assessment, Report], str]] = {
     "text": _text,
     "json": _json,
     "sarif": _sarif,

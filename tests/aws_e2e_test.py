@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from migrate.cli import main
+from tests.e2e_helpers import Done, in_process
 from tests.fake_ecr import (
     ACCESS_KEY,
     ACCOUNT,
@@ -27,7 +27,6 @@ from tests.fake_ecr import (
 from tests.helpers import REGISTRY
 from tests.plan_test import _terraform
 
-Done = subprocess.CompletedProcess[str]  # what both runners return: returncode, stdout, stderr
 HUB = "registry-1.docker.io"
 FIVE = (
     "FROM nginx:1.27\n"
@@ -80,20 +79,7 @@ def _run(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProc
 def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable[..., Done]:
     """The same CLI in this process (boto3 is imported once): for the cases beyond the main
     scenario, to keep the suite fast. boto3 reads the environment when each command starts."""
-
-    def invoke(cwd: Path, env: dict[str, str], *args: str) -> Done:
-        for key in list(os.environ):
-            if key.startswith(("AWS_", "ECR_PTC_")):
-                monkeypatch.delenv(key)
-        for key, value in env.items():
-            monkeypatch.setenv(key, value)
-        monkeypatch.chdir(cwd)
-        capsys.readouterr()
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return Done(list(args), code, out, err)
-
-    return invoke
+    return in_process(monkeypatch, capsys)
 
 
 def _one_line_failure(done: Done) -> str:
@@ -124,18 +110,21 @@ def test_five_upstreams_three_rules_one_without_credentials(fake: FakeEcr, repo:
         for line in lines
     )
     assert lines[-1] == "5 rules: 2 ok, 2 missing, 1 no-credentials"
-    # STS for the account, then every page of the rules, each request signed for its service
-    assert (
-        fake.targets()
-        == ["STS.GetCallerIdentity"] + [f"{TARGET_PREFIX}DescribePullThroughCacheRules"] * 4
-    )
-    assert [seen.body.get("nextToken") for seen in fake.requests[1:]] == [
+    # STS for the account, then every page of the rules, each request signed for its service;
+    # then the repository creation templates and the scanning configuration
+    assert fake.targets() == ["STS.GetCallerIdentity"] + [
+        f"{TARGET_PREFIX}DescribePullThroughCacheRules"
+    ] * 4 + [
+        f"{TARGET_PREFIX}DescribeRepositoryCreationTemplates",
+        f"{TARGET_PREFIX}GetRegistryScanningConfiguration",
+    ]
+    assert [seen.body.get("nextToken") for seen in fake.requests[1:5]] == [
         None,
         "page-1",
         "page-2",
         "page-3",
     ]
-    assert all(seen.body["registryId"] == ACCOUNT for seen in fake.requests[1:])
+    assert all(seen.body["registryId"] == ACCOUNT for seen in fake.requests[1:5])
     for seen, service in zip(fake.requests, ["sts", "ecr", "ecr", "ecr", "ecr"]):
         authorization = seen.headers["authorization"]
         assert authorization.startswith(f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/")

@@ -3,14 +3,17 @@ and STS service models, no network."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from botocore.stub import Stubber  # type: ignore[import-untyped]
 
-from migrate import aws
+from migrate import account, aws
+from migrate.aws_errors import AwsDenied
 from migrate.config import Config, Rule
+from migrate.templates import Scanning, Template
 from tests.helpers import REGISTRY
 
 ACCOUNT = "123456789012"
@@ -346,8 +349,161 @@ def test_with_account_makes_the_account_the_truth() -> None:
     assert [r.prefix for r in config.rules] == ["quay", "team-hub", "zz-hub", "docker-hub"]
 
 
-def test_dns_suffix() -> None:
-    assert [
-        aws.dns_suffix(r)
-        for r in ("us-east-1", "cn-northwest-1", "us-iso-east-1", "us-isob-east-1")
-    ] == ["amazonaws.com", "amazonaws.com.cn", "c2s.ic.gov", "sc2s.sgov.gov"]
+def test_dns_suffix_and_partition() -> None:
+    regions = ("us-east-1", "cn-northwest-1", "us-iso-east-1", "us-isob-east-1", "us-gov-west-1")
+    assert [account.dns_suffix(r) for r in regions] == [
+        "amazonaws.com",
+        "amazonaws.com.cn",
+        "c2s.ic.gov",
+        "sc2s.sgov.gov",
+        "amazonaws.com",
+    ]
+    assert [account.partition(r) for r in regions] == [
+        "aws",
+        "aws-cn",
+        "aws-iso",
+        "aws-iso-b",
+        "aws-us-gov",
+    ]
+    assert account.repository_arn("cn-north-1", ACCOUNT, "quay") == (
+        f"arn:aws-cn:ecr:cn-north-1:{ACCOUNT}:repository/quay/*"
+    )
+
+
+def test_templates_every_page(ecr: tuple[Any, Stubber]) -> None:
+    client, stubber = ecr
+    stubber.add_response(
+        "describe_repository_creation_templates",
+        {
+            "registryId": ACCOUNT,
+            "repositoryCreationTemplates": [
+                {
+                    "prefix": "ROOT",
+                    "appliedFor": ["PULL_THROUGH_CACHE", "REPLICATION"],
+                    "lifecyclePolicy": '{"rules":[]}',
+                    "encryptionConfiguration": {"encryptionType": "KMS", "kmsKey": "arn:k"},
+                    "resourceTags": [{"Key": "team", "Value": "x"}],
+                    "customRoleArn": f"arn:aws:iam::{ACCOUNT}:role/t",
+                }
+            ],
+            "nextToken": "t1",
+        },
+        {},
+    )
+    stubber.add_response(
+        "describe_repository_creation_templates",
+        {"repositoryCreationTemplates": [{"prefix": "quay/", "appliedFor": ["REPLICATION"]}]},
+        {"nextToken": "t1"},
+    )
+    found = aws.list_templates(aws.Account(REGISTRY, ACCOUNT, "us-east-1", (), client))
+    assert found == (
+        Template(
+            "ROOT",
+            ("PULL_THROUGH_CACHE", "REPLICATION"),
+            '{"rules":[]}',
+            None,
+            "KMS",
+            "arn:k",
+            (("team", "x"),),
+            False,
+            f"arn:aws:iam::{ACCOUNT}:role/t",
+        ),
+        Template("quay", ("REPLICATION",)),
+    )
+
+
+def test_templates_access_denied_is_aws_denied(ecr: tuple[Any, Stubber]) -> None:
+    client, stubber = ecr
+    stubber.add_client_error("describe_repository_creation_templates", "AccessDeniedException")
+    with pytest.raises(AwsDenied, match="^access denied .* while listing the repository creation"):
+        aws.list_templates(aws.Account(REGISTRY, ACCOUNT, "us-east-1", (), client))
+
+
+def test_scanning(ecr: tuple[Any, Stubber]) -> None:
+    client, stubber = ecr
+    stubber.add_response(
+        "get_registry_scanning_configuration",
+        {
+            "registryId": ACCOUNT,
+            "scanningConfiguration": {
+                "scanType": "ENHANCED",
+                "rules": [
+                    {
+                        "scanFrequency": "CONTINUOUS_SCAN",
+                        "repositoryFilters": [{"filter": "docker-hub*", "filterType": "WILDCARD"}],
+                    }
+                ],
+            },
+        },
+        {},
+    )
+    scanning = aws.read_scanning(aws.Account(REGISTRY, ACCOUNT, "us-east-1", (), client))
+    assert scanning == Scanning("ENHANCED", (("CONTINUOUS_SCAN", ("docker-hub*",)),))
+    assert scanning.for_prefix("docker-hub") == "CONTINUOUS_SCAN (ENHANCED)"
+    assert scanning.for_prefix("quay") == "no scanning rule matches"
+
+
+def test_simulate_reads_resource_specific_decisions() -> None:
+    iam = _client("iam")
+    role = f"arn:aws:iam::{ACCOUNT}:role/node"
+    repos = f"arn:aws:ecr:us-east-1:{ACCOUNT}:repository/quay/*"
+    with Stubber(iam) as stubber:
+        stubber.add_response(
+            "simulate_principal_policy",
+            {
+                "EvaluationResults": [
+                    {
+                        "EvalActionName": "ecr:BatchGetImage",
+                        "EvalDecision": "allowed",
+                        "ResourceSpecificResults": [
+                            {"EvalResourceName": repos, "EvalResourceDecision": "explicitDeny"}
+                        ],
+                    },
+                    {"EvalActionName": "ecr:CreateRepository", "EvalDecision": "implicitDeny"},
+                ],
+                "IsTruncated": False,
+            },
+            {
+                "PolicySourceArn": role,
+                "ActionNames": ["ecr:BatchGetImage", "ecr:CreateRepository"],
+                "ResourceArns": [repos],
+            },
+        )
+        account = aws.Account(
+            REGISTRY, ACCOUNT, "us-east-1", (), None, (), _Session("us-east-1", iam=iam)
+        )
+        decisions = aws.simulate(
+            account, role, [(repos, ("ecr:BatchGetImage", "ecr:CreateRepository"))]
+        )
+    assert decisions == {
+        (repos, "ecr:BatchGetImage"): "explicitDeny",
+        (repos, "ecr:CreateRepository"): "implicitDeny",
+    }
+
+
+def test_image_cached(ecr: tuple[Any, Stubber]) -> None:
+    client, stubber = ecr
+    asked = {"registryId": ACCOUNT, "repositoryName": "quay/a/b", "imageIds": [{"imageTag": "1"}]}
+    stubber.add_response("describe_images", {"imageDetails": [{"imageTags": ["1"]}]}, asked)
+    stubber.add_client_error("describe_images", "ImageNotFoundException", expected_params=asked)
+    stubber.add_client_error(
+        "describe_images", "RepositoryNotFoundException", expected_params=asked
+    )
+    stubber.add_client_error("describe_images", "AccessDeniedException", expected_params=asked)
+    account = aws.Account(REGISTRY, ACCOUNT, "us-east-1", (), client)
+    assert [aws.image_cached(account, "quay/a/b", "1") for _ in range(3)] == [True, False, False]
+    with pytest.raises(AwsDenied):
+        aws.image_cached(account, "quay/a/b", "1")
+
+
+def test_authorization_decodes_the_token(ecr: tuple[Any, Stubber]) -> None:
+    client, stubber = ecr
+    token = base64.b64encode(b"AWS:s3cret:with:colons").decode()
+    stubber.add_response(
+        "get_authorization_token", {"authorizationData": [{"authorizationToken": token}]}, {}
+    )
+    stubber.add_response("get_authorization_token", {"authorizationData": []}, {})
+    account = aws.Account(REGISTRY, ACCOUNT, "us-east-1", (), client)
+    assert aws.authorization(account) == ("AWS", "s3cret:with:colons")
+    with pytest.raises(aws.AwsError, match="without a usable token"):
+        aws.authorization(account)

@@ -1,8 +1,11 @@
-"""A small ECR (JSON 1.1) + STS (query/XML) endpoint on 127.0.0.1 for end-to-end tests.
+"""A small ECR (JSON 1.1) + STS and IAM (query/XML) endpoint on 127.0.0.1 for end-to-end tests,
+with ECR's registry API (tests/fake_registry.py) on the same port.
 
-moto does not implement the pull-through cache operations, so this serves the three the CLI uses,
-pages `DescribePullThroughCacheRules` by `nextToken`, answers with AWS's error shapes, and records
-each request so a test can check the SigV4 `Authorization` header and the `X-Amz-Target`.
+moto and LocalStack implement neither pull-through cache nor the registry API, so this serves
+what the CLI uses: the rules (paged by `nextToken`), their validation, repository creation
+templates (paged), the registry scanning configuration, GetAuthorizationToken, DescribeImages,
+STS GetCallerIdentity and IAM SimulatePrincipalPolicy (paged by `Marker`). It answers with AWS's
+error shapes and records each request so a test can check the SigV4 `Authorization` header.
 Bounded: it answers at most MAX_REQUESTS requests and every socket has a timeout.
 """
 
@@ -16,9 +19,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from xml.sax.saxutils import escape
+
+from tests.fake_registry import FakeRegistry
 
 TARGET_PREFIX = "AmazonEC2ContainerRegistry_V20150921."
-MAX_REQUESTS = 500
+MAX_REQUESTS = 1000
 ACCOUNT = "123456789012"
 
 
@@ -37,6 +43,10 @@ class FakeEcr:
     # target (e.g. "DescribePullThroughCacheRules") -> (HTTP status, __type, message)
     errors: dict[str, tuple[int, str, str]] = field(default_factory=dict)
     validations: dict[str, str | None] = field(default_factory=dict)  # prefix -> failure or None
+    templates: list[dict[str, Any]] = field(default_factory=list)  # API-shaped templates
+    scanning: dict[str, Any] = field(default_factory=lambda: {"scanType": "BASIC", "rules": []})
+    lacking: set[str] = field(default_factory=set)  # IAM actions no principal is allowed
+    registry: FakeRegistry = field(default_factory=FakeRegistry)
     requests: list[Seen] = field(default_factory=list)
     url: str = ""
 
@@ -52,7 +62,72 @@ class FakeEcr:
             return self._describe(body)
         if target == "ValidatePullThroughCacheRule":
             return self._validate(body)
+        if target == "DescribeRepositoryCreationTemplates":
+            return self._templates(body)
+        if target == "GetRegistryScanningConfiguration":
+            return 200, {"registryId": self.account, "scanningConfiguration": self.scanning}
+        if target == "GetAuthorizationToken":
+            return 200, {
+                "authorizationData": [
+                    {
+                        "authorizationToken": self.registry.authorization_token(),
+                        "expiresAt": 1_700_043_200,
+                        "proxyEndpoint": f"https://{self.account}.dkr.ecr.us-east-1.amazonaws.com",
+                    }
+                ]
+            }
+        if target == "DescribeImages":
+            return self._images(body)
         return 400, {"__type": "UnknownOperationException", "message": target}
+
+    def _templates(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        start = int(body["nextToken"].removeprefix("page-")) if "nextToken" in body else 0
+        page = self.templates[start : start + self.page_size]
+        out: dict[str, Any] = {"registryId": self.account, "repositoryCreationTemplates": page}
+        if start + self.page_size < len(self.templates):
+            out["nextToken"] = f"page-{start + self.page_size}"
+        return 200, out
+
+    def _images(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        name = body["repositoryName"]
+        tag = body["imageIds"][0]["imageTag"]
+        cached = self.registry.cached(name, tag)
+        if cached is None:
+            return 400, {
+                "__type": "RepositoryNotFoundException",
+                "message": f"The repository with name '{name}' does not exist",
+            }
+        if not cached:
+            return 400, {"__type": "ImageNotFoundException", "message": f"no image {tag}"}
+        detail = {"registryId": self.account, "repositoryName": name, "imageTags": [tag]}
+        return 200, {"imageDetails": [detail]}
+
+    # -- IAM -----------------------------------------------------------------------------------
+    def simulate(self, form: dict[str, str]) -> str:
+        """SimulatePrincipalPolicy's XML, one result per action and resource, two a page."""
+        actions = [v for k, v in sorted(form.items()) if k.startswith("ActionNames.member.")]
+        resources = [v for k, v in form.items() if k.startswith("ResourceArns.member.")] or ["*"]
+        results = [(a, r) for r in resources for a in actions]
+        start = int(form.get("Marker", "0"))
+        page = results[start : start + 2]
+        members = "".join(
+            "<member>"
+            f"<EvalActionName>{escape(action)}</EvalActionName>"
+            f"<EvalResourceName>{escape(resource)}</EvalResourceName>"
+            f"<EvalDecision>{'implicitDeny' if action in self.lacking else 'allowed'}"
+            "</EvalDecision><MatchedStatements/><MissingContextValues/>"
+            "</member>"
+            for action, resource in page
+        )
+        more = start + 2 < len(results)
+        marker = f"<Marker>{start + 2}</Marker>" if more else ""
+        return (
+            '<SimulatePrincipalPolicyResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">'
+            f"<SimulatePrincipalPolicyResult><IsTruncated>{str(more).lower()}</IsTruncated>"
+            f"{marker}<EvaluationResults>{members}</EvaluationResults>"
+            "</SimulatePrincipalPolicyResult><ResponseMetadata><RequestId>r</RequestId>"
+            "</ResponseMetadata></SimulatePrincipalPolicyResponse>"
+        )
 
     def _describe(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if body.get("registryId", self.account) != self.account:
@@ -107,18 +182,39 @@ def _handler(fake: FakeEcr) -> type[BaseHTTPRequestHandler]:
                 self._send(status, json.dumps(out).encode(), "application/x-amz-json-1.1")
                 return
             form = dict(urllib.parse.parse_qsl(raw))
-            fake.requests.append(Seen(f"STS.{form.get('Action', '')}", headers, form))
-            self._sts(form)
+            action = form.get("Action", "")
+            service = "IAM" if action == "SimulatePrincipalPolicy" else "STS"
+            fake.requests.append(Seen(f"{service}.{action}", headers, form))
+            if service == "IAM":
+                self._iam(form)
+            else:
+                self._sts(form)
+
+        def do_GET(self) -> None:  # the registry API
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            if len(fake.requests) >= MAX_REQUESTS:
+                self._send(500, b"{}", "application/json")
+                return
+            fake.requests.append(Seen(f"GET {self.path}", headers, {}))
+            fake.registry.denied = frozenset(fake.lacking)
+            status, extra, body = fake.registry.answer(self.path, headers, fake.url, fake.rules)
+            self.send_response(status)
+            for key, value in {**extra, "Content-Length": str(len(body))}.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _iam(self, form: dict[str, str]) -> None:
+            if "IAM.SimulatePrincipalPolicy" in fake.errors:
+                status, kind, message = fake.errors["IAM.SimulatePrincipalPolicy"]
+                self._send(status, _xml_error(kind, message), "text/xml")
+                return
+            self._send(200, fake.simulate(form).encode(), "text/xml")
 
         def _sts(self, form: dict[str, str]) -> None:
             if "STS.GetCallerIdentity" in fake.errors:
                 status, kind, message = fake.errors["STS.GetCallerIdentity"]
-                body = (
-                    f"<ErrorResponse><Error><Type>Sender</Type><Code>{kind}</Code>"
-                    f"<Message>{message}</Message></Error><RequestId>r</RequestId>"
-                    "</ErrorResponse>"
-                )
-                self._send(status, body.encode(), "text/xml")
+                self._send(status, _xml_error(kind, message), "text/xml")
                 return
             body = (
                 '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
@@ -141,6 +237,14 @@ def _handler(fake: FakeEcr) -> type[BaseHTTPRequestHandler]:
             pass
 
     return Handler
+
+
+def _xml_error(kind: str, message: str) -> bytes:
+    return (
+        f"<ErrorResponse><Error><Type>Sender</Type><Code>{kind}</Code>"
+        f"<Message>{escape(message)}</Message></Error><RequestId>r</RequestId>"
+        "</ErrorResponse>"
+    ).encode()
 
 
 @contextmanager
@@ -179,6 +283,8 @@ def aws_env(fake: FakeEcr | None, region: str = "us-east-1", **extra: str) -> di
     if fake is not None:
         env["AWS_ENDPOINT_URL_ECR"] = fake.url
         env["AWS_ENDPOINT_URL_STS"] = fake.url
+        env["AWS_ENDPOINT_URL_IAM"] = fake.url
+        env["ECR_PTC_REGISTRY_URL"] = fake.url
     env.update(extra)
     return env
 

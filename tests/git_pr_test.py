@@ -345,6 +345,7 @@ def test_aws_puts_the_accounts_rules_in_the_description(
 ) -> None:
     from migrate import aws
     from migrate.cli import main
+    from migrate.templates import Scanning
 
     arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/docker-hub-AbC"
     account = aws.Account(
@@ -354,6 +355,8 @@ def test_aws_puts_the_accounts_rules_in_the_description(
         (aws.AccountRule("docker-hub", "registry-1.docker.io", credential_arn=arn),),
     )
     monkeypatch.setattr(aws, "read_account", lambda registry, **_: account)
+    monkeypatch.setattr(aws, "list_templates", lambda account: ())
+    monkeypatch.setattr(aws, "read_scanning", lambda account: Scanning("BASIC", ()))
     repo = make_repo(tmp_path / "repo")
     monkeypatch.chdir(repo)
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from migrate import engine, rules, rules_report
-from migrate.aws import AccountRule
+from migrate import engine, report, rules, rules_report
+from migrate.account import AccountRule
+from migrate.assess import Assessment, assess
 from migrate.config import Config, Rule
 from migrate.findings import Finding, Status
 from tests.helpers import REGISTRY
+from tests.stub_account import StubAccount
 
 HUB = "registry-1.docker.io"
 SECRET = (
@@ -358,13 +361,15 @@ def test_cross_partition_ecr_upstream_note() -> None:
 
 
 # --- output ---------------------------------------------------------------------------------------
-def _mixed(tmp_path: Path) -> rules.Check:
+def _mixed(tmp_path: Path, **account: Any) -> Assessment:
     existing = (
         AccountRule("docker-hub", HUB, credential_arn=SECRET),
         AccountRule("github", "ghcr.io"),
     )
     text = f"FROM nginx:1\nFROM ghcr.io/o/a:1\nFROM quay.io/a/b:1\nFROM {REGISTRY}/kubernetes/pause:3\n"
-    return _check(tmp_path, text, existing)
+    config = Config(registry=REGISTRY)
+    findings = _findings(tmp_path, text, config)
+    return assess(findings, config, Config(), StubAccount(existing, **account))
 
 
 def test_json_output(tmp_path: Path) -> None:
@@ -387,7 +392,8 @@ def test_text_output(tmp_path: Path) -> None:
     assert lines[0] == "ok: docker-hub/ -> registry-1.docker.io: exists; 1 reference uses it"
     assert lines[-2].startswith("Dockerfile:4:6: PTC005 ")
     assert lines[-1] == "4 rules: 1 ok, 2 missing, 1 no-credentials; 1 PTC005"
-    assert rules_report.render(rules.Check((), (), ()), (), 0, "text") == "no rules needed\n"
+    nothing = assess([], Config(registry=REGISTRY), Config(), StubAccount())
+    assert rules_report.render(nothing, (), 0, "text") == "no rules needed\n"
 
 
 def test_github_output(tmp_path: Path) -> None:
@@ -404,4 +410,19 @@ def test_sarif_output(tmp_path: Path) -> None:
     [invocation] = run["invocations"]
     assert invocation["executionSuccessful"] is True
     levels = [n["level"] for n in invocation["toolExecutionNotifications"]]
-    assert levels == ["note", "error", "error", "error"]
+    # the rules, then the four prefixes' templates: none covers them, a warning each
+    assert levels == ["note", "error", "error", "error"] + ["warning"] * 4
+
+
+def test_rules_check_renders_every_lint_format() -> None:
+    """`rules check --format` offers report.FORMATTERS: a new format needs its rules renderer."""
+    assert set(rules_report.RENDERERS) == set(report.FORMATTERS)
+
+
+def test_rules_plan_offers_every_emitter() -> None:
+    """`--emit` choices are plan.EMITTERS, read when click asks (not on the hook path)."""
+    from migrate import plan
+    from migrate.cli import rules_plan
+
+    [emit] = [p for p in rules_plan.params if p.name == "emit"]
+    assert list(emit.type.choices) == sorted(plan.EMITTERS)  # type: ignore[attr-defined]

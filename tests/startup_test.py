@@ -26,6 +26,9 @@ FORBIDDEN = (
     # Helm's renderer (an 85 MB library): only when a chart's rewrite is proven
     "helm_python",
     "migrate.charts.render",
+    "migrate.warm",  # the registry client: `warm` only
+    "migrate.plan",  # `rules plan` and `pr` only; --emit reads plan.EMITTERS when asked
+    "migrate.assess",
 )
 FILES = {
     "Dockerfile": "FROM alpine:3.20\n",

@@ -1,0 +1,74 @@
+"""`warm --format text|json`. The JSON shape is a contract (tests/warm.schema.json)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+from migrate.findings import Finding
+from migrate.report import Report, as_json
+from migrate.warm import Warmed
+from migrate.warm.pull import STATUSES
+
+
+def _where(result_where: tuple[tuple[str, int, int], ...]) -> str:
+    path, line, column = result_where[0]
+    more = len(result_where) - 1
+    return f"{path}:{line}:{column}" + (f" and {more} more" if more else "")
+
+
+def text(warmed: Warmed, errors: Sequence[Finding]) -> str:
+    lines = []
+    for r in warmed.results:
+        digest = f" {r.digest}" if r.digest else ""
+        lines.append(
+            f"{r.status}: {r.target.reference}{digest} ({_where(r.target.where)}): {r.message}"
+        )
+    lines += [f"note: {note}" for note in warmed.notes]
+    lines += [f"{e.path}:{e.line}:{e.column}: PTC900 {e.message}" for e in errors]
+    counts = Counter(r.status for r in warmed.results)
+    n = len(warmed.results)
+    if n:
+        detail = ", ".join(f"{counts[s]} {s}" for s in STATUSES if counts[s])
+        lines.append(f"{n} reference{'s' if n != 1 else ''}: {detail}")
+    else:
+        lines.append("no references to warm")
+    return "\n".join(lines) + "\n"
+
+
+def as_dict(warmed: Warmed, errors: Sequence[Finding]) -> dict[str, object]:
+    counts = Counter(r.status for r in warmed.results)
+    return {
+        "references": [
+            {
+                "reference": r.target.reference,
+                "repository": r.target.repository,
+                "prefix": r.target.prefix,
+                "tag": r.target.tag,
+                "digest": r.target.digest,
+                "status": r.status,
+                "served": r.digest,
+                "message": r.message,
+                "attempts": r.attempts,
+                "locations": [
+                    {"path": path, "line": line, "column": column}
+                    for path, line, column in r.target.where
+                ],
+            }
+            for r in warmed.results
+        ],
+        "summary": {status: counts[status] for status in STATUSES},
+        "notes": list(warmed.notes),
+        "errors": json.loads(as_json(Report(tuple(errors), 0)))["errors"],
+    }
+
+
+def as_text_json(warmed: Warmed, errors: Sequence[Finding]) -> str:
+    return json.dumps(as_dict(warmed, errors), indent=2) + "\n"
+
+
+FORMATS: dict[str, Callable[[Warmed, Sequence[Finding]], str]] = {
+    "text": text,
+    "json": as_text_json,
+}
