@@ -146,13 +146,10 @@ def _proven(results: Iterator[FileResult], settings: Settings, cwd: Path) -> Ite
     for index, result in enumerate(waiting):
         if result.held is not None:
             units.setdefault((result.held.prover, result.held.unit), {})[result.held.real] = index
-    provers = {prover.NAME: prover for prover in settings.provers}
-    for (name, unit), held in units.items():
-        repo = settings.repo(waiting[next(iter(held.values()))].held.root)  # type: ignore[union-attr]
-        assert repo is not None
-        changes = {real: _change(waiting[i]) for real, i in held.items()}
+    rulings = _rulings(units, waiting, settings)
+    for held in units.values():
         objections: dict[Path, list[Objection]] = {}
-        for objection in provers[name].prove(unit, changes, repo, settings.config):
+        for objection in next(rulings):
             objections.setdefault(objection.path, []).append(objection)
         for real, found in objections.items():
             if real in held:
@@ -164,6 +161,32 @@ def _proven(results: Iterator[FileResult], settings: Settings, cwd: Path) -> Ite
             written = _write_held(waiting[i], real, settings.write)
             waiting[i] = _lean(written) or written
     yield from waiting
+
+
+def _rulings(
+    units: dict[tuple[str, Path], dict[Path, int]], waiting: list[FileResult], settings: Settings
+) -> Iterator[list[Objection]]:
+    """Each unit's objections, in the order of `units`. Units are proven side by side: what a
+    prover waits for is Helm's Go code (ctypes lets go of the GIL) or a kubectl process."""
+    provers = {prover.NAME: prover for prover in settings.provers}
+    jobs = []
+    for (name, unit), held in units.items():
+        repo = settings.repo(waiting[next(iter(held.values()))].held.root)  # type: ignore[union-attr]
+        assert repo is not None
+        changes = {real: _change(waiting[i]) for real, i in held.items()}
+        jobs.append((provers[name], unit, changes, repo))
+
+    def prove(job: tuple[Prover, Path, dict[Path, Change], Repo]) -> list[Objection]:
+        prover, unit, changes, repo = job
+        return list(prover.prove(unit, changes, repo, settings.config))
+
+    if len(jobs) < 2:
+        yield from map(prove, jobs)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(len(jobs), pool.workers(None))) as threads:
+        yield from threads.map(prove, jobs)
 
 
 def _change(result: FileResult) -> Change:

@@ -127,7 +127,7 @@ class Flow:
         if rel not in self._images:
             text = self._text(rel)
             try:
-                found = list(patches.scan(text, self._parsing)) if text is not None else None
+                found = self.graph.patch_images(text, self._parsing) if text is not None else None
             except ScanError:
                 found = None
             self._images[rel] = (
@@ -142,7 +142,7 @@ class Flow:
             file = self.graph.dirs[directory]
             text = self._text(file)
             try:
-                parsed = model.read(text, self._parsing) if text is not None else None
+                parsed = self.graph.kustomization(text, self._parsing) if text is not None else None
                 if parsed is None:
                     self._parsed[directory] = None
                 else:

@@ -6,6 +6,7 @@ rewrite reached is reported (PTC014)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -38,13 +39,15 @@ def prove(
     unit: Path, changes: Mapping[Path, Change], repo: Repo, config: Config
 ) -> Iterator[Objection]:
     seen: set[tuple[Path, str]] = set()  # one objection of a code per file, the first
-    for objection in _objections(unit, changes, config):
+    for objection in _objections(unit, changes, repo, config):
         if (objection.path, objection.code) not in seen:
             seen.add((objection.path, objection.code))
             yield objection
 
 
-def _objections(unit: Path, changes: Mapping[Path, Change], config: Config) -> Iterator[Objection]:
+def _objections(
+    unit: Path, changes: Mapping[Path, Change], repo: Repo, config: Config
+) -> Iterator[Objection]:
     from migrate.charts import compare, images, render  # the renderer: only for a chart
 
     missing = render.available()
@@ -53,11 +56,19 @@ def _objections(unit: Path, changes: Mapping[Path, Change], config: Config) -> I
         return
     overrides = {str(p): _text(c.before) for p, c in changes.items() if _is_override(unit, p)}
     before = render.render(unit, overrides)
-    with tempfile.TemporaryDirectory(prefix="ecr-ptc-helm-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="ecr-ptc-helm-", dir=_scratch(repo)) as tmp:
         copy = Path(tmp) / unit.name
-        shutil.copytree(unit, copy, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+        shutil.copytree(
+            unit,
+            copy,
+            symlinks=True,
+            ignore=shutil.ignore_patterns(".git"),
+            copy_function=_link_or_copy,
+        )
         for path, change in changes.items():
-            (copy / path.relative_to(unit)).write_bytes(change.after)
+            target = copy / path.relative_to(unit)
+            target.unlink()  # a hard link to the original: never written through
+            target.write_bytes(change.after)
         after = render.render(copy, {k: _text(changes[Path(k)].after) for k in overrides})
     for name in before:
         old, new = before[name], after[name]
@@ -87,6 +98,21 @@ def _objections(unit: Path, changes: Mapping[Path, Change], config: Config) -> I
                 "its name comes from the chart's templates or a value left alone",
                 False,
             )
+
+
+def _scratch(repo: Repo) -> Path | None:
+    """Where the copy of a chart goes: inside `.git` when there is one, on the repository's
+    own file system, so that its files are hard links (a chart with large CRDs: ~40 ms
+    rather than ~300 ms to copy); else the system's temp directory."""
+    git = repo.root / ".git"
+    return git if git.is_dir() and os.access(git, os.W_OK) else None
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:  # another file system, or links not allowed
+        shutil.copy2(source, target)
 
 
 def _wrong(wrong: Wrong) -> str:
