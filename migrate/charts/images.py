@@ -20,22 +20,19 @@ class Rendered(NamedTuple):
 
 
 def images(manifests: Mapping[str, str]) -> list[Rendered]:
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     out: list[Rendered] = []
     for template in sorted(manifests):
         text = manifests[template]
         if "image" not in text:
             continue
         for index, document in enumerate(_documents(text)):
-            found = _found(document, loader)
+            found = _found(document)
             out.extend(Rendered(f"{template}#{index}{field}", image) for field, image in found)
     return out
 
 
 @functools.lru_cache(maxsize=4096)
-def _found(document: str, loader: Any) -> tuple[tuple[str, str], ...]:
+def _found(document: str) -> tuple[tuple[str, str], ...]:
     """The images of one rendered document, by text: most documents render the same before
     and after a rewrite, and each is parsed once."""
     import yaml
@@ -45,11 +42,11 @@ def _found(document: str, loader: Any) -> tuple[tuple[str, str], ...]:
     # scanners skip them (`_prefilter`).
     if not _prefilter.may_hold(document, "image", ("reference",)):
         return ()
-    try:
-        doc = yaml.load(document, Loader=loader)
+    try:  # libyaml's safe loader where there is one, ~10x faster
+        docs = list(yaml.load_all(document, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
     except yaml.YAMLError:
         return (("", "<not YAML>"),)
-    return tuple(_walk(doc, ""))
+    return tuple(found for doc in docs for found in _walk(doc, ""))
 
 
 def _documents(text: str) -> list[str]:
