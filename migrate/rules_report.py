@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 
 from migrate.findings import Finding
+from migrate.printable import printable, printable_path
 from migrate.report import Report, as_json, escape_data, github, sarif
 from migrate.rules import OK, STATUSES, Check, RuleStatus, count
 
@@ -16,12 +17,16 @@ def render(result: Check, errors: Sequence[Finding], files: int, output: str) ->
 
 
 def _line(s: RuleStatus) -> str:
-    return f"{s.status}: {s.prefix}/ -> {s.upstream}: {s.message}"
+    """Prefixes, upstreams and messages may come from the account (AWS answers): escaped."""
+    return printable(f"{s.status}: {s.prefix}/ -> {s.upstream}: {s.message}")
 
 
 def _text(result: Check, report: Report) -> str:
-    lines = [_line(s) for s in result.rules] + [f"note: {note}" for note in result.notes]
-    lines += [f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}" for f in report.findings]
+    lines = [_line(s) for s in result.rules] + [f"note: {printable(n)}" for n in result.notes]
+    lines += [
+        f"{printable_path(f.path)}:{f.line}:{f.column}: {f.code} {printable(f.message)}"
+        for f in report.findings
+    ]
     counts = Counter(s.status for s in result.rules)
     summary = ", ".join(f"{counts[s]} {s}" for s in STATUSES if counts[s])
     if not result.rules:
@@ -65,12 +70,16 @@ def _sarif(result: Check, report: Report) -> str:
 def _github(result: Check, report: Report) -> str:
     """Workflow commands without a file: they annotate the run itself."""
     lines = [
-        f"::error title=ecr-ptc rule {s.prefix}/::{escape_data(_line(s))}"
+        f"::error title=ecr-ptc rule {_property(s.prefix)}/::{escape_data(_line(s))}"
         for s in result.rules
         if s.status != OK
     ]
-    lines += [f"::warning title=ecr-ptc::{escape_data(note)}" for note in result.notes]
+    lines += [f"::warning title=ecr-ptc::{escape_data(printable(n))}" for n in result.notes]
     return "".join(f"{line}\n" for line in lines) + github(report)
+
+
+def _property(value: str) -> str:
+    return escape_data(printable(value)).replace(":", "%3A").replace(",", "%2C")
 
 
 _RENDERERS: dict[str, Callable[[Check, Report], str]] = {
