@@ -372,3 +372,30 @@ def test_aws_puts_the_accounts_rules_in_the_description(
         "--ecr-repository-prefix quay " in plan and "--ecr-repository-prefix docker-hub" not in plan
     )
     assert "| `deploy/app.yaml:7` | PTC002 |" in body
+
+
+@pytest.mark.parametrize(
+    ("env", "reason"),
+    [
+        pytest.param(
+            {"GITHUB_TOKEN": TOKEN, "GITHUB_API_URL": "http://api.example.com"},
+            "not https",
+            id="clear-text-api",
+        ),  # fmt: skip
+        pytest.param({}, "needs GITHUB_TOKEN", id="no-token"),
+    ],
+)
+def test_open_checks_the_forge_before_anything_is_committed_or_pushed(
+    env: dict[str, str], reason: str, tmp_path: Path, git_env: None
+) -> None:
+    bare = _github_clone(tmp_path)
+    repo = tmp_path / "repo"
+
+    done = run_cli("pr", "--open", "--registry", REGISTRY, cwd=repo, env=env)
+
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert reason in line and "nothing was committed or pushed" in line, line
+    assert git(repo, "branch", "--list", BRANCH) == ""
+    assert git(bare, "branch", "--list", BRANCH) == ""
+    assert tree(repo) == ORIGINAL
