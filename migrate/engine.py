@@ -84,7 +84,7 @@ def run(
     (default: $ECR_PTC_JOBS, else one per CPU); small ones, such as a hook's files, stay in
     this process, where forking would cost more than it saves."""
     settings = Settings(config, fix, write, parsing or Parsing(), provers)
-    results = _planned(walk(paths, config, cwd), settings, jobs)
+    results = _planned(walk(paths, config, cwd, tidy=write), settings, jobs)
     yield from _proven(results, settings, cwd) if fix and provers else results
 
 
@@ -199,10 +199,10 @@ def _write_held(result: FileResult, real: Path, write: bool) -> FileResult:
     return replace(result, written=True)
 
 
-def _write(real: Path, after: bytes, before: bytes) -> None:
+def _write(real: Path, after: bytes, before: bytes, stamp: source.Stamp | None = None) -> None:
     if source.is_read_only(real):
         raise OSError("file is read-only; not rewritten")
-    source.write_atomic(real, after, before)
+    source.write_atomic(real, after, before, stamp)
 
 
 def _os_reason(exc: OSError) -> str:
@@ -266,7 +266,7 @@ def _process(candidate: Candidate, settings: Settings) -> FileResult | None:
         if held is not None:
             return FileResult(display, kind, tuple(findings), src.raw, after, held=held)
         if settings.write and after != src.raw:
-            _write(candidate.real, after, src.raw)
+            _write(candidate.real, after, src.raw, src.stamp)
     except (edits.EditConflict, _Unverified, ScanError, OSError) as exc:
         reason = _os_reason(exc) if isinstance(exc, OSError) else str(exc)
         findings.append(file_error(display, 1, 1, f"not rewritten: {reason}", kind))
