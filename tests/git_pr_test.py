@@ -381,7 +381,7 @@ def test_aws_puts_the_accounts_rules_in_the_description(
             {"GITHUB_TOKEN": TOKEN, "GITHUB_API_URL": "http://api.example.com"},
             "not https",
             id="clear-text-api",
-        ),  # fmt: skip
+        ),
         pytest.param({}, "needs GITHUB_TOKEN", id="no-token"),
     ],
 )

@@ -41,7 +41,7 @@ HOSTILE_CONFIGS = [
         1,
         "nested",
         id="exclude-mappings-400",
-    ),  # fmt: skip
+    ),
     pytest.param("max-file-size: 9223372036854775807\n", 1, "max-file-size", id="max-file-size"),
     pytest.param("max-file-size: 1e400\n", 1, "max-file-size", id="max-file-size-float"),
     pytest.param(

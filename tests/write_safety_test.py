@@ -410,10 +410,12 @@ def test_slow_writer_is_refused_and_nothing_is_lost(tmp_path: Path) -> None:
         [
             sys.executable,
             "-c",
-            "import sys\n"
-            f"f = open({str(target)!r}, 'wb'); f.write({first!r}); f.flush()\n"
-            "print('paused', flush=True); sys.stdin.readline()\n"
-            f"f.write({second!r}); f.close()\n",
+            (
+                "import sys\n"
+                f"f = open({str(target)!r}, 'wb'); f.write({first!r}); f.flush()\n"
+                "print('paused', flush=True); sys.stdin.readline()\n"
+                f"f.write({second!r}); f.close()\n"
+            ),
         ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -445,7 +447,7 @@ STAT_CHANGES = [  # the same bytes, but not the same file as the one read
     pytest.param(
         lambda p: (p.with_name("x").write_bytes(p.read_bytes()), os.replace(p.with_name("x"), p)),
         id="replaced-by-a-copy",
-    ),  # fmt: skip
+    ),
 ]
 
 

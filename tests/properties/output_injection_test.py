@@ -128,3 +128,44 @@ def test_escaping_is_visible_and_unambiguous() -> None:
     assert printable(os.fsdecode(b"caf\xe9\x1b[2K")) == "caf\\xe9\\x1b[2K"
     assert printable("\u202eabc\u2028") == "\\u202eabc\\u2028"
     assert all(printable(c) == c for c in string.printable if c not in "\n\r\t\x0b\x0c")
+
+
+def test_rule_fields_from_the_account_cannot_write_a_line() -> None:
+    # A prefix, upstream or message comes from AWS (`describe_pull_through_cache_rules`,
+    # `--validate` failures): printed in every rules check format.
+    from migrate import rules_report
+    from migrate.findings import Status, file_error
+    from migrate.rules import Check, RuleStatus
+
+    hostile = "x\n::error::INJECTED\r\x1b[31m\u202e"
+    result = Check(
+        rules=(RuleStatus(hostile, hostile, "invalid", hostile),),
+        findings=(),
+        notes=(hostile,),
+    )
+    error = file_error(f"::{hostile}/Dockerfile", 1, 1, hostile)
+    assert error.status is Status.ERROR
+    for output in ("text", "json", "sarif", "github"):
+        rendered = rules_report.render(result, [error], 1, output)
+        assert _RAW.search(rendered) is None, (output, rendered)
+        for line in rendered.splitlines():
+            assert not line.startswith("::") or output == "github", (output, line)
+            if output == "github" and line.startswith("::"):
+                # one command; its properties escaped (no raw `:`), whatever the message holds
+                rule = re.fullmatch(r"::(?:error|warning) title=[^:\n]*::[^\n]*", line)
+                assert rule or _ANNOTATION.fullmatch(line), line
+
+
+def test_pr_description_cannot_write_a_line() -> None:
+    from migrate import pr_body
+    from migrate.findings import Finding, Status
+
+    path = "::error::INJECTED\nx/Dockerfile"
+    rewrite = Finding(path, 1, 6, 1, 11, "PTC001", Status.PUBLIC, "m", original="nginx\n::x",
+                      target=f"{REGISTRY}/docker-hub/library/nginx", upstream="registry-1.docker.io",
+                      prefix="docker-hub")  # fmt: skip
+    skipped = Finding(path, 2, 1, 2, 1, "PTC900", Status.ERROR, "bad\n::error::y")
+    summary = pr_body.Summary(REGISTRY, (rewrite,), (skipped,), (path,))
+    text = pr_body.body(summary, (), plan="", renovate="", check=None, limit=None)
+    assert _RAW.search(text) is None
+    assert not [line for line in text.splitlines() if line.startswith("::")]
