@@ -58,18 +58,19 @@ def generate(refs: int, seed: int = 0) -> str:
             count = min(refs - made, rng.randint(1, 4))
             out.append("  containers:\n")
             for i in range(count):
-                out.append(f"    - name: c{i}\n      image: {rng.choice(NAMES)}:{rng.choice(TAGS)}\n")
+                out.append(
+                    f"    - name: c{i}\n      image: {rng.choice(NAMES)}:{rng.choice(TAGS)}\n"
+                )
             made += count
         elif shape == 1:  # Bitnami-style map
             registry = name.split("/")[0] if "." in name.split("/")[0] else "docker.io"
             path = name[len(registry) + 1 :] if registry != "docker.io" else name
             out.append(
-                f"  image:\n    registry: {registry}\n    repository: {path}\n"
-                f"    tag: {tag}\n"
+                f"  image:\n    registry: {registry}\n    repository: {path}\n    tag: {tag}\n"
             )
             made += 1
         elif shape == 2:  # repository holding a full reference
-            out.append(f"  image:\n    repository: {name}\n    tag: \"{tag}\"\n")
+            out.append(f'  image:\n    repository: {name}\n    tag: "{tag}"\n')
             made += 1
         else:  # a plain string under a key ending in Image
             out.append(f"  sidecarImage: {name}:{tag}\n")
