@@ -66,6 +66,9 @@ class Settings:
     # each, shared by every finding, saves ~3 s and ~100 MB there.
     # Also its normalised reference and target, built once (Verdict builds them on each read).
     verdicts: dict[str, tuple[Verdict, str | None, str | None]] = field(default_factory=dict)
+    # Directories a write went to: their stale temp files (an interrupted run's, beside the
+    # file it did not get to rename) are removed once, git-ignored `*.tmp` or not.
+    tidied: set[Path] = field(default_factory=set)
 
     def repo(self, root: Path | None) -> Repo | None:
         if root is None:
@@ -205,9 +208,18 @@ def _write_held(result: FileResult, real: Path, write: bool) -> FileResult:
     return replace(result, written=True)
 
 
-def _write(real: Path, after: bytes, before: bytes, stamp: source.Stamp | None = None) -> None:
+def _write(
+    real: Path,
+    after: bytes,
+    before: bytes,
+    stamp: source.Stamp | None = None,
+    tidied: set[Path] | None = None,
+) -> None:
     if source.is_read_only(real):
         raise OSError("file is read-only; not rewritten")
+    if tidied is not None and real.parent not in tidied:
+        tidied.add(real.parent)
+        source.remove_stale_in(real.parent)
     source.write_atomic(real, after, before, stamp)
 
 
@@ -294,7 +306,7 @@ def _process_file(candidate: Candidate, settings: Settings) -> FileResult | None
         if held is not None:
             return FileResult(display, kind, report(), src.raw, after, held=held)
         if settings.write and after != src.raw:
-            _write(candidate.real, after, src.raw, src.stamp)
+            _write(candidate.real, after, src.raw, src.stamp, settings.tidied)
     except (edits.EditConflict, _Unverified, ScanError, OSError) as exc:
         reason = _os_reason(exc) if isinstance(exc, OSError) else str(exc)
         failed = file_error(display, 1, 1, f"not rewritten: {reason}", kind)

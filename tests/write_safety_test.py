@@ -368,11 +368,12 @@ def _temp_beside(path: Path, tag: str, age: float) -> Path:
     return temp
 
 
-@pytest.mark.parametrize("git", [False, True], ids=["plain", "git"])
-def test_a_later_run_removes_stale_temp_files_silently(git: bool, tmp_path: Path) -> None:
+@pytest.mark.parametrize("git", [None, "", "*.tmp\n"], ids=["plain", "git", "git-ignored"])
+def test_a_later_run_removes_stale_temp_files_silently(git: str | None, tmp_path: Path) -> None:
     root = _tree(tmp_path)
-    if git:
+    if git is not None:
         subprocess.run(["git", "init", "-q", str(root)], check=True)
+        (root / ".gitignore").write_text(git)  # `*.tmp`: git lists no temp file at all
     stale = _temp_beside(root / "a" / "Dockerfile", "k2j3h4", age=120)
     fresh = _temp_beside(root / "b" / "Dockerfile", "abcdef", age=0)  # maybe a run right now
     theirs = root / "a" / "notes.tmp"
