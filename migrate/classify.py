@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import functools
 from dataclasses import dataclass
 
 from migrate import official, reference, registries
@@ -27,11 +28,13 @@ class Verdict:
     repository: str | None = None  # <prefix>/<upstream path>: the ECR repository name
     target_name: str | None = None  # <registry>/<repository>, when a registry is known
 
-    @property
+    # Cached: a run shares one Verdict per distinct reference among all its findings
+    # (engine.Settings.verdicts), and with it these strings (bench/dense.py: 128,550 findings).
+    @functools.cached_property
     def normalised(self) -> str | None:
         return f"{self.ref.name}{self.tail}" if self.ref else None
 
-    @property
+    @functools.cached_property
     def target(self) -> str | None:
         return f"{self.target_name}{self.tail}" if self.target_name else None
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,7 @@ from migrate import config as config_module
 from migrate.classify import fails_lint
 from migrate.config import Config, ConfigError
 from migrate.findings import Finding, Severity
+from migrate.printable import printable, printable_path
 from migrate.report import FORMATTERS, Report, unified_diff
 from migrate.scanners import CI_SCANNERS
 
@@ -32,6 +36,38 @@ class Options:
     output: str
     aws: bool
     cwd: Path
+
+
+def _remember(name: str) -> Callable[[click.Context, click.Parameter, bool], None]:
+    """Flags every command takes but none needs as a parameter: kept in the context's meta."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+        if value:
+            ctx.meta[f"ecr-ptc.{name}"] = True
+            if name == "debug":
+                _debug.append(True)
+
+    return callback
+
+
+_verbose_option = click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    expose_value=False,
+    envvar="ECR_PTC_VERBOSE",
+    callback=_remember("verbose"),
+    help="Say which config file is used.",
+)
+_debug_option = click.option(
+    "--debug",
+    is_flag=True,
+    expose_value=False,
+    envvar="ECR_PTC_DEBUG",
+    callback=_remember("debug"),
+    help="Show the traceback of an internal error.",
+)
+_debug: list[bool] = []  # set by --debug: main() prints the traceback of an unexpected error
 
 
 def _common(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -63,6 +99,8 @@ def _common(func: Callable[..., Any]) -> Callable[..., Any]:
             metavar="GLOB",
             help="Skip paths matching GLOB (repeatable).",
         ),
+        _verbose_option,
+        _debug_option,
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
@@ -102,6 +140,8 @@ def _options(
         config = config_module.load(found) if found else Config()
     except ConfigError as exc:
         raise _Stop(f"config error: {exc}") from None
+    if click.get_current_context().meta.get("ecr-ptc.verbose"):
+        click.echo(f"ecr-ptc: {_config_note(config)}", err=True)
     if registry:
         from migrate import registries
 
@@ -116,6 +156,13 @@ def _options(
     return Options(paths or (".",), config, output, aws, cwd)
 
 
+def _config_note(config: Config) -> str:
+    """Which config file decides this run, relative to the working directory."""
+    if config.path is None:
+        return "no config file"
+    return f"config {printable(os.path.relpath(config.path))}"
+
+
 def _run(
     options: Options, fix: bool = False, write: bool = False
 ) -> tuple[list[engine.FileResult], Report]:
@@ -123,22 +170,19 @@ def _run(
 
     found = engine.run(options.paths, options.config, options.cwd, fix=fix, write=write)
     if progress.wanted(options.output):  # a person at a terminal, reading text: show a counter
-        found = progress.track(found, lambda result: result.path, sys.stderr)
+        found = progress.track(found, lambda result: printable(result.path), sys.stderr)
     results = list(found)
     findings = tuple(f for r in results for f in r.findings)
     changed = tuple(r.path for r in results if r.changed)
-    color = (
-        options.output == "text"
-        and sys.stdout.isatty()
-        and "NO_COLOR" not in __import__("os").environ
-    )
+    color = options.output == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
     return results, Report(findings, len(results), changed, color)
 
 
 def _echo_errors(report: Report) -> None:
     """Commands whose stdout is not a findings report (fix, plan, pr) still name bad files."""
     for error in report.errors:
-        click.echo(f"{error.path}:{error.line}:{error.column}: PTC900 {error.message}", err=True)
+        where = f"{printable_path(error.path)}:{error.line}:{error.column}"
+        click.echo(f"{where}: PTC900 {printable(error.message)}", err=True)
 
 
 def _echo_rulings(results: list[engine.FileResult]) -> None:
@@ -147,7 +191,8 @@ def _echo_rulings(results: list[engine.FileResult]) -> None:
     for r in results:
         for f in r.findings:
             if f.code in provers.CODES:
-                click.echo(f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}", err=True)
+                where = f"{printable_path(f.path)}:{f.line}:{f.column}"
+                click.echo(f"{where}: {f.code} {printable(f.message)}", err=True)
 
 
 def _emit(report: Report, output: str) -> None:
@@ -156,6 +201,7 @@ def _emit(report: Report, output: str) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ecr-ptc")
+@_debug_option
 def cli() -> None:
     """Move container image references onto Amazon ECR pull-through cache.
 
@@ -188,7 +234,7 @@ def scan(
     """
     options = _options(paths, registry, config_file, aws, exclude, output)
     _, report = _run(options)
-    _emit(report, output)
+    _emit(replace(report, config=_config_note(options.config)), output)
     return EXIT_ERROR if report.errors else EXIT_OK
 
 
@@ -284,7 +330,8 @@ def fix(
         verb = "would rewrite" if check else "rewrote"
         for r in changed:
             count = sum(1 for f in r.findings if f.target)
-            click.echo(f"{verb} {r.path} ({count} reference{'s' if count != 1 else ''})")
+            plural = "s" if count != 1 else ""
+            click.echo(f"{verb} {printable(r.path)} ({count} reference{plural})")
     _echo_rulings(results)
     ci = {r.file_kind for r in changed} & {s.NAME for s in CI_SCANNERS}
     if ci:  # CI systems pull job images before any step: say what each needs now
@@ -623,19 +670,71 @@ def _aws_call(call: Callable[..., Any], *args: Any) -> Any:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        result = cli.main(
-            args=list(argv) if argv is not None else None,
-            prog_name="ecr-ptc",
-            standalone_mode=False,
-        )
-    except _Stop as stop:
-        click.echo(f"ecr-ptc: {stop}", err=True)
-        return stop.code
-    except click.exceptions.Abort:
-        click.echo("ecr-ptc: aborted", err=True)
-        return EXIT_ERROR
-    except click.ClickException as exc:
-        exc.show()
-        return EXIT_ERROR
+    _debug.clear()
+    with _terminate_as_interrupt():
+        try:
+            result = cli.main(
+                args=list(argv) if argv is not None else None,
+                prog_name="ecr-ptc",
+                standalone_mode=False,
+            )
+        except _Stop as stop:
+            click.echo(f"ecr-ptc: {printable(str(stop))}", err=True)
+            return stop.code
+        except click.exceptions.Abort:
+            click.echo("ecr-ptc: aborted", err=True)
+            return EXIT_ERROR
+        except click.ClickException as exc:
+            exc.show()
+            return EXIT_ERROR
+        except _Terminated:
+            click.echo("ecr-ptc: terminated", err=True)
+            return EXIT_ERROR
+        except BrokenPipeError:  # `ecr-ptc scan | head`: the reader has gone, nothing to say
+            _silence_stdout()
+            return EXIT_ERROR
+        except Exception as exc:  # noqa: BLE001  the last resort: a bug, in one line, exit 2
+            if _debug or os.environ.get("ECR_PTC_DEBUG", "").lower() in ("1", "true", "yes"):
+                import traceback
+
+                traceback.print_exc()
+            else:
+                reason = printable(f"{type(exc).__name__}: {exc}")
+                click.echo(
+                    f"ecr-ptc: internal error: {reason} (rerun with --debug for the traceback)",
+                    err=True,
+                )
+            return EXIT_ERROR
     return result if isinstance(result, int) else EXIT_OK
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised where the program is, so it unwinds as from Ctrl-C: a temp file being
+    written is removed (source.write_atomic) and nothing is half done. Not a KeyboardInterrupt,
+    which click would answer with a blank line for the terminal's ^C."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise _Terminated()
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    try:
+        previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    except ValueError:  # not the main thread (an embedding program): its handlers stay
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _silence_stdout() -> None:
+    # Python flushes stdout at exit and would report the broken pipe again.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

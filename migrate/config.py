@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import stat
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
 
 CONFIG_NAME = ".ecr-ptc.yaml"
 MAX_FILE_SIZE = 10 * 1024 * 1024
+# Files are read whole, twice over when rewritten: past this, a config means a mistake.
+MAX_MAX_FILE_SIZE = 1024 * 1024 * 1024
 _TOP_KEYS = {
     "registry", "rules", "lint", "exclude", "private", "max-file-size", "official-images",
     "templates",
@@ -71,19 +74,56 @@ class Config:
 
 
 def find(start: Path) -> Path | None:
-    """Nearest `.ecr-ptc.yaml` from `start` up to the git root (never above it)."""
+    """Nearest `.ecr-ptc.yaml` from `start` up to the git root (never above it). Outside git the
+    search stops at the home directory or where the file system changes, and never reads a
+    shared temp directory: a stray config in /tmp must not decide what a run sees."""
     here = start.resolve()
+    in_git = any(os.path.lexists(d / ".git") for d in (here, *here.parents))
+    home = None if in_git else _home()
+    device = None if in_git else _device(here)
     for directory in (here, *here.parents):
+        if not in_git and _device(directory) != device:  # a mount point: stay on one file system
+            return None
         candidate = directory / CONFIG_NAME
-        if candidate.is_file():
+        if not _shared(directory) and _is_file(candidate):
             # A committed symlink must not make us read (and quote in an error) a file outside
             # the repository, such as ~/.aws/credentials.
             if candidate.is_symlink() and not candidate.resolve().is_relative_to(_top(directory)):
                 raise ConfigError(candidate, 1, "config is a symlink to outside the repository")
             return candidate
-        if (directory / ".git").exists():
+        if os.path.lexists(directory / ".git") or directory == home:
             return None
     return None
+
+
+def _home() -> Path | None:
+    try:
+        return Path.home().resolve()
+    except (RuntimeError, OSError, KeyError):  # no HOME and no passwd entry
+        return None
+
+
+def _device(directory: Path) -> int | None:
+    try:
+        return os.stat(directory).st_dev
+    except OSError:
+        return None
+
+
+def _shared(directory: Path) -> bool:
+    """World-writable and sticky, as /tmp, /var/tmp, /dev/shm: anyone may have put a file there."""
+    try:
+        mode = os.stat(directory).st_mode
+    except OSError:
+        return True
+    return bool(mode & stat.S_IWOTH and mode & stat.S_ISVTX)
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # EACCES on the directory: nothing we could read there
+        return False
 
 
 def _top(directory: Path) -> Path:
@@ -104,6 +144,8 @@ def load(path: Path) -> Config:
         raise ConfigError(path, 1, f"cannot read: {exc}") from None
     try:
         data = YAML(typ="rt", pure=True).load(text)  # round-trip loader: safe, and keeps lines
+    except RecursionError:  # the composer recurses per level: ~400 levels exhaust the stack
+        raise ConfigError(path, 1, "nested too deeply") from None
     except YAMLError as exc:
         # Only the parser's reason: str(exc) quotes the offending line, which may be a secret.
         mark = getattr(exc, "problem_mark", None)
@@ -111,7 +153,10 @@ def load(path: Path) -> Config:
         raise ConfigError(path, mark.line + 1 if mark else 1, f"invalid YAML: {reason}") from None
     if data is None:
         return Config(path=path)
-    return _build(path, data)
+    try:
+        return _build(path, data)
+    except RecursionError:  # a value nested hundreds of levels deep, compared or hashed
+        raise ConfigError(path, 1, "nested too deeply") from None
 
 
 def _line(node: Any, key: Any = None) -> int:
@@ -178,8 +223,12 @@ def _build(path: Path, data: Any) -> Config:
         )
     if "max-file-size" in top:
         size = top["max-file-size"]
-        if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
-            raise ConfigError(path, _line(top, "max-file-size"), "max-file-size must be bytes > 0")
+        if not isinstance(size, int) or isinstance(size, bool) or not 0 < size <= MAX_MAX_FILE_SIZE:
+            raise ConfigError(
+                path,
+                _line(top, "max-file-size"),
+                f"max-file-size must be bytes from 1 to {MAX_MAX_FILE_SIZE} (1 GiB)",
+            )
         config = replace(config, max_file_size=size)
     if "official-images" in top:
         config = replace(
@@ -221,7 +270,14 @@ def _rules(path: Path, node: Any, line: int) -> tuple[Rule, ...]:
                     raise ConfigError(
                         path, _line(value, key), f"unknown key 'rules.{prefix}.{key}'"
                     )
-            upstream_prefix, value = value.get("upstream-prefix"), value.get("upstream")
+            upstream_prefix = value.get("upstream-prefix")
+            if upstream_prefix is not None and not isinstance(upstream_prefix, str):
+                raise ConfigError(
+                    path,
+                    _line(value, "upstream-prefix"),
+                    f"rules.{prefix}.upstream-prefix must be a string",
+                )
+            value = value.get("upstream")
         if not isinstance(value, str) or registries.upstream_for_url(value) is None:
             raise ConfigError(
                 path,

@@ -6,6 +6,7 @@ until the prover has ruled on their unit (`migrate.provers`), then written or re
 from __future__ import annotations
 
 import functools
+import gc
 import itertools
 import re
 from collections.abc import Iterable, Iterator
@@ -60,6 +61,13 @@ class Settings:
     parsing: Parsing = field(default_factory=Parsing)
     provers: tuple[Prover, ...] = PROVERS
     repos: dict[Path, Repo] = field(default_factory=dict)
+    # classify() is a pure function of the reference, the config and the repository, and a
+    # repository names the same few hundred images over and over (bench/dense.py: 72 distinct
+    # among 128,550): one Verdict each, shared by every finding, saves ~3 s and ~100 MB there.
+    verdicts: dict[tuple[str, Path | None], Verdict] = field(default_factory=dict)
+    # Directories a write went to: their stale temp files (an interrupted run's, beside the
+    # file it did not get to rename) are removed once, git-ignored `*.tmp` or not.
+    tidied: set[Path] = field(default_factory=set)
 
     def repo(self, root: Path | None) -> Repo | None:
         if root is None:
@@ -84,7 +92,7 @@ def run(
     (default: $ECR_PTC_JOBS, else one per CPU); small ones, such as a hook's files, stay in
     this process, where forking would cost more than it saves."""
     settings = Settings(config, fix, write, parsing or Parsing(), provers)
-    results = _planned(walk(paths, config, cwd), settings, jobs)
+    results = _planned(walk(paths, config, cwd, tidy=write), settings, jobs)
     yield from _proven(results, settings, cwd) if fix and provers else results
 
 
@@ -222,10 +230,19 @@ def _write_held(result: FileResult, real: Path, write: bool) -> FileResult:
     return replace(result, written=True)
 
 
-def _write(real: Path, after: bytes, before: bytes) -> None:
+def _write(
+    real: Path,
+    after: bytes,
+    before: bytes,
+    stamp: source.Stamp | None = None,
+    tidied: set[Path] | None = None,
+) -> None:
     if source.is_read_only(real):
         raise OSError("file is read-only; not rewritten")
-    source.write_atomic(real, after, before)
+    if tidied is not None and real.parent not in tidied:
+        tidied.add(real.parent)
+        source.remove_stale_in(real.parent)
+    source.write_atomic(real, after, before, stamp)
 
 
 def _os_reason(exc: OSError) -> str:
@@ -239,6 +256,20 @@ def process(candidate: Candidate, config: Config, *, fix: bool, write: bool) -> 
 
 
 def _process(candidate: Candidate, settings: Settings) -> FileResult | None:
+    # A file's work allocates several objects per reference and keeps them until the file is
+    # done, so the cyclic collector would walk an ever larger heap for nothing: 40% of `fix` on
+    # a dense 9.4 MB values file (bench/dense.py). Nothing here outlives the file in a cycle;
+    # what does form one (an alias `&a [*a]`) is collected once the collector is back on.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _process_file(candidate, settings)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _process_file(candidate: Candidate, settings: Settings) -> FileResult | None:
     config, fix = settings.config, settings.fix
     display = candidate.display
     if candidate.real is None:
@@ -249,7 +280,7 @@ def _process(candidate: Candidate, settings: Settings) -> FileResult | None:
         src = source.read(candidate.real, config.max_file_size)
     except source.SourceError as exc:
         return FileResult(display, None, (file_error(display, exc.line, 1, exc.reason),))
-    repo = settings.repo(candidate.root)
+    repo = settings.repo(candidate.repo or candidate.root)
     scanner = scanner_for(candidate.real, src.text, repo)
     if scanner is None:
         return None
@@ -261,43 +292,49 @@ def _process(candidate: Candidate, settings: Settings) -> FileResult | None:
         line, column = src.position(exc.offset)
         return FileResult(display, kind, (file_error(display, line, column, exc.reason, kind),))
     suppressions = _suppressions(src.text)
-    judged = [(occ, _verdict(occ, config, repo)) for occ in occurrences]
-    findings = [
-        f
-        for occ, verdict in judged
-        for f in _findings(
-            display, kind, src, occ, verdict, suppressions, config.require_ci_credentials
-        )
-    ]
+    verdicts = [_verdict(occ, settings, repo) for occ in occurrences]
+
+    def report(*extra: Finding) -> tuple[Finding, ...]:
+        # Built last, once the rewrite is verified: a dense file's findings (~200 bytes each)
+        # need not sit beside the verifying re-scan's tree.
+        found = _findings(display, kind, src, occurrences, verdicts, suppressions, settings)
+        return (*found, *extra)
+
     if not fix or config.registry is None:
-        return FileResult(display, kind, tuple(findings))
-    rewrites = [
-        (occ, verdict)
-        for occ, verdict in judged
-        if verdict.status is Status.PUBLIC
-        and verdict.target_name
-        and occ.parts
-        and not _suppressed(suppressions, src.position(occ.at)[0], verdict.code)
-    ]
-    if not rewrites:
-        return FileResult(display, kind, tuple(findings), src.raw)
+        return FileResult(display, kind, report())
+    rewrites = bytearray(  # one flag per occurrence: rewritten or left as written
+        v.status is Status.PUBLIC
+        and bool(v.target_name)
+        and bool(occ.parts)
+        and not (suppressions and _suppressed(suppressions, src.position(occ.at)[0], v.code))
+        for occ, v in zip(occurrences, verdicts)
+    )
+    if not any(rewrites):
+        return FileResult(display, kind, report(), src.raw)
     try:
-        planned = [e for occ, v in rewrites for e in edits.plan(src.text, occ, v, config.registry)]
-        new_text = edits.apply(src.text, planned)
-        rewritten = {id(occ) for occ, _ in rewrites}
-        _verify(scanner, context, new_text, judged, rewritten, config)
+        new_text = edits.apply(
+            src.text,
+            [
+                e
+                for occ, v, rewrite in zip(occurrences, verdicts, rewrites)
+                if rewrite
+                for e in edits.plan(src.text, occ, v, config.registry)
+            ],
+        )
+        _verify(scanner, context, new_text, occurrences, verdicts, rewrites, config)
         after = src.encode(new_text)
+        del new_text
         held = _holder(settings, candidate.real, repo) if after != src.raw else None
         if held is not None:
-            return FileResult(display, kind, tuple(findings), src.raw, after, held=held)
+            return FileResult(display, kind, report(), src.raw, after, held=held)
         if settings.write and after != src.raw:
-            _write(candidate.real, after, src.raw)
+            _write(candidate.real, after, src.raw, src.stamp, settings.tidied)
     except (edits.EditConflict, _Unverified, ScanError, OSError) as exc:
         reason = _os_reason(exc) if isinstance(exc, OSError) else str(exc)
-        findings.append(file_error(display, 1, 1, f"not rewritten: {reason}", kind))
-        return FileResult(display, kind, tuple(findings), src.raw)
+        failed = file_error(display, 1, 1, f"not rewritten: {reason}", kind)
+        return FileResult(display, kind, report(failed), src.raw)
     written = settings.write and after != src.raw
-    return FileResult(display, kind, tuple(findings), src.raw, after, written)
+    return FileResult(display, kind, report(), src.raw, after, written)
 
 
 def _holder(settings: Settings, real: Path, repo: Repo | None) -> Held | None:
@@ -311,10 +348,15 @@ def _holder(settings: Settings, real: Path, repo: Repo | None) -> Held | None:
     return None
 
 
-def _verdict(occ: Occurrence, config: Config, repo: Repo | None = None) -> Verdict:
+def _verdict(occ: Occurrence, settings: Settings, repo: Repo | None) -> Verdict:
     if occ.unresolved:
         return Verdict(Status.UNRESOLVED, occ.code or "PTC004", f"{occ.written}: {occ.unresolved}")
-    verdict = classify(occ.written, config, repo)
+    key = (occ.written, repo.root if repo else None)  # what a repository builds decides too
+    verdict = settings.verdicts.get(key)
+    if verdict is None:
+        verdict = classify(occ.written, settings.config, repo)
+        if len(settings.verdicts) < _VERDICTS:
+            settings.verdicts[key] = verdict
     if not (occ.note or occ.kept):
         return verdict
     kept = occ.kept if verdict.status is Status.PUBLIC and not occ.parts else None
@@ -322,17 +364,35 @@ def _verdict(occ: Occurrence, config: Config, repo: Repo | None = None) -> Verdi
     return replace(verdict, message=f"{verdict.message} ({extra})") if extra else verdict
 
 
+_VERDICTS = 16384  # distinct references remembered per run: a few MB at most
+
+
 def _findings(
+    path: str,
+    kind: str,
+    src: source.Source,
+    occurrences: list[Occurrence],
+    verdicts: list[Verdict],
+    suppressions: dict[int, frozenset[str] | None],
+    settings: Settings,
+) -> Iterator[Finding]:
+    for occ, verdict in zip(occurrences, verdicts):
+        yield from _findings_of(path, kind, src, occ, verdict, suppressions, settings)
+
+
+def _findings_of(
     path: str,
     kind: str,
     src: source.Source,
     occ: Occurrence,
     verdict: Verdict,
     suppressions: dict[int, frozenset[str] | None],
-    require_credentials: bool = False,
+    settings: Settings,
 ) -> Iterator[Finding]:
     line, column = src.position(occ.at)
     end_line, end_column = src.position(occ.end)
+    if end_line == line:
+        end_line = line  # one int object for both (a dense file holds 10^5 findings)
 
     def finding(code: str | None, status: Status, message: str, target: str | None) -> Finding:
         return Finding(
@@ -354,7 +414,8 @@ def _findings(
         )
 
     extra = [("PTC006", _DIGEST_ONLY.format(occ.written))] if verdict.digest_only else []
-    if require_credentials and occ.credentials is False and verdict.status is Status.CACHED:
+    required = settings.config.require_ci_credentials
+    if required and occ.credentials is False and verdict.status is Status.CACHED:
         from migrate import ci_login
 
         extra.append(("PTC013", ci_login.missing_credentials(kind, occ.written)))
@@ -365,8 +426,8 @@ def _findings(
             yield finding(code, verdict.status, message, None)
         else:
             # No parts: found through a variable this file cannot rewrite (the note says why).
-            target = verdict.target if verdict.status is Status.PUBLIC and occ.parts else None
-            yield finding(code, verdict.status, message, target)
+            rewritable = verdict.status is Status.PUBLIC and occ.parts
+            yield finding(code, verdict.status, message, verdict.target if rewritable else None)
 
 
 _DIGEST_ONLY = (
@@ -414,24 +475,28 @@ def _verify(
     scanner: Scanner,
     context: FileContext,
     new: str,
-    judged: list[tuple[Occurrence, Verdict]],
-    rewritten: set[int],
+    occurrences: list[Occurrence],
+    verdicts: list[Verdict],
+    rewrites: bytearray,
     config: Config,
 ) -> None:
     """Re-scan the result: the same references must come back, the rewritten ones as their
     targets and every other one exactly as before; and each target must read back as pointing
     at the cache, or a second run (or Docker) would not accept what this one wrote."""
     again = _in_text_order(scanner.scan(new, context))
-    if len(again) != len(judged):
-        raise _Unverified(f"re-scan found {len(again)} references instead of {len(judged)}")
-    for (occ, verdict), found in zip(judged, again):
-        expected = verdict.target if id(occ) in rewritten else occ.written
+    if len(again) != len(occurrences):
+        raise _Unverified(f"re-scan found {len(again)} references instead of {len(occurrences)}")
+    checked: dict[str, None] = {}
+    for occ, verdict, rewritten, found in zip(occurrences, verdicts, rewrites, again):
+        expected = verdict.target if rewritten else occ.written
         if found.kind != occ.kind or found.written != expected:
             raise _Unverified(f"re-scan read {found.written!r} where {expected!r} was expected")
-        if id(occ) in rewritten:
+        if rewritten and found.written not in checked:
             again_verdict = classify(found.written, config)
             if again_verdict.status is not Status.CACHED:  # e.g. a name Docker finds too long
                 raise _Unverified(
                     f"{found.written!r} would not be a valid cache reference: "
                     f"{again_verdict.message}"
                 )
+            if len(checked) < _VERDICTS:
+                checked[found.written] = None

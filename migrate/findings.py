@@ -69,7 +69,8 @@ class Status(str, enum.Enum):
     ERROR = "error"  # PTC900: the file itself
 
 
-@dataclass(frozen=True)
+# Slots: a dense values file has 10^5 findings, and a __dict__ each would add ~100 bytes.
+@dataclass(frozen=True, slots=True)
 class Finding:
     path: str  # relative to the working directory, '/'-separated
     line: int  # 1-based

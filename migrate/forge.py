@@ -1,7 +1,9 @@
 """Open the pull request (GitHub) or merge request (GitLab) over their REST APIs, with urllib.
 
 Tokens come from the environment (GITHUB_TOKEN or GH_TOKEN, GITLAB_TOKEN), travel only in a
-request header and never appear in a message: errors quote the API's answer, not the request.
+request header, only over https (or to this machine), and never appear in a message: errors
+quote the API's answer, with any token it echoes redacted and its control characters escaped.
+`prepare` checks all of that before `ecr-ptc pr --open` commits or pushes anything.
 """
 
 from __future__ import annotations
@@ -16,14 +18,32 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from migrate import __version__
+from migrate.printable import printable
 
 TIMEOUT = 30  # seconds; both APIs answer a create in well under one
 _SCP_LIKE = re.compile(r"^(?:[^@/]+@)?(?P<host>[^:/]+):(?!//)(?P<path>.+)$")
-_LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+# What a GitHub or GitLab token looks like, should an API or a proxy echo one that is not ours:
+# github.blog/2021-04-05-behind-githubs-new-authentication-token-formats, GitLab's `glpat-`.
+_TOKEN_SHAPES = re.compile(
+    r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,}|gl(?:pat|oas|dt|rt|ptt|ft)-[\w-]{20,})"
+    r"|(?i:bearer|token)\s+[A-Za-z0-9._~+/=-]{16,}"
+)
+_LIMIT = 300  # characters of the API's words in one line
 
 
 class ForgeError(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and how `open_request` will post, checked before anything is pushed."""
+
+    name: str  # GitHub or GitLab
+    url: str  # the create endpoint
+    headers: dict[str, str]
+    token: str
 
 
 @dataclass(frozen=True)
@@ -57,15 +77,9 @@ def kind_of(remote: Remote, environ: Mapping[str, str]) -> str:
     return "github"
 
 
-def open_request(
-    remote_url: str,
-    head: str,
-    base: str,
-    title: str,
-    body: str,
-    environ: Mapping[str, str] | None = None,
-) -> str:
-    """Create the pull/merge request; return its web URL."""
+def prepare(remote_url: str, environ: Mapping[str, str] | None = None) -> Target:
+    """The forge, endpoint and token for `remote_url`, or ForgeError saying what is missing:
+    an unknown remote, no token, or an API URL that would send the token in clear text."""
     environ = os.environ if environ is None else environ
     remote = parse_remote(remote_url)
     if remote is None:
@@ -78,55 +92,66 @@ def open_request(
         if not token:
             raise ForgeError("--open on GitLab needs GITLAB_TOKEN (a token with the api scope)")
         project = urllib.parse.quote(remote.path, safe="")
-        answer = _post(
-            f"{api}/projects/{project}/merge_requests",
-            {"PRIVATE-TOKEN": token},
-            {
-                "source_branch": head,
-                "target_branch": base,
-                "title": title,
-                "description": body,
-                "remove_source_branch": True,
-            },
-            "GitLab",
+        url = f"{api.rstrip('/')}/projects/{project}/merge_requests"
+        target = Target("GitLab", url, {"PRIVATE-TOKEN": token}, token)
+    else:
+        token = environ.get("GITHUB_TOKEN") or environ.get("GH_TOKEN")
+        default_api = (
+            "https://api.github.com"
+            if remote.host == "github.com"
+            else f"https://{remote.host}/api/v3"
         )
-        return str(answer.get("web_url", ""))
-    token = environ.get("GITHUB_TOKEN") or environ.get("GH_TOKEN")
-    default_api = (
-        "https://api.github.com" if remote.host == "github.com" else f"https://{remote.host}/api/v3"
-    )
-    api = environ.get("GITHUB_API_URL") or default_api  # set by Actions runners, GHES included
-    if not token:
-        raise ForgeError("--open on GitHub needs GITHUB_TOKEN (pull-requests: write)")
-    answer = _post(
-        f"{api}/repos/{remote.path}/pulls",
-        {
+        api = environ.get("GITHUB_API_URL") or default_api  # set by Actions runners, GHES too
+        if not token:
+            raise ForgeError("--open on GitHub needs GITHUB_TOKEN (pull-requests: write)")
+        headers = {
             "Authorization": f"Bearer {token}",
             "Accept": "application/vnd.github+json",
             "X-GitHub-Api-Version": "2022-11-28",
-        },
-        {"title": title, "head": head, "base": base, "body": body},
-        "GitHub",
-    )
-    return str(answer.get("html_url", ""))
-
-
-def _post(
-    url: str, auth: dict[str, str], payload: dict[str, object], name: str
-) -> dict[str, object]:
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme != "https" and not (
-        parts.scheme == "http" and parts.netloc.split(":")[0] in _LOOPBACK
-    ):
+        }
+        target = Target("GitHub", f"{api.rstrip('/')}/repos/{remote.path}/pulls", headers, token)
+    parts = urllib.parse.urlsplit(target.url)
+    if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in _LOOPBACK):
+        shown = printable(_redact(f"{parts.scheme}://{parts.netloc}"))
         raise ForgeError(
-            f"{name} API URL {url!r} is not https: the token would travel in clear text"
+            f"{target.name} API URL {shown!r} is not https: the token would travel in clear text"
         )
+    return target
+
+
+def open_request(
+    remote_url: str,
+    head: str,
+    base: str,
+    title: str,
+    body: str,
+    environ: Mapping[str, str] | None = None,
+) -> str:
+    """Create the pull/merge request; return its web URL."""
+    target = prepare(remote_url, environ)
+    if target.name == "GitLab":
+        payload: dict[str, object] = {
+            "source_branch": head,
+            "target_branch": base,
+            "title": title,
+            "description": body,
+            "remove_source_branch": True,
+        }
+        answer = _post(target, payload)
+        return redact(str(answer.get("web_url", "")), (target.token,))
+    payload = {"title": title, "head": head, "base": base, "body": body}
+    return redact(str(_post(target, payload).get("html_url", "")), (target.token,))
+
+
+def _post(target: Target, payload: dict[str, object]) -> dict[str, object]:
+    name, secrets = target.name, (target.token,)
+    parts = urllib.parse.urlsplit(target.url)
     request = urllib.request.Request(
-        url,
+        target.url,
         data=json.dumps(payload).encode(),
         method="POST",
         headers={
-            **auth,
+            **target.headers,
             "Content-Type": "application/json",
             "User-Agent": f"ecr-ptc/{__version__}",
         },
@@ -135,10 +160,11 @@ def _post(
         with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
             answer = json.loads(response.read() or b"{}")
     except urllib.error.HTTPError as exc:
-        raise ForgeError(f"{name} API: {exc.code} {_explain(exc)}") from None
+        raise ForgeError(f"{name} API: {exc.code} {redact(_explain(exc), secrets)}") from None
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise ForgeError(f"{name} API at {parts.scheme}://{parts.netloc}: {reason}") from None
+        reason = redact(str(getattr(exc, "reason", exc)), secrets)
+        where = redact(f"{parts.scheme}://{parts.netloc}", secrets)
+        raise ForgeError(f"{name} API at {where}: {reason}") from None
     except json.JSONDecodeError:
         raise ForgeError(f"{name} API answered with something that is not JSON") from None
     return answer if isinstance(answer, dict) else {}
@@ -157,6 +183,18 @@ def _explain(error: urllib.error.HTTPError) -> str:
         words.append(item.get("message") or item.get("code") if isinstance(item, dict) else item)
     flat = [json.dumps(w) if isinstance(w, (dict, list)) else str(w) for w in words if w]
     return ": ".join(flat)
+
+
+def redact(text: str, secrets: tuple[str, ...]) -> str:
+    """One printable line of an API's words: our tokens (as sent, and percent-encoded as a URL
+    would carry them), token-shaped words and `user:token@` in URLs replaced, controls escaped,
+    at most `_LIMIT` characters."""
+    for secret in sorted((s for s in secrets if len(s) >= 8), key=len, reverse=True):
+        for form in {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)}:
+            text = text.replace(form, "<redacted>")
+    text = _TOKEN_SHAPES.sub("<redacted>", _redact(text))
+    text = printable(" ".join(text.split()))
+    return text if len(text) <= _LIMIT else text[: _LIMIT - 1] + "…"
 
 
 def _redact(url: str) -> str:

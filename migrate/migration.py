@@ -75,7 +75,16 @@ def _run(request: Request, fix: Fix, say: Callable[[str], None]) -> Done:
         raise GitError("nothing to migrate: no reference needs rewriting", Failure.NOTHING)
     repo.refuse_dirty(touched)
     if request.remote:
-        repo.remote_url(request.remote)  # an unknown remote fails before anything is committed
+        remote_url = repo.remote_url(request.remote)  # an unknown remote fails before any commit
+        if request.open_pr:  # as do a missing token and an API URL that is not https
+            from migrate import forge
+
+            try:
+                forge.prepare(remote_url)
+            except forge.ForgeError as exc:
+                raise GitError(
+                    f"--open: {exc}; nothing was committed or pushed", Failure.REFUSED
+                ) from None
     found = _assess(request, planned)  # an AWS error fails before anything is committed
     host = request.config.registry or ""
     earlier = None if request.force_branch else repo.earlier(request.branch, touched, planned)

@@ -95,7 +95,16 @@ _each: Callable[[Candidate], Any] | None = None  # in a worker: what to do with 
 
 def _init(each: Callable[[Candidate], Any]) -> None:
     global _each
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    # Ctrl-C and SIGTERM reach the whole process group: they are the parent's to handle. It
+    # stops handing out work and waits for the batches under way, whose writes are atomic.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if sys.platform == "linux":
+        # A parent that dies without shutting the pool down (SIGKILL, a second SIGTERM) must
+        # not leave its workers waiting for work forever: PR_SET_PDEATHSIG (1) kills them too.
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)
     _each = each
 
 

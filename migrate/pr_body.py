@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from migrate import __version__, ci_login
 from migrate.config import Rule
 from migrate.findings import Finding
+from migrate.printable import printable, printable_path
 from migrate.rules import SECRET_PREFIX, credential_need, source
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ def commit_message(summary: Summary) -> str:
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return printable(text.replace("\n", " ")).replace("|", "\\|")
 
 
 def _fence(text: str, lang: str) -> list[str]:
@@ -123,12 +124,18 @@ def body(
         f"**{len(summary.files)}** |"
     )
     head += [total, "", "### Rewrites", ""]
-    rewrites = [f"{f.path}:{f.line}  {f.original} → {f.target}" for f in summary.rewrites]
+    rewrites = [
+        f"{printable_path(f.path)}:{f.line}  {printable(f.original or '')} → {f.target}"
+        for f in summary.rewrites
+    ]
     tail = []
     if summary.unverified:
         tail += ["", "### Review these: not render-verified", ""]
         tail += ["Helm could not render their chart on its own; static rules alone decided:", ""]
-        tail += [f"- `{f.path}:{f.line}`  {f.original} → {f.target}" for f in summary.unverified]
+        tail += [
+            f"- `{printable_path(f.path)}:{f.line}`  {printable(f.original or '')} → {f.target}"
+            for f in summary.unverified
+        ]
     tail += [
         "",
         "### Pull-through cache rules this needs",
@@ -167,7 +174,8 @@ def body(
     if summary.skipped:
         tail += ["", "### Not rewritten", "", "| where | code | reason |", "|---|---|---|"]
         tail += [
-            f"| `{f.path}:{f.line}` | {f.code} | {_cell(f.message)} |" for f in summary.skipped
+            f"| `{_cell(f.path)}:{f.line}` | {f.code} | {_cell(f.message)} |"
+            for f in summary.skipped
         ]
     tail += [
         "",

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
+import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from migrate import __version__
 from migrate.findings import CODES, Finding, Severity
+from migrate.printable import printable, printable_path
 
 INFORMATION_URI = "https://github.com/ecr-ptc/ecr-ptc"
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -21,6 +24,7 @@ class Report:
     files: int  # files examined
     changed: tuple[str, ...] = ()  # paths fix changed (or would change)
     color: bool = False
+    config: str | None = None  # which config decided the run, for the text summary (scan)
 
     @property
     def errors(self) -> list[Finding]:
@@ -39,7 +43,8 @@ def text(report: Report) -> str:
     for f in report.findings:
         code = _paint(f.code or "-", f.severity, report.color)
         suffix = "" if f.code else f" [{f.status.value}]"
-        lines.append(f"{f.path}:{f.line}:{f.column}: {code} {f.message}{suffix}")
+        where = f"{printable_path(f.path)}:{f.line}:{f.column}"
+        lines.append(f"{where}: {code} {printable(f.message)}{suffix}")
     counts = Counter(f.code for f in report.findings if f.code)
     detail = ", ".join(f"{counts[c]} {c}" for c in sorted(counts))
     references = sum(1 for f in report.findings if f.code != "PTC900" and f.code != "PTC006")
@@ -47,6 +52,8 @@ def text(report: Report) -> str:
     summary += f": {detail}" if detail else ", nothing to report"
     if report.changed:
         summary += f"; {len(report.changed)} files changed"
+    if report.config:
+        summary += f"; {report.config}"
     lines.append(summary)
     return "\n".join(lines) + "\n"
 
@@ -104,7 +111,7 @@ def sarif(report: Report) -> str:
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": f.path, "uriBaseId": "%SRCROOT%"},
+                        "artifactLocation": {"uri": _uri(f.path), "uriBaseId": "%SRCROOT%"},
                         "region": {
                             "startLine": f.line,
                             "startColumn": f.column,
@@ -139,6 +146,13 @@ def sarif(report: Report) -> str:
     return json.dumps(log, indent=2) + "\n"
 
 
+def _uri(path: str) -> str:
+    """A relative URI reference (RFC 3986): every byte but unreserved ones and `/` is
+    percent-encoded, so a `:` in a first segment cannot read as a scheme, nor a space or a
+    newline break the reference; bytes of a name that is not UTF-8 are encoded as they are."""
+    return urllib.parse.quote(os.fsencode(path), safe="/")
+
+
 def escape_data(value: str) -> str:
     return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
@@ -157,10 +171,10 @@ def github(report: Report) -> str:
             f.severity or Severity.ERROR
         ]
         props = (
-            f"file={_escape_property(f.path)},line={f.line},col={f.column},"
+            f"file={_escape_property(printable(f.path))},line={f.line},col={f.column},"
             f"endLine={f.end_line},endColumn={f.end_column},title={f.code}"
         )
-        lines.append(f"::{command} {props}::{escape_data(f'{f.code} {f.message}')}")
+        lines.append(f"::{command} {props}::{escape_data(printable(f'{f.code} {f.message}'))}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -177,7 +191,10 @@ def unified_diff(changes: Iterable[tuple[str, bytes, bytes]]) -> str:
     out: list[str] = []
     for path, before, after in changes:
         for line in difflib.unified_diff(
-            _diff_lines(before), _diff_lines(after), fromfile=f"a/{path}", tofile=f"b/{path}"
+            _diff_lines(before),
+            _diff_lines(after),
+            fromfile=f"a/{printable(path)}",
+            tofile=f"b/{printable(path)}",
         ):
             # git marks a line without a newline, whichever side (`-`, `+` or context) it is on.
             out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")

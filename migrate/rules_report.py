@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 
 from migrate.assess import Assessment
 from migrate.findings import Finding
+from migrate.printable import printable, printable_path
 from migrate.puller import policy
 from migrate.report import Report, as_json, escape_data, github, sarif
 from migrate.rules import OK, STATUSES, Check, RuleStatus, count
@@ -24,18 +25,19 @@ def render(found: Assessment, errors: Sequence[Finding], files: int, output: str
 
 
 def _line(s: RuleStatus) -> str:
-    return f"{s.status}: {s.prefix}/ -> {s.upstream}: {s.message}"
+    """Prefixes, upstreams and messages may come from the account (AWS answers): escaped."""
+    return printable(f"{s.status}: {s.prefix}/ -> {s.upstream}: {s.message}")
 
 
 def _template_line(c: Coverage) -> str:
-    return f"template: {c.prefix}/: {c.message()}"
+    return printable(f"template: {c.prefix}/: {c.message()}")
 
 
 def _extra_lines(found: Assessment) -> list[str]:
     """Templates and puller, as `text` prints them (and annotations carry them)."""
     lines = [_template_line(c) for c in found.coverage]
     if found.puller:
-        lines += [f"puller: {line}" for line in found.puller.lines()]
+        lines += [printable(f"puller: {line}") for line in found.puller.lines()]
     return lines
 
 
@@ -46,8 +48,11 @@ def _text(found: Assessment, report: Report) -> str:
     if document:
         lines.append("puller: the smallest policy that grants it:")
         lines += ["  " + line for line in json.dumps(document, indent=2).splitlines()]
-    lines += [f"note: {note}" for note in found.notes]
-    lines += [f"{f.path}:{f.line}:{f.column}: {f.code} {f.message}" for f in report.findings]
+    lines += [f"note: {printable(note)}" for note in found.notes]
+    lines += [
+        f"{printable_path(f.path)}:{f.line}:{f.column}: {f.code} {printable(f.message)}"
+        for f in report.findings
+    ]
     counts = Counter(s.status for s in result.rules)
     summary = ", ".join(f"{counts[s]} {s}" for s in STATUSES if counts[s])
     if not result.rules:
@@ -133,21 +138,27 @@ def _github(found: Assessment, report: Report) -> str:
     """Workflow commands without a file: they annotate the run itself."""
     result = found.check or Check((), (), ())
     lines = [
-        f"::error title=ecr-ptc rule {s.prefix}/::{escape_data(_line(s))}"
+        f"::error title=ecr-ptc rule {_property(s.prefix)}/::{escape_data(_line(s))}"
         for s in result.rules
         if s.status != OK
     ]
     lines += [
-        f"::warning title=ecr-ptc template {c.prefix}/::{escape_data(c.message())}"
+        f"::warning title=ecr-ptc template {_property(c.prefix)}/::"
+        f"{escape_data(printable(c.message()))}"
         for c in found.coverage
         if not c.covered
     ]
     if found.puller and found.puller.failed:
         lines += [
-            f"::error title=ecr-ptc puller::{escape_data(line)}" for line in found.puller.lines()
+            f"::error title=ecr-ptc puller::{escape_data(printable(line))}"
+            for line in found.puller.lines()
         ]
-    lines += [f"::warning title=ecr-ptc::{escape_data(note)}" for note in found.notes]
+    lines += [f"::warning title=ecr-ptc::{escape_data(printable(n))}" for n in found.notes]
     return "".join(f"{line}\n" for line in lines) + github(report)
+
+
+def _property(value: str) -> str:
+    return escape_data(printable(value)).replace(":", "%3A").replace(",", "%2C")
 
 
 RENDERERS: dict[str, Callable[[Assessment, Report], str]] = {

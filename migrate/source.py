@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import bisect
+import errno
 import os
+import signal
 import stat
 import tempfile
+import time
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
 UTF8_BOM = b"\xef\xbb\xbf"
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 TEMP_SUFFIX = ".ecr-ptc.tmp"
+# A temp file of ours this old is an interrupted run's (a write takes milliseconds).
+STALE_AFTER = 60.0
 
 
 class SourceError(Exception):
@@ -22,12 +28,21 @@ class SourceError(Exception):
         self.reason, self.line = reason, line
 
 
+Stamp = tuple[int, int, int, int]  # (st_dev, st_ino, st_size, st_mtime_ns) when it was read
+
+
+def stamp_of(info: os.stat_result) -> Stamp:
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
+
+
 @dataclass(frozen=True)
 class Source:
     raw: bytes
     text: str  # decoded, BOM removed, newlines as written
     bom: bool
-    _line_starts: list[int] = field(default_factory=list, repr=False, compare=False)
+    # Offsets where lines start, 8 bytes each (a list of ints costs ~36 per line).
+    _line_starts: array[int] = field(default_factory=lambda: array("q"), repr=False, compare=False)
+    stamp: Stamp | None = field(default=None, compare=False)  # the file as read, if from one
 
     def encode(self, text: str) -> bytes:
         return (UTF8_BOM if self.bom else b"") + text.encode("utf-8")
@@ -66,26 +81,30 @@ def decode(raw: bytes) -> Source:
 def read(path: Path, max_size: int) -> Source:
     try:
         with open(path, "rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            if size > max_size:
-                raise SourceError(f"file is {size} bytes, over the {max_size}-byte limit")
+            info = os.fstat(handle.fileno())
+            if info.st_size > max_size:
+                raise SourceError(f"file is {info.st_size} bytes, over the {max_size}-byte limit")
             raw = handle.read(max_size + 1)
     except OSError as exc:
         raise SourceError(f"cannot read: {exc.strerror or exc}") from None
     if len(raw) > max_size:  # grew while we read it
         raise SourceError(f"file is over the {max_size}-byte limit")
-    return decode(raw)
+    src = decode(raw)
+    return Source(src.raw, src.text, src.bom, stamp=stamp_of(info))
 
 
 def is_read_only(path: Path) -> bool:
     return not os.stat(path).st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
 
 
-def write_atomic(path: Path, data: bytes, expected: bytes) -> None:
-    """Replace `path` with `data`, but only while it still holds `expected`.
+def write_atomic(path: Path, data: bytes, expected: bytes, stamp: Stamp | None = None) -> None:
+    """Replace `path` with `data`, but only while it is still the file that was read: it holds
+    `expected`, has the size, mtime and inode of `stamp` (when given), and no other process
+    has it open for writing (where the system can tell: Linux leases).
 
-    The temp file lives in the same directory so `os.replace` is an atomic rename; mode and
-    (where permitted) ownership are copied; on any failure the temp file is removed.
+    The temp file lives in the same directory so `os.replace` is an atomic rename; mode,
+    (where permitted) ownership and extended attributes are copied; on any failure, SIGINT and
+    SIGTERM included, the temp file is removed.
     """
     info = os.stat(path)
     try:
@@ -105,13 +124,18 @@ def write_atomic(path: Path, data: bytes, expected: bytes) -> None:
         except (PermissionError, AttributeError):
             pass
         os.chmod(temp, stat.S_IMODE(info.st_mode))
+        _copy_xattrs(path, temp)
         with open(path, "rb") as handle:
+            now = stamp_of(os.fstat(handle.fileno()))
             current = handle.read()
-        if current == data:  # another run (pre-commit runs hooks in parallel) got there first
-            os.unlink(temp)
-            return
-        if current != expected:
-            raise OSError(f"{path.name} changed on disk while it was being fixed; not written")
+            if current == data:  # another run (pre-commit runs hooks in parallel) got there first
+                os.unlink(temp)
+                return
+            if current != expected or stamp is not None and now != stamp:
+                raise OSError(f"{path.name} changed on disk while it was being fixed; not written")
+            if _open_for_writing(handle.fileno()):
+                # A writer that pauses halfway would go on writing into the file we replace.
+                raise OSError(f"{path.name} is open for writing by another process; not written")
         os.replace(temp, path)
     except BaseException:
         try:
@@ -119,3 +143,75 @@ def write_atomic(path: Path, data: bytes, expected: bytes) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def _copy_xattrs(source: Path, target: str) -> None:
+    """Extended attributes (user.*, ACLs, SELinux labels) onto the temp file, each where the
+    file system and our privileges allow; the rename would drop them otherwise."""
+    if not hasattr(os, "listxattr"):  # Linux only in Python's os
+        return
+    try:
+        names = os.listxattr(source)
+    except OSError:
+        return
+    for name in names:
+        try:
+            os.setxattr(target, name, os.getxattr(source, name))
+        except OSError:
+            pass
+
+
+def _open_for_writing(fd: int) -> bool:
+    """Whether another process has this file open for writing. Linux refuses a read lease then
+    (fcntl(2), F_SETLEASE: EAGAIN); the lease is released at once. Elsewhere, or where leases
+    are not allowed (a file we do not own, some network file systems): False, not known."""
+    try:
+        import fcntl
+
+        # A lease break would be signalled with SIGIO, whose default action ends the process:
+        # SIGURG is ignored by default, and the lease lasts two system calls anyway.
+        fcntl.fcntl(fd, fcntl.F_SETSIG, signal.SIGURG)
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_RDLCK)
+    except (ImportError, AttributeError):
+        return False
+    except OSError as exc:
+        return exc.errno == errno.EAGAIN
+    fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
+    return False
+
+
+def can_tell_writers(path: Path) -> bool:
+    """Whether `_open_for_writing` can answer for this file here (tests skip where it cannot)."""
+    try:
+        import fcntl
+
+        with open(path, "rb") as handle:
+            fcntl.fcntl(handle.fileno(), fcntl.F_SETLEASE, fcntl.F_RDLCK)
+            fcntl.fcntl(handle.fileno(), fcntl.F_SETLEASE, fcntl.F_UNLCK)
+    except (ImportError, AttributeError, OSError):
+        return False
+    return True
+
+
+def remove_stale(path: Path) -> None:
+    """An interrupted run's temp file (SIGKILL or a power cut leaves one behind): removed when
+    it is ours by name, a regular file and over a minute old; never reported."""
+    if not path.name.endswith(TEMP_SUFFIX):
+        return
+    try:
+        info = os.lstat(path)
+        if stat.S_ISREG(info.st_mode) and time.time() - info.st_mtime > STALE_AFTER:
+            os.unlink(path)
+    except OSError:
+        pass
+
+
+def remove_stale_in(directory: Path) -> None:
+    """`remove_stale` for every temp file of ours in `directory`."""
+    try:
+        with os.scandir(directory) as entries:
+            names = [e.name for e in entries if e.name.endswith(TEMP_SUFFIX)]
+    except OSError:
+        return
+    for name in names:
+        remove_stale(directory / name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 import subprocess
 from collections.abc import Iterable, Iterator
@@ -12,6 +13,11 @@ from typing import NamedTuple
 from migrate.config import Config
 from migrate.context import SKIPPED_DIRS
 from migrate.scanners import is_candidate
+from migrate.source import TEMP_SUFFIX, remove_stale, remove_stale_in
+
+OUTSIDE = "symlink points outside the repository; not followed"
+# `git ls-files` lists what it can and warns about the rest (dir.c, read_directory_recursive).
+_UNLISTED = re.compile(r"^warning: could not open directory '(.*)': (.*)$", re.MULTILINE)
 
 
 class Candidate(NamedTuple):
@@ -19,6 +25,10 @@ class Candidate(NamedTuple):
     real: Path | None  # the regular file to read; None when `problem` says why not
     problem: str | None = None
     root: Path | None = None  # the repository it belongs to: no symlink may leave it
+    # Where its scan reads repository facts (what the repository builds, its kustomizations),
+    # when not `root`: outside git, a file named explicitly is bounded by its own directory,
+    # but its facts come from the working directory holding it, as a walk of `.` would see.
+    repo: Path | None = None
 
 
 def display_path(path: Path, cwd: Path) -> str:
@@ -28,69 +38,76 @@ def display_path(path: Path, cwd: Path) -> str:
         return os.path.relpath(path, cwd).replace(os.sep, "/")
 
 
-def root_of(start: Path) -> Path:
-    """The boundary no symlink may leave: the git work tree, else the starting directory."""
-    top = _git(start, "rev-parse", "--show-toplevel")
-    return Path(top.strip()).resolve() if top else start.resolve()
+def boundary(directory: Path) -> Path:
+    """The boundary no symlink may leave, for a directory as written (absolute, normalised, not
+    resolved): the work tree holding it, found from the written path — the deepest ancestor
+    with a `.git`, where a symlinked directory inside a work tree belongs to that tree and
+    never starts another (so `repo/linked -> ../other-repo` is bounded by `repo`), while links
+    above it (a symlinked home, macOS's /tmp) do not matter. Outside git: the directory
+    itself, or when a symlinked directory is on its way, the directory holding that link."""
+    tree: Path | None = None
+    holder = directory
+    for ancestor in (*reversed(directory.parents), directory):
+        link = _is_link(ancestor)
+        if link and tree is not None:
+            break
+        if link:
+            holder = ancestor.parent
+        if os.path.lexists(ancestor / ".git"):
+            tree = ancestor
+    return (tree or holder).resolve()
 
 
-class _Roots:
-    """The boundary of each given path: its git work tree, else the directory walked (for a
-    file outside git: the working directory when it holds the file, else the file's directory).
-    Memoised per directory: pre-commit passes many files of one repository."""
-
-    def __init__(self, cwd: Path) -> None:
-        self.cwd = cwd
-        self._known: dict[Path, Path] = {}
-
-    def of(self, directory: Path, walked: bool) -> Path:
-        """Found from where the path is written, not where a symlink in it leads: below a
-        symlinked directory the boundary is the repository holding the link."""
-        directory = Path(os.path.abspath(directory))
-        for ancestor in (*reversed(directory.parents), directory):
-            if ancestor.is_symlink():
-                directory, walked = ancestor.parent, True
-                break
-        if directory not in self._known:
-            top = _git(directory, "rev-parse", "--show-toplevel")
-            if top:
-                self._known[directory] = Path(top.strip()).resolve()
-            elif walked or not directory.is_relative_to(self.cwd):
-                self._known[directory] = directory.resolve()
-            else:
-                self._known[directory] = root_of(self.cwd)
-        return self._known[directory]
-
-
-def walk(paths: Iterable[str], config: Config, cwd: Path) -> Iterator[Candidate]:
+def walk(
+    paths: Iterable[str], config: Config, cwd: Path, *, tidy: bool = False
+) -> Iterator[Candidate]:
+    """Every candidate of `paths`, in order; `tidy`: also remove stale temp files of ours
+    (`*.ecr-ptc.tmp` over a minute old) met in the walked directories, silently."""
     cwd = cwd.resolve()
-    roots = _Roots(cwd)
+    roots: dict[Path, Path] = {}
     seen: set[Path] = set()
+    tidied: set[Path] = set()
+
+    def root_of(directory: Path) -> Path:
+        if directory not in roots:
+            roots[directory] = boundary(directory)
+        return roots[directory]
+
     for given in paths:
-        start = Path(cwd, given)
-        if start.is_dir() and not start.is_symlink():
-            root = roots.of(start, walked=True)
+        start = Path(os.path.abspath(Path(cwd, given)))  # as written: `..` folded, no link followed
+        try:
+            is_dir = start.is_dir()
+        except OSError as exc:  # EACCES on a parent, ENAMETOOLONG: a finding, not a traceback
+            yield Candidate(display_path(start, cwd), None, f"cannot read: {_reason(exc)}")
+            continue
+        files: Iterable[tuple[Path, Path] | Candidate]
+        if is_dir:
+            root = root_of(start)
             top = start.resolve()
-            if top != Path(os.path.abspath(start)) and not top.is_relative_to(root):
-                # `linked-dir/sub` where linked-dir points outside: walking it would write there
-                problem = "symlink points outside the repository; not followed"
-                yield Candidate(display_path(start, cwd), None, problem, root)
+            if not top.is_relative_to(root):  # `repo/linked` where linked leads elsewhere
+                yield Candidate(display_path(start, cwd), None, OUTSIDE, root)
                 continue
-            files: Iterable[Path] = _directory(top)
-            explicit = False
+            files = _directory(start, top, root, cwd, tidy)
         else:
-            files, explicit = [Path(os.path.abspath(start))], True
-            root = roots.of(start.parent, walked=False)
+            files = [(start, root_of(start.parent))]
+            if tidy and start.parent not in tidied:  # a hook's files: their directories, once
+                tidied.add(start.parent)
+                remove_stale_in(start.parent)
         # Config globs are written from the config's directory (`charts/vendor/**`), whatever
         # directory the run starts in; `--exclude` globs may be written from the working one.
-        base = config.path.resolve().parent if config.path else root
-        for path in files:
-            display = display_path(path, cwd)
-            if _excluded(config, path, display, base) or not (explicit or is_candidate(path)):
+        for item in files:
+            if isinstance(item, Candidate):  # a directory that could not be listed
+                assert item.root is not None
+                if not _excluded(config, Path(cwd, item.display), item.display, item.root):
+                    yield item
                 continue
-            if explicit and not is_candidate(path):
+            path, root = item
+            display = display_path(path, cwd)
+            if _excluded(config, path, display, root) or not is_candidate(path):
                 continue
             candidate = _guard(path, display, root)
+            if not is_dir and not os.path.lexists(root / ".git") and root.is_relative_to(cwd):
+                candidate = candidate._replace(repo=cwd)
             if candidate.real is not None:
                 if candidate.real in seen:
                     continue
@@ -98,9 +115,10 @@ def walk(paths: Iterable[str], config: Config, cwd: Path) -> Iterator[Candidate]
             yield candidate
 
 
-def _excluded(config: Config, path: Path, display: str, base: Path) -> bool:
+def _excluded(config: Config, path: Path, display: str, root: Path) -> bool:
     if config.excluded(display):
         return True
+    base = config.path.resolve().parent if config.path else root
     return path.is_relative_to(base) and config.excluded(path.relative_to(base).as_posix())
 
 
@@ -108,7 +126,7 @@ def _guard(path: Path, display: str, root: Path) -> Candidate:
     try:
         info = os.lstat(path)
     except OSError as exc:
-        return Candidate(display, None, f"cannot read: {exc.strerror}")
+        return Candidate(display, None, f"cannot read: {_reason(exc)}")
     try:
         real = path.resolve(strict=True)
     except (FileNotFoundError, NotADirectoryError):
@@ -118,9 +136,12 @@ def _guard(path: Path, display: str, root: Path) -> Candidate:
     # `path` is absolute and normalised, so any difference is a symlink: on the file itself or
     # on a directory above it (`linked-dir/Dockerfile` given explicitly). Either may not leave.
     if real != path and not real.is_relative_to(root):
-        return Candidate(display, None, "symlink points outside the repository; not followed")
+        return Candidate(display, None, OUTSIDE)
     if stat.S_ISLNK(info.st_mode):
-        info = os.stat(real)
+        try:
+            info = os.stat(real)
+        except OSError as exc:
+            return Candidate(display, None, f"cannot read: {_reason(exc)}")
     if stat.S_ISDIR(info.st_mode):  # a directory named like a Dockerfile: nothing to read
         return Candidate(display, None, None, root)
     if not stat.S_ISREG(info.st_mode):
@@ -128,32 +149,100 @@ def _guard(path: Path, display: str, root: Path) -> Candidate:
     return Candidate(display, real, None, root)
 
 
-def _directory(top: Path) -> Iterator[Path]:
-    listed = _git(top, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+def _directory(
+    start: Path, top: Path, root: Path, cwd: Path, tidy: bool
+) -> Iterator[tuple[Path, Path] | Candidate]:
+    """(file, its boundary) for every file under `start` (as written; `top` is where it
+    leads); a Candidate for each directory that could not be listed (a PTC900: what it holds
+    is unknown, and silence would say 'clean')."""
+    listed = _git_listing(start)
     if listed is None:
-        yield from _os_walk(top)
+        yield from _os_walk(start, root, cwd, tidy)
         return
-    for name in sorted(set(listed.split("\0"))):
-        if name and not SKIPPED_DIRS.intersection(name.split("/")[:-1]):
-            path = top / name
-            if os.path.lexists(path):  # deleted but still in the index
-                yield path
+    names, unlisted = listed
+    for name in names:
+        if SKIPPED_DIRS.intersection(name.split("/")[:-1]):
+            continue
+        path = start / name
+        if tidy and name.endswith(TEMP_SUFFIX):
+            remove_stale(path)
+        elif os.path.lexists(path):  # deleted but still in the index
+            yield path, root
+    for path, reason in unlisted:
+        shown = start / path.relative_to(top) if path.is_relative_to(top) else path
+        yield Candidate(display_path(shown, cwd), None, f"cannot list directory: {reason}", root)
 
 
-def _os_walk(top: Path) -> Iterator[Path]:
-    for directory, dirnames, filenames in os.walk(top):
+def _git_listing(top: Path) -> tuple[list[str], list[tuple[Path, str]]] | None:
+    """`git ls-files` of `top` (sorted names), and the directories git could not open."""
+    done = _run_git(top, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    if done is None:
+        return None
+    names = sorted({os.fsdecode(n) for n in done.stdout.split(b"\0") if n})
+    unlisted: list[tuple[Path, str]] = []
+    warnings = _UNLISTED.findall(os.fsdecode(done.stderr))
+    if warnings:  # git names them from its work tree's top
+        shown = _run_git(top, "rev-parse", "--show-toplevel")
+        tree = Path(os.fsdecode(shown.stdout).strip()) if shown else top
+        unlisted = [
+            (Path(tree, name.rstrip("/")), reason)
+            for name, reason in warnings
+            if not SKIPPED_DIRS.intersection(name.split("/"))
+        ]
+    return names, unlisted
+
+
+def _os_walk(
+    top: Path, root: Path, cwd: Path, tidy: bool
+) -> Iterator[tuple[Path, Path] | Candidate]:
+    failed: list[OSError] = []
+    trees = {top: root}
+
+    def unlisted() -> Iterator[Candidate]:
+        for problem in failed:
+            where = Path(problem.filename) if problem.filename else top
+            reason = f"cannot list directory: {_reason(problem)}"
+            yield Candidate(display_path(where, cwd), None, reason, trees.get(where, root))
+        failed.clear()
+
+    for directory, dirnames, filenames in os.walk(top, onerror=failed.append):
+        yield from unlisted()
+        here = Path(directory)
+        # A repository met inside a plain directory is the boundary of what lies below it.
+        bound = here if ".git" in dirnames or ".git" in filenames else trees[here]
         dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_DIRS)
+        for name in dirnames:
+            trees[here / name] = bound
         for name in sorted(filenames):
-            yield Path(directory, name)
+            if tidy and name.endswith(TEMP_SUFFIX):
+                remove_stale(here / name)
+            else:
+                yield here / name, bound
         # os.walk lists symlinked directories as dirs but does not enter them: good, and a
         # symlink to a file is yielded as a file, then guarded.
+    yield from unlisted()
 
 
-def _git(where: Path, *args: str) -> str | None:
+def _is_link(path: Path) -> bool:
+    try:
+        return stat.S_ISLNK(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def _run_git(where: Path, *args: str) -> subprocess.CompletedProcess[bytes] | None:
     try:
         done = subprocess.run(
-            ["git", *args], cwd=where, capture_output=True, text=True, check=False
+            ["git", *args],
+            cwd=where,
+            capture_output=True,
+            check=False,
+            env={**os.environ, "LC_ALL": "C"},  # its warnings are matched in English
         )
     except OSError:
         return None
-    return done.stdout if done.returncode == 0 else None
+    return done if done.returncode == 0 else None

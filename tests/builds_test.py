@@ -100,6 +100,9 @@ def test_built_message_names_the_file_and_line(
     in_tmp: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     shutil.copytree(TREES / "skaffold" / "in", in_tmp, dirs_exist_ok=True)
+    # The index comes from the repository's root: a git work tree (outside git, a named file's
+    # own directory is all ecr-ptc may read).
+    subprocess.run(["git", "init", "-q"], cwd=in_tmp, check=True)
     assert main(["lint", "k8s/deploy.yaml"]) == 1  # redis and node-exporter still fail
     out = capsys.readouterr().out
     assert (

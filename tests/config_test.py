@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 from pathlib import Path
 
 import pytest
@@ -99,3 +102,99 @@ def test_find_stops_at_the_git_root(tmp_path: Path) -> None:
     assert config.find(repo / "sub") is None
     (repo / ".ecr-ptc.yaml").write_text("")
     assert config.find(repo / "sub") == (repo / ".ecr-ptc.yaml").resolve()
+
+
+# --- discovery outside git: never from a shared parent (hardening, item 8) -------------------
+
+
+def _plain(tmp_path: Path) -> Path:
+    """tmp_path/home/project, outside any git work tree; HOME is tmp_path/home."""
+    project = tmp_path / "home" / "project"
+    project.mkdir(parents=True)
+    return project
+
+
+def test_find_outside_git_stops_at_the_home_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = _plain(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / ".ecr-ptc.yaml").write_text("exclude: ['**']\n")  # above home: never read
+    assert config.find(project) is None
+    (tmp_path / "home" / ".ecr-ptc.yaml").write_text("")  # home itself is still searched
+    assert config.find(project) == (tmp_path / "home" / ".ecr-ptc.yaml").resolve()
+
+
+def test_find_never_reads_a_shared_temp_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The issue's case: `exclude: ["**"]` in the system temp directory made lint say 0 files.
+    shared = tmp_path / "tmp"
+    (shared / "work").mkdir(parents=True)
+    os.chmod(shared, 0o1777)  # world-writable and sticky, like /tmp
+    (shared / ".ecr-ptc.yaml").write_text("exclude: ['**']\n")
+    monkeypatch.setenv("HOME", str(tmp_path / "elsewhere"))
+    assert config.find(shared / "work") is None
+    (shared / "work" / ".ecr-ptc.yaml").write_text("")
+    assert config.find(shared / "work") == (shared / "work" / ".ecr-ptc.yaml").resolve()
+
+
+def test_find_outside_git_stops_at_the_filesystem_boundary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = _plain(tmp_path)
+    monkeypatch.setenv("HOME", "/nonexistent")
+    (tmp_path / ".ecr-ptc.yaml").write_text("")
+    assert config.find(project) == (tmp_path / ".ecr-ptc.yaml").resolve()
+    # `project` and `home` on one file system, everything above on another (a mount point)
+    real_stat = os.stat
+    mounted = {str((tmp_path / "home").resolve()), str(project.resolve())}
+
+    def stat(path: object, *args: object, **kwargs: object) -> os.stat_result:
+        info = real_stat(path, *args, **kwargs)  # type: ignore[arg-type]
+        if str(path) in mounted:
+            fields = list(info)
+            fields[2] = info.st_dev + 1  # st_dev
+            return os.stat_result(fields)
+        return info
+
+    monkeypatch.setattr(config.os, "stat", stat)
+    assert config.find(project) is None
+
+
+def test_find_in_git_is_unchanged_by_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "a" / "b").mkdir(parents=True)
+    (repo / ".ecr-ptc.yaml").write_text("")
+    monkeypatch.setenv("HOME", str(repo / "a"))  # a home inside a repository: the root still wins
+    assert config.find(repo / "a" / "b") == (repo / ".ecr-ptc.yaml").resolve()
+
+
+def test_config_used_is_named_in_verbose_output_and_scan_summary(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from migrate.cli import main
+
+    monkeypatch.setenv("HOME", str(in_tmp))
+    (in_tmp / "sub").mkdir()
+    (in_tmp / ".ecr-ptc.yaml").write_text(f"registry: {REGISTRY}\n")
+    (in_tmp / "sub" / "Dockerfile").write_text("FROM nginx:1.27\n")
+    monkeypatch.chdir(in_tmp / "sub")
+
+    runs = {}
+    for args in (["scan"], ["lint", "-v"], ["fix", "--check", "--verbose"], ["scan", "-v"]):
+        captured = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(captured[0]), contextlib.redirect_stderr(captured[1]):
+            main(args)
+        runs[" ".join(args)] = (captured[0].getvalue(), captured[1].getvalue())
+
+    assert runs["scan"][0].splitlines()[-1].endswith("; config ../.ecr-ptc.yaml")
+    assert "config" not in runs["scan"][1]  # not verbose: stderr stays quiet
+    for verbose in ("lint -v", "fix --check --verbose", "scan -v"):
+        assert "ecr-ptc: config ../.ecr-ptc.yaml\n" in runs[verbose][1], runs[verbose]
+    (in_tmp / ".ecr-ptc.yaml").unlink()
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main(["scan"])
+    assert out.getvalue().splitlines()[-1].endswith("; no config file")

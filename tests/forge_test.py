@@ -281,3 +281,56 @@ def test_unreachable_api_is_one_line() -> None:
 )
 def test_which_forge(host: str, environ: dict[str, str], kind: str) -> None:
     assert forge.kind_of(Remote(host, "a/b"), environ) == kind
+
+
+# --- hardening: a token the API echoes is never printed, nor is anything it says raw ----------
+
+
+@pytest.mark.parametrize(
+    ("remote", "environ", "kind"),
+    [
+        pytest.param("https://github.com/acme/widgets", {"GITHUB_TOKEN": TOKEN}, "GitHub", id="gh"),
+        pytest.param("https://gitlab.com/acme/widgets", {"GITLAB_TOKEN": TOKEN}, "GitLab", id="gl"),
+    ],
+)
+def test_token_echoed_by_the_api_is_redacted(
+    remote: str, environ: dict[str, str], kind: str
+) -> None:
+    from urllib.parse import quote
+
+    answer = {
+        "message": f"Bad credentials for token {TOKEN}\n::error::INJECTED",
+        "errors": [{"message": f"see https://example.test/?token={quote(TOKEN, safe='')}"}],
+    }
+    with FakeApi("acme/widgets", token="another", status=401, answer=answer) as api:
+        api.respond = lambda request: (401, answer)  # type: ignore[method-assign]
+        key = "GITHUB_API_URL" if kind == "GitHub" else "GITLAB_API_URL"
+        with pytest.raises(ForgeError) as err:
+            forge.open_request(remote, "b", "main", "T", "B", {**environ, key: api.url})
+
+    message = str(err.value)
+    assert TOKEN not in message and quote(TOKEN, safe="") not in message
+    assert message.count("<redacted>") == 2
+    assert "\n" not in message and message.startswith(f"{kind} API: 401 Bad credentials for ")
+
+
+def test_token_shaped_words_are_redacted_even_when_not_ours() -> None:
+    # A proxy or a misconfigured API may echo another credential: GitHub's and GitLab's shapes.
+    words = "ghp_" + "a" * 36 + " github_pat_" + "B" * 40 + " glpat-" + "c" * 20
+    assert forge.redact(f"x {words} y", ()) == "x <redacted> <redacted> <redacted> y"
+
+
+def test_api_url_is_checked_before_the_request_is_built() -> None:
+    for api in ("http://api.example.com", "ftp://127.0.0.1/", "http://127.0.0.1.evil.test"):
+        with pytest.raises(ForgeError, match="not https"):
+            forge.prepare(
+                "https://github.com/acme/widgets", {"GITHUB_TOKEN": TOKEN, "GITHUB_API_URL": api}
+            )
+    for api in ("http://127.0.0.1:8080", "http://localhost", "http://[::1]:1", "https://x.test"):
+        forge.prepare(
+            "https://github.com/acme/widgets", {"GITHUB_TOKEN": TOKEN, "GITHUB_API_URL": api}
+        )
+    with pytest.raises(ForgeError, match="needs GITHUB_TOKEN"):
+        forge.prepare("https://github.com/acme/widgets", {})
+    with pytest.raises(ForgeError, match="cannot tell the forge"):
+        forge.prepare("/srv/git/widgets.git", {"GITHUB_TOKEN": TOKEN})

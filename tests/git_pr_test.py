@@ -435,3 +435,30 @@ def test_force_branch_recreates_a_stale_branch(tmp_path: Path, git_env: None) ->
     assert forced.returncode == 0, forced.stderr
     assert git(repo, "rev-parse", f"{BRANCH}^").strip() == stale  # from HEAD, one commit
     assert sorted(git(repo, "diff", "--name-only", "main", BRANCH).split()) == sorted(MIGRATED)
+
+
+@pytest.mark.parametrize(
+    ("env", "reason"),
+    [
+        pytest.param(
+            {"GITHUB_TOKEN": TOKEN, "GITHUB_API_URL": "http://api.example.com"},
+            "not https",
+            id="clear-text-api",
+        ),
+        pytest.param({}, "needs GITHUB_TOKEN", id="no-token"),
+    ],
+)
+def test_open_checks_the_forge_before_anything_is_committed_or_pushed(
+    env: dict[str, str], reason: str, tmp_path: Path, git_env: None
+) -> None:
+    bare = _github_clone(tmp_path)
+    repo = tmp_path / "repo"
+
+    done = run_cli("pr", "--open", "--registry", REGISTRY, cwd=repo, env=env)
+
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()
+    assert reason in line and "nothing was committed or pushed" in line, line
+    assert git(repo, "branch", "--list", BRANCH) == ""
+    assert git(bare, "branch", "--list", BRANCH) == ""
+    assert tree(repo) == ORIGINAL

@@ -10,6 +10,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -291,3 +292,212 @@ def _break(monkeypatch: pytest.MonkeyPatch, where: str, fault: BaseException, on
         return real(*args, **kwargs)
 
     monkeypatch.setattr(module, where, broken)
+
+
+# --- hardening: SIGTERM, stale temp files, a slow writer, extended attributes, hard links -----
+
+_SIGTERM_AT_FSYNC = (
+    "import os, signal, sys\n"
+    "from migrate import pool\n"
+    "pool.MIN_WORK = 0  # {pooled}: a pool even for a small tree\n"
+    "real = os.fsync\n"
+    "def fsync(fd):\n"
+    "    real(fd)  # the temp file is complete: the signal comes just before the rename\n"
+    "    try:\n"
+    "        os.close(os.open('.signalled', os.O_CREAT | os.O_EXCL))  # once, by one process\n"
+    "    except FileExistsError:\n"
+    "        return\n"
+    "    os.{kill}\n"
+    "os.fsync = fsync\n"
+    "from migrate.cli import main\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
+
+
+def test_sigterm_mid_write_is_handled_like_sigint(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    script = _SIGTERM_AT_FSYNC.format(pooled=False, kill="kill(os.getpid(), signal.SIGTERM)")
+    script = script.replace("pool.MIN_WORK = 0", "pass")
+
+    done = subprocess.run(
+        [sys.executable, "-c", script, "fix", "--registry", REGISTRY, "a/Dockerfile"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "ECR_PTC_JOBS": "1"},
+    )
+
+    assert done.returncode == 2
+    assert done.stderr == "ecr-ptc: terminated\n"
+    assert (root / "a" / "Dockerfile").read_bytes() == BEFORE
+    assert _leftovers(root) == []
+
+
+def test_sigterm_to_every_process_of_a_pooled_run_leaves_no_temp_file(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    for index in range(40):
+        (root / f"s{index}").mkdir()
+        (root / f"s{index}" / "Dockerfile").write_bytes(OTHER_BEFORE)
+    script = _SIGTERM_AT_FSYNC.format(pooled=True, kill="killpg(0, signal.SIGTERM)")
+
+    done = subprocess.run(
+        [sys.executable, "-c", script, "fix", "--registry", REGISTRY],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "ECR_PTC_JOBS": "2"},
+        start_new_session=True,  # its own process group: the signal stays there
+        timeout=60,
+    )
+
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.endswith("ecr-ptc: terminated\n"), done.stderr
+    assert "Traceback" not in done.stderr
+    assert _leftovers(root) == []
+    for path in root.rglob("Dockerfile"):  # each whole: as it was, or entirely rewritten
+        assert path.read_bytes() in (BEFORE, AFTER, OTHER_BEFORE, OTHER_AFTER)
+
+
+def _temp_beside(path: Path, tag: str, age: float) -> Path:
+    temp = path.parent / f".{path.name}.{tag}{source.TEMP_SUFFIX}"
+    temp.write_bytes(b"half a rewrite")
+    when = time.time() - age
+    os.utime(temp, (when, when))
+    return temp
+
+
+@pytest.mark.parametrize("git", [None, "", "*.tmp\n"], ids=["plain", "git", "git-ignored"])
+def test_a_later_run_removes_stale_temp_files_silently(git: str | None, tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    if git is not None:
+        subprocess.run(["git", "init", "-q", str(root)], check=True)
+        (root / ".gitignore").write_text(git)  # `*.tmp`: git lists no temp file at all
+    stale = _temp_beside(root / "a" / "Dockerfile", "k2j3h4", age=120)
+    fresh = _temp_beside(root / "b" / "Dockerfile", "abcdef", age=0)  # maybe a run right now
+    theirs = root / "a" / "notes.tmp"
+    theirs.write_bytes(b"")
+    os.utime(theirs, (0, 0))
+
+    linted = ecr_ptc("lint", cwd=root)
+    assert stale.exists()  # lint writes nothing, not even this
+    fixed = ecr_ptc("fix", "--registry", REGISTRY, cwd=root)
+
+    assert not stale.exists() and fresh.exists() and theirs.exists()
+    assert "ecr-ptc.tmp" not in linted.out + linted.err + fixed.out + fixed.err
+    assert fixed.code == 1 and (root / "a" / "Dockerfile").read_bytes() == AFTER
+
+
+def test_a_hook_run_tidies_the_directories_of_the_files_it_is_given(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    stale = _temp_beside(root / "a" / "Dockerfile", "k2j3h4", age=120)
+    sibling = _temp_beside(root / "a" / "Dockerfile.other", "k2j3h4", age=120)
+    elsewhere = _temp_beside(root / "b" / "Dockerfile", "k2j3h4", age=120)
+
+    fixed = ecr_ptc("fix", "--registry", REGISTRY, "a/Dockerfile", cwd=root)
+
+    assert fixed.code == 1 and not stale.exists() and not sibling.exists()
+    assert elsewhere.exists()  # a directory this run was not given
+
+
+def test_slow_writer_is_refused_and_nothing_is_lost(tmp_path: Path) -> None:
+    # A process writes half the file, pauses with it open, writes the rest: replacing the file
+    # in the pause would send its second half to a file nobody can see any more.
+    root = _tree(tmp_path)
+    target = root / "a" / "Dockerfile"
+    first, second = b"FROM nginx:1.27\n", b"FROM quay.io/x/y:1 AS b\n"
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys\n"
+                f"f = open({str(target)!r}, 'wb'); f.write({first!r}); f.flush()\n"
+                "print('paused', flush=True); sys.stdin.readline()\n"
+                f"f.write({second!r}); f.close()\n"
+            ),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert writer.stdout is not None and writer.stdin is not None
+    assert writer.stdout.readline() == "paused\n"
+    try:
+        results = _fix(root)
+    finally:
+        writer.stdin.write("go\n")
+        writer.stdin.close()
+        writer.wait(timeout=30)
+
+    if not source.can_tell_writers(target):  # no leases here: the stat check is all there is
+        pytest.skip("this file system cannot tell whether a file is open for writing")
+    [error] = _errors(results)
+    assert error.path == "a/Dockerfile"
+    assert error.message == (
+        "not rewritten: Dockerfile is open for writing by another process; not written"
+    )
+    assert target.read_bytes() == first + second
+    assert (root / "b" / "Dockerfile").read_bytes() == OTHER_AFTER
+    assert _leftovers(root) == []
+
+
+STAT_CHANGES = [  # the same bytes, but not the same file as the one read
+    pytest.param(lambda p: os.utime(p, ns=(0, 10**9)), id="touched"),
+    pytest.param(
+        lambda p: (p.with_name("x").write_bytes(p.read_bytes()), os.replace(p.with_name("x"), p)),
+        id="replaced-by-a-copy",
+    ),
+]
+
+
+@pytest.mark.parametrize("change", STAT_CHANGES)
+def test_file_whose_size_mtime_or_inode_changed_is_not_overwritten(
+    change: Callable[[Path], Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _tree(tmp_path)
+    target = root / "a" / "Dockerfile"
+    real_read = source.read
+
+    def read_then_someone_writes(path: Path, max_size: int) -> source.Source:
+        src = real_read(path, max_size)
+        if path == target.resolve():
+            change(target)
+        return src
+
+    monkeypatch.setattr(source, "read", read_then_someone_writes)
+
+    [error] = _errors(_fix(root))
+
+    assert error.message == (
+        "not rewritten: Dockerfile changed on disk while it was being fixed; not written"
+    )
+    assert target.read_bytes() == BEFORE
+    assert (root / "b" / "Dockerfile").read_bytes() == OTHER_AFTER
+
+
+def test_extended_attributes_are_kept(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    path = root / "a" / "Dockerfile"
+    try:
+        os.setxattr(path, "user.origin", b"checked out by CI")
+    except OSError:
+        pytest.skip("this file system has no user extended attributes")
+
+    assert _errors(_fix(root)) == []
+
+    assert path.read_bytes() == AFTER
+    assert os.getxattr(path, "user.origin") == b"checked out by CI"
+
+
+def test_hard_link_keeps_the_original_bytes_under_its_other_name(tmp_path: Path) -> None:
+    # Documented (README, Reliability): the rename gives the path a new inode; the other name
+    # keeps the old one, untouched.
+    root = _tree(tmp_path)
+    os.link(root / "a" / "Dockerfile", root / "a" / "copy.txt")
+
+    assert _errors(_fix(root)) == []
+
+    assert (root / "a" / "Dockerfile").read_bytes() == AFTER
+    assert (root / "a" / "copy.txt").read_bytes() == BEFORE

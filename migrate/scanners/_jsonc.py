@@ -69,7 +69,7 @@ class _Reader:
 
     def scalar(self, end: int, tag: str) -> Scalar:
         start, self.at = self.at, end
-        return Scalar(self.text[start:end], tag, start, end, (start, end), None)
+        return Scalar(self.text[start:end], tag, start, end, 0, None)  # the value's own text
 
     def string(self) -> Scalar:
         match = _STRING.match(self.text, self.at)
@@ -82,7 +82,7 @@ class _Reader:
             import json  # rare: a value with escapes, never rewritten
 
             return Scalar(json.loads(match[0]), STR, start, end, None, ESCAPED)
-        return Scalar(raw, STR, start, end, (start + 1, end - 1), None)
+        return Scalar(raw, STR, start, end, 1, None)  # the value between its quotes
 
     def mapping(self, depth: int) -> Mapping:
         node = Mapping(self.at, self.at)
@@ -102,7 +102,7 @@ class _Reader:
             if not self.text.startswith(":", self.at):
                 raise ScanError(self.at, "expected ':'")
             self.at += 1
-            node.pairs.append((key, self.value(depth + 1)))
+            node.flat += (key, self.value(depth + 1))
             if not self.comma("}"):
                 break
         self.at += 1

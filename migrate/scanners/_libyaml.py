@@ -30,10 +30,16 @@ _LENIENT_HEADER = re.compile(r"[|>][0-9+-]{0,2}(?:#|[ \t]*(?:#[^\n]*)?\r?\n +\r?
 _parser: Any = None  # (CParser, event classes), or False when PyYAML's C extension is missing
 _resolve: Any = None
 _tags: dict[str, str] = {}
+# First characters of the plain scalars ruamel's resolver may give another tag than str
+# (`true`, `~`, `1.30`, `.inf`, `<<`, ...): any other plain scalar is a string, unresolved.
+_implicit_starts: frozenset[str] = frozenset()
+# Scalars up to this length are shared by value within a document: keys and images repeat
+# (bench/dense.py: 0.7 M scalars, a few thousand distinct), and each copy costs 60-150 bytes.
+_SHARED = 256
 
 
 def _load() -> bool:
-    global _parser, _resolve
+    global _parser, _resolve, _implicit_starts
     if _parser is None:
         try:
             import yaml
@@ -51,6 +57,9 @@ def _load() -> bool:
             return str(resolver.resolve(ScalarNode, value, (True, False)))
 
         _resolve = resolve
+        table = resolver.versioned_resolver
+        # A resolver for any first character (key None) would make the shortcut wrong.
+        _implicit_starts = frozenset(table) if None not in table else frozenset()
         _parser = (
             CParser,
             yaml.ScalarEvent,
@@ -68,6 +77,8 @@ def _load() -> bool:
 
 
 def _plain_tag(value: str) -> str:
+    if value and _implicit_starts and value[0] not in _implicit_starts:
+        return STR
     tag = _tags.get(value)
     if tag is None:
         tag = _resolve(value)
@@ -117,6 +128,9 @@ def _compose(parsed: str, text: str) -> list[Node] | None:
     ) = _parser
     get = CParser(parsed).get_event
     tags = _tags.get
+    starts = _implicit_starts
+    shared: dict[str, str] = {}
+    share = shared.setdefault
     documents: list[Node] = []
     anchors: dict[str, Node] = {}
     # Open collections, innermost last: [mapping, pending key or None, keys seen, flow?] or
@@ -137,10 +151,15 @@ def _compose(parsed: str, text: str) -> list[Node] | None:
                 empty = None
             if kind is scalar_event:
                 value = event.value
+                if len(value) <= _SHARED:
+                    value = share(value, value)
                 start, end = event.start_mark.index, event.end_mark.index
                 tag, style = event.tag, event.style
                 if tag is None:
-                    tag = (tags(value) or _plain_tag(value)) if event.implicit[0] else STR
+                    if not event.implicit[0] or value and value[0] not in starts:
+                        tag = STR  # quoted, or plain and not a possible bool/null/number
+                    else:
+                        tag = tags(value) or _plain_tag(value)
                 elif (
                     not _STANDARD_TAG.match(tag)
                     or event.anchor is not None
@@ -149,7 +168,16 @@ def _compose(parsed: str, text: str) -> list[Node] | None:
                     return None  # odd tags resolve differently; `!!t &a x` starts at `&a` in ruamel
                 if style and style in "|>" and _lenient_header(parsed, start, end):
                     return None
-                node = Scalar(value, tag, start, end, *_span(value, style, start, end, text))
+                if (
+                    not style
+                    and "\n" not in value
+                    and "\r" not in value
+                    and text.startswith(value, end - len(value))
+                    and end - len(value) >= start
+                ):  # `_span` of the common case, plain and exact, without the call
+                    node = Scalar(value, tag, start, end, 0, None)
+                else:
+                    node = Scalar(value, tag, start, end, *_span(value, style, start, end, text))
                 if event.anchor is not None:
                     anchors[event.anchor] = node
                 elif start == end and top is not None and len(top) > 1:
@@ -192,6 +220,8 @@ def _compose(parsed: str, text: str) -> list[Node] | None:
                 continue
             elif kind is document_end:
                 anchors = {}  # anchors do not cross documents
+                shared = {}
+                share = shared.setdefault
                 continue
             elif kind is stream_end:
                 return documents
@@ -203,13 +233,16 @@ def _compose(parsed: str, text: str) -> list[Node] | None:
                 top[0].items.append(node)
             elif top[1] is None:
                 if type(node) is Scalar:
-                    key = (node.tag, node.value)
+                    # a string key by its value alone: no tuple per key while the map is open
+                    key = node.value if node.tag == STR else (node.tag, node.value)
                     if key in top[2]:
                         return None  # a duplicate key: the pure path reports it
                     top[2].add(key)
                 top[1] = node
             else:
-                top[0].pairs.append((top[1], node))
+                flat = top[0].flat
+                flat.append(top[1])
+                flat.append(node)
                 top[1] = None
     except yaml_error:
         return None  # invalid YAML: the pure path words the error
@@ -228,5 +261,5 @@ def _place_empty(empty: Scalar, event: Any, kind: type, parsed: str) -> bool:
     if before >= 0 and parsed[before] == "?":
         return False  # `? key`: ruamel's key token sits on the `?`
     empty.start = empty.end = at
-    empty.span = (at, at)
+    empty.lead = 0  # span (at, at)
     return True

@@ -28,22 +28,67 @@ ESCAPED = "quoted scalar with escapes"
 BLOCK = "block scalar"
 
 
-# Identity, not value: an alias is the very same object. Slots: ~0.4 M nodes per 25 MB tree.
-@dataclass(eq=False, slots=True)
+# Identity, not value: an alias is the very same object. Slots: ~0.4 M nodes per 25 MB tree,
+# 0.7 M in a dense 9.4 MB values file (bench/dense.py), where each byte per scalar counts.
 class Scalar:
-    value: str
-    tag: str  # resolved tag; plain scalars are never constructed, so `1.30` keeps its text
-    start: int  # node range as the parser reports it (anchor and tag included)
-    end: int
-    span: tuple[int, int] | None  # the value's own characters, when they are exactly the value
-    refused: str | None  # why span is None
+    """A scalar node: its value as composed, its resolved tag (plain scalars are never
+    constructed, so `1.30` keeps its text), the node's range as the parser reports it
+    (`start`: anchor and tag included) and, where they are exactly the value, the value's
+    own characters (`span`; else `refused` says why not)."""
+
+    __slots__ = ("_start", "end", "lead", "refused", "tag", "value")
+
+    def __init__(
+        self, value: str, tag: str, start: int, end: int, lead: int | None, refused: str | None
+    ) -> None:
+        self.value, self.tag, self.end, self.refused = value, tag, end, refused
+        # How `span` ends before `end`: 0 (plain) or 1 (a closing quote); None when the value's
+        # characters are not exactly the value. A span kept as a tuple of two ints would cost
+        # 90 bytes more per scalar, and a start kept when the span implies it 30 more.
+        self.lead = lead
+        self._start: int | None = start
+        if lead is not None and start == end - len(value) - 2 * lead:
+            self._start = None
+
+    @property
+    def start(self) -> int:
+        if self._start is not None:
+            return self._start
+        assert self.lead is not None
+        return self.end - len(self.value) - 2 * self.lead
+
+    @start.setter
+    def start(self, start: int) -> None:
+        self._start = start
+
+    @property
+    def span(self) -> tuple[int, int] | None:
+        """The value's own characters, when they are exactly the value."""
+        if self.lead is None:
+            return None
+        close = self.end - self.lead
+        return close - len(self.value), close
+
+    def __repr__(self) -> str:
+        return (
+            f"Scalar({self.value!r}, {self.tag!r}, {self.start}, {self.end}, "
+            f"span={self.span}, refused={self.refused!r})"
+        )
 
 
 @dataclass(eq=False, slots=True)
 class Mapping:
     start: int
     end: int
-    pairs: list[tuple[Node, Node]] = field(default_factory=list)
+    # Keys and values in turn, [k0, v0, k1, v1, ...]: a tuple per pair would cost 56 bytes,
+    # 30 MB of a dense 9.4 MB values file's tree (bench/dense.py). `pairs` builds them.
+    flat: list[Node] = field(default_factory=list)
+
+    @property
+    def pairs(self) -> list[tuple[Node, Node]]:
+        """(key, value) in order; a new list on each read (this module walks `flat`)."""
+        flat = self.flat
+        return list(zip(flat[::2], flat[1::2]))
 
 
 @dataclass(eq=False, slots=True)
@@ -157,8 +202,8 @@ def _convert(node: Any, text: str, memo: dict[int, Node]) -> Node:
         return memo[id(node)]
     start, end = node.start_mark.index, node.end_mark.index
     if node.id == "scalar":  # `id` names the node kind in ruamel, PyYAML and their C loaders
-        span, refused = _span(node.value, node.style, start, end, text)
-        memo[id(node)] = out = Scalar(node.value, str(node.tag), start, end, span, refused)
+        lead, refused = _span(node.value, node.style, start, end, text)
+        memo[id(node)] = out = Scalar(node.value, str(node.tag), start, end, lead, refused)
         return out
     if node.id == "sequence":
         seq = memo[id(node)] = Sequence(start, end)
@@ -175,23 +220,26 @@ def _convert(node: Any, text: str, memo: dict[int, Node]) -> Node:
             if (k.tag, k.value) in seen:
                 raise ScanError(k.start, f"duplicate key {k.value!r}")
             seen.add((k.tag, k.value))
-        mapping.pairs.append((k, _convert(value, text, memo)))
+        mapping.flat.append(k)
+        mapping.flat.append(_convert(value, text, memo))
     return mapping
 
 
 def _span(
     value: str, style: str | None, start: int, end: int, text: str
-) -> tuple[tuple[int, int] | None, str | None]:
-    """The value's own characters, found from the end mark (the start mark sits on an anchor or
-    tag when there is one). Escapes and folding only ever shorten the raw text, so a match of
-    `value` right before the end, with no escape character or line break in it and the opening
-    quote right before it, can only be the whole raw value."""
+) -> tuple[int | None, str | None]:
+    """Whether the value's own characters end right before `end` (lead 0) or before a closing
+    quote there (lead 1), found from the end mark (the start mark sits on an anchor or tag
+    when there is one); None and the reason when they are not exactly the value. Escapes and
+    folding only ever shorten the raw text, so a match of `value` right before the end, with
+    no escape character or line break in it and the opening quote right before it, can only
+    be the whole raw value."""
     if not style:  # plain, by far the most common: checked first (~0.3 M calls per 25 MB)
         if "\n" in value or "\r" in value:
             return None, "multi-line plain scalar"
         begin = end - len(value)
         if begin >= start and text.startswith(value, begin):
-            return (begin, end), None
+            return 0, None
         return None, "value differs from its text"  # a tab inside it, read as a space
     if style in ("|", ">"):
         return None, BLOCK
@@ -208,11 +256,11 @@ def _span(
             and escape not in value
             and text[begin:close] == value
         ):
-            return (begin, close), None
+            return 1, None
         return None, ESCAPED
     begin = end - len(value)
     if begin >= start and text[begin:end] == value:
-        return (begin, end), None
+        return 0, None
     return None, "value differs from its text"  # a tab inside it, read as a space
 
 
@@ -223,7 +271,7 @@ def mappings(roots: Iterable[Node | None]) -> Iterator[Mapping]:
     seen: set[int] = set()
     add = seen.add
     stack = [n for n in reversed(list(roots)) if n is not None and type(n) is not Scalar]
-    pop, push = stack.pop, stack.append
+    pop = stack.pop
     while stack:
         node = pop()
         if id(node) in seen:
@@ -231,11 +279,7 @@ def mappings(roots: Iterable[Node | None]) -> Iterator[Mapping]:
         add(id(node))
         if isinstance(node, Mapping):
             yield node
-            for key, value in reversed(node.pairs):
-                if type(value) is not Scalar:
-                    push(value)
-                if type(key) is not Scalar:
-                    push(key)
+            stack.extend([n for n in reversed(node.flat) if type(n) is not Scalar])
         elif isinstance(node, Sequence):
             stack.extend([n for n in reversed(node.items) if type(n) is not Scalar])
 
@@ -244,6 +288,16 @@ def fields(mapping: Mapping) -> dict[str, Node]:
     """String keys to values as a merge-aware loader sees them: own keys win over `<<:` merged
     ones, and earlier merged mappings win over later ones (yaml.org/type/merge.html)."""
     out: dict[str, Node] = {}
+    flat = iter(mapping.flat)
+    for key, value in zip(flat, flat):  # the common case, no `<<:` at all: one plain loop
+        if type(key) is Scalar:
+            if key.tag == MERGE:
+                break
+            if key.value not in out:
+                out[key.value] = value
+    else:
+        return out
+    out = {}
     seen: set[int] = set()
     todo: list[Mapping] = [mapping]
     while todo:
@@ -252,7 +306,8 @@ def fields(mapping: Mapping) -> dict[str, Node]:
             continue
         seen.add(id(current))
         merged: list[Mapping] = []
-        for key, value in current.pairs:
+        flat = iter(current.flat)
+        for key, value in zip(flat, flat):
             if isinstance(key, Scalar) and key.tag == MERGE:
                 sources = value.items if isinstance(value, Sequence) else [value]
                 merged.extend(m for m in sources if isinstance(m, Mapping))
@@ -289,9 +344,10 @@ def reference(kind: str, node: Scalar, role: str = "ref", written: str | None = 
     `written` adding the tag and digest kept elsewhere)."""
     written = node.value if written is None else written
     reason = node.refused or templated(node.value, tag_allowed=role == "ref")
-    if reason or node.span is None:
+    span = node.span
+    if reason or span is None:
         return unresolved(kind, written, node, reason or ESCAPED)
-    return Occurrence(kind, written, (Part(role, *node.span),), *node.span)
+    return Occurrence(kind, written, (Part(role, *span),), *span)
 
 
 def templated(value: str, tag_allowed: bool = True) -> str | None:
