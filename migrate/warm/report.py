@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 
 from migrate.findings import Finding
+from migrate.printable import printable, printable_path
 from migrate.report import Report, as_json
 from migrate.warm import Warmed
 from migrate.warm.pull import STATUSES
@@ -15,18 +16,22 @@ from migrate.warm.pull import STATUSES
 def _where(result_where: tuple[tuple[str, int, int], ...]) -> str:
     path, line, column = result_where[0]
     more = len(result_where) - 1
-    return f"{path}:{line}:{column}" + (f" and {more} more" if more else "")
+    return f"{printable_path(path)}:{line}:{column}" + (f" and {more} more" if more else "")
 
 
 def text(warmed: Warmed, errors: Sequence[Finding]) -> str:
     lines = []
     for r in warmed.results:
         digest = f" {r.digest}" if r.digest else ""
-        lines.append(
-            f"{r.status}: {r.target.reference}{digest} ({_where(r.target.where)}): {r.message}"
-        )
-    lines += [f"note: {note}" for note in warmed.notes]
-    lines += [f"{e.path}:{e.line}:{e.column}: PTC900 {e.message}" for e in errors]
+        # A registry's answers (the message) and names from the files: escaped like every
+        # value printed (migrate.printable), so no line can start a CI workflow command.
+        reference = printable(r.target.reference + digest)
+        lines.append(f"{r.status}: {reference} ({_where(r.target.where)}): {printable(r.message)}")
+    lines += [f"note: {printable(note)}" for note in warmed.notes]
+    lines += [
+        f"{printable_path(e.path)}:{e.line}:{e.column}: PTC900 {printable(e.message)}"
+        for e in errors
+    ]
     counts = Counter(r.status for r in warmed.results)
     n = len(warmed.results)
     if n:
