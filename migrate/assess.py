@@ -11,7 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from migrate.report import Report
+    from migrate.session import Options
 
 from migrate import puller, registries
 from migrate.account import AccountRule
@@ -149,3 +153,22 @@ def _tagging(found: Assessment) -> list[str]:
         if planned or (template is not None and template.tags):
             tagging.append(rule.prefix)
     return tagging
+
+
+def of(
+    report: Report,
+    options: Options,
+    account: AccountView | None,
+    *,
+    validate: bool = False,
+    principal: str | None = None,
+) -> Assessment:
+    """`assess` for a command: the session's findings, config and account; AWS failures are
+    the session's one-line errors."""
+    from migrate import session
+
+    own = options.own or options.config
+    return session.aws_call(
+        lambda: assess(report.findings, options.config, own, account, validate=validate,
+                       principal=principal)
+    )  # fmt: skip

@@ -19,6 +19,7 @@ __all__ = ["Done", "Failure", "MigrationError", "Request", "run"]
 if TYPE_CHECKING:
     from migrate.assess import Assessment
     from migrate.engine import FileResult
+    from migrate.session import Options
 
 Fix = Callable[[bool], Sequence["FileResult"]]  # write? -> results
 
@@ -34,6 +35,23 @@ class Request:
     open_pr: bool
     body_file: Path | None
     force_branch: bool = False
+
+    @classmethod
+    def of(
+        cls,
+        options: Options,
+        branch: str,
+        push: str | None,
+        open_pr: bool,
+        body_file: str | None,
+        force_branch: bool,
+    ) -> Request:
+        """`--open` pushes too: to `--push`'s remote, else origin."""
+        remote = push or ("origin" if open_pr else None)
+        own = options.own or options.config
+        body = Path(body_file) if body_file else None
+        return cls(options.cwd, options.config, own, options.account, branch, remote, open_pr,
+                   body, force_branch)  # fmt: skip
 
 
 @dataclass(frozen=True)

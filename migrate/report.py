@@ -9,10 +9,14 @@ import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from migrate import __version__
 from migrate.findings import CODES, Finding, Severity
 from migrate.printable import printable, printable_path
+
+if TYPE_CHECKING:
+    from migrate.engine import FileResult
 
 INFORMATION_URI = "https://github.com/ecr-ptc/ecr-ptc"
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -184,6 +188,41 @@ FORMATTERS: dict[str, Callable[[Report], str]] = {
     "sarif": sarif,
     "github": github,
 }
+
+
+def lines(findings: Iterable[Finding]) -> str:
+    """`path:line:col: CODE message`, a line each: what `fix`, `plan` and `pr` say on stderr
+    about files they could not read and rewrites a prover refused or could not verify."""
+    return "".join(
+        f"{printable_path(f.path)}:{f.line}:{f.column}: {f.code} {printable(f.message)}\n"
+        for f in findings
+    )
+
+
+def fix_notes(results: Iterable[FileResult], registry: str) -> str:
+    """What `fix` says on stderr besides its rewrites: files it could not read, what provers
+    refused or could not verify, and what each CI system it touched needs to log in (CI
+    systems pull job images before any step runs)."""
+    from migrate import provers
+    from migrate.scanners import CI_SCANNERS
+
+    results = list(results)
+    said = [f for r in results for f in r.findings if f.code == "PTC900" or f.code in provers.CODES]
+    kinds = {r.file_kind for r in results if r.changed} & {s.NAME for s in CI_SCANNERS}
+    if not kinds:
+        return lines(said)
+    from migrate import ci_login
+
+    return lines(said) + ci_login.text(kinds, registry)
+
+
+def rewritten(changed: Iterable[tuple[str, int]], check: bool) -> str:
+    """`fix`'s account of what it wrote: a line per file, with its count of references."""
+    verb = "would rewrite" if check else "rewrote"
+    return "".join(
+        f"{verb} {printable(path)} ({count} reference{'s' if count != 1 else ''})\n"
+        for path, count in changed
+    )
 
 
 def unified_diff(changes: Iterable[tuple[str, bytes, bytes]]) -> str:

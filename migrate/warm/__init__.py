@@ -99,3 +99,34 @@ def run(
 def label(future: Any) -> str:
     """The progress line's text for a finished reference."""
     return str(future.result().target.reference)
+
+
+def run_for(
+    options: Any, *, concurrency: int = CONCURRENCY, base_url: str | None = None
+) -> tuple[Warmed, tuple[Any, ...]]:
+    """`ecr-ptc warm` on a session's options: the references `fix` would write (nothing is
+    written) and those already on the cache, warmed; with the files that could not be read."""
+    import sys
+
+    from migrate import progress, session
+    from migrate.warm.registry import check_url
+
+    if base_url:
+        try:
+            check_url(base_url)
+        except ValueError as exc:
+            raise session.SessionError(f"--registry-url: {exc}") from None
+    host = options.config.registry or ""
+    account = options.account or session.aws_call(lambda: aws.connect(host))
+    _, report = session.run(options, fix=True)
+    found = targets(report.findings, host)
+    track: Callable[[Iterable[Future[Result]]], Iterator[Future[Result]]] | None = None
+    if progress.wanted(options.output):
+
+        def track(done: Iterable[Future[Result]]) -> Iterator[Future[Result]]:
+            return progress.track(done, label, sys.stderr, noun="reference")
+
+    warmed = session.aws_call(
+        lambda: run(found, account, base_url=base_url, concurrency=concurrency, progress=track)
+    )
+    return warmed, tuple(report.errors)
