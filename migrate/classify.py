@@ -99,7 +99,12 @@ def _classify(written: str, config: Config) -> Verdict:
                 ref,
                 tail,
             )
-        return Verdict(Status.PRIVATE, None, f"{written} is in a private registry", ref, tail)
+        # Not ours to call private: it may be a public host we do not know. Not a finding.
+        unknown = (
+            f"{written} comes from {host}, not a registry a pull-through cache serves "
+            "(list it under `private:` in .ecr-ptc.yaml if it is yours)"
+        )
+        return Verdict(Status.PRIVATE, None, unknown, ref, tail)
     return _rewrite(written, ref, tail, upstream, config)
 
 

@@ -231,3 +231,23 @@ def test_fails_lint(
     fails: bool,
 ) -> None:
     assert fails_lint(code, upstream, prefix, fail_on) is fails
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [
+        (
+            "registry.example.org/team/app:1",
+            (
+                "registry.example.org/team/app:1 comes from registry.example.org, not a registry a "
+                "pull-through cache serves (list it under `private:` in .ecr-ptc.yaml if it is yours)"
+            ),
+        ),
+        ("localhost:5000/app:1", "localhost:5000/app:1 is in a private registry"),
+    ],
+)
+def test_hosts_nobody_said_are_private_are_not_called_private(written: str, message: str) -> None:
+    verdict = classify(written, Config())
+    assert (verdict.status, verdict.code, verdict.message) == (Status.PRIVATE, None, message)
+    configured = classify(written, Config(private=("registry.example.org", "localhost:5000")))
+    assert configured.message == f"{written} is in a private registry"
