@@ -12,8 +12,8 @@ from pathlib import Path
 from migrate import dotenv
 from migrate.context import Repo
 from migrate.occurrence import ScanError
-from migrate.scanners import _yaml
-from migrate.scanners._yaml import Mapping, fields, string
+from migrate.scanners import _yaml, compose
+from migrate.scanners._yaml import fields, string
 
 TOOL = "Compose"
 FILES = r"(?:^|/)(?:docker-)?compose(?:\.[^/]*)?\.ya?ml$"
@@ -27,22 +27,16 @@ def names(path: Path, text: str, repo: Repo) -> Iterator[tuple[str, int]]:
     except ScanError:
         return
     env = None
-    for doc in docs:
-        services = fields(doc).get("services") if isinstance(doc, Mapping) else None
-        if not isinstance(services, Mapping):
+    for service in compose.services(docs):
+        # Its own `image:` only: one merged in from an anchor (`<<: *base`) is shared with
+        # the services that pull it, and names what they pull.
+        own = {k.value: v for k, v in service.pairs if isinstance(k, _yaml.Scalar)}
+        image = string(own.get("image"))
+        if image is None or "build" not in fields(service):
             continue
-        for service in fields(services).values():
-            if not isinstance(service, Mapping):
-                continue
-            # Its own `image:` only: one merged in from an anchor (`<<: *base`) is shared with
-            # the services that pull it, and names what they pull.
-            own = {k.value: v for k, v in service.pairs if isinstance(k, _yaml.Scalar)}
-            image = string(own.get("image"))
-            if image is None or "build" not in fields(service):
-                continue
-            value: str | None = image.value
-            if "$" in image.value:
-                env = env or dotenv.beside(path.parent, repo) or dotenv.DotEnv(None, {})
-                value = dotenv.interpolate(image.value, env.get)
-            if value:
-                yield value, text.count("\n", 0, image.start) + 1
+        value: str | None = image.value
+        if "$" in image.value:
+            env = env or dotenv.beside(path.parent, repo) or dotenv.DotEnv(None, {})
+            value = dotenv.interpolate(image.value, env.get)
+        if value:
+            yield value, text.count("\n", 0, image.start) + 1

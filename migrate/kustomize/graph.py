@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import functools
 import posixpath
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from migrate.context import Parsing, Repo
 from migrate.kustomize import model
@@ -58,30 +58,14 @@ class Graph:
     # same texts again and again (microservices-demo: ~300 parses of 40 files); by text, each
     # is parsed once.
     def patch_images(self, text: str, parsing: Parsing) -> list[Occurrence]:
-        """`patches.scan(text)`, once per text; a ScanError is raised again each time."""
+        """`patches.scan(text)`, once per text."""
         from migrate.kustomize import patches
 
-        if text not in self._patch_images:
-            try:
-                self._patch_images[text] = list(patches.scan(text, parsing))
-            except ScanError as exc:
-                self._patch_images[text] = exc
-        found = self._patch_images[text]
-        if isinstance(found, ScanError):
-            raise found
-        return found
+        return _once(self._patch_images, text, lambda: list(patches.scan(text, parsing)))
 
     def kustomization(self, text: str, parsing: Parsing) -> model.Kustomization | None:
-        """`model.read(text)`, once per text; a ScanError is raised again each time."""
-        if text not in self._kustomizations:
-            try:
-                self._kustomizations[text] = model.read(text, parsing)
-            except ScanError as exc:
-                self._kustomizations[text] = exc
-        found = self._kustomizations[text]
-        if isinstance(found, ScanError):
-            raise found
-        return found
+        """`model.read(text)`, once per text."""
+        return _once(self._kustomizations, text, lambda: model.read(text, parsing))
 
     def read(self, rel: str) -> str | None:
         try:
@@ -170,3 +154,19 @@ class Graph:
         from migrate.kustomize.flow import Flow
 
         return Flow(self, self.read)
+
+
+T = TypeVar("T")
+
+
+def _once(memo: dict[str, T | ScanError], text: str, parse: Callable[[], T]) -> T:
+    """What `parse` makes of `text`, computed once; a ScanError is raised again each time."""
+    if text not in memo:
+        try:
+            memo[text] = parse()
+        except ScanError as exc:
+            memo[text] = exc
+    found = memo[text]
+    if isinstance(found, ScanError):
+        raise found
+    return found

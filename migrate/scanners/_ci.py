@@ -9,9 +9,10 @@ Only fields a CI system pulls are read, never scripts: images a pipeline builds 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from migrate.context import FileContext
 from migrate.occurrence import Occurrence, Part
 from migrate.scanners import _yaml, compose, helm, kubernetes, kustomize
 from migrate.scanners._yaml import Mapping, Node, Scalar, Sequence, fields, string
@@ -19,6 +20,26 @@ from migrate.scanners._yaml import Mapping, Node, Scalar, Sequence, fields, stri
 # Patterns are compiled on first use (by `re`'s cache), not at import: a hook run on a
 # Dockerfile never pays for the CI kinds. A whole value that is one variable: `$NAME`, `${NAME}`.
 _VARIABLE = r"^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))$"
+
+
+def named(files: str) -> Callable[[Path], bool]:
+    """A CI kind's `by_name`: its `FILES` pattern matches the path."""
+    pattern = re.compile(files)
+
+    def by_name(path: Path) -> bool:
+        return pattern.search(path.as_posix()) is not None
+
+    return by_name
+
+
+def top_mappings(text: str, words: str, context: FileContext) -> Iterator[dict[str, Node]]:
+    """The keys of every document that is a mapping, when the text mentions one of `words`
+    (a regex): where a CI file's images start."""
+    if not _yaml.mentions(text, re.compile(words), context):
+        return
+    for doc in _yaml.documents(text, context.parsing):
+        if isinstance(doc, Mapping):
+            yield fields(doc)
 
 
 def variable(value: str) -> str | None:

@@ -34,8 +34,7 @@ _WHY = "Azure Pipelines expression: resolved when the pipeline runs"
 _VARIABLE = r"^(?:\$\(\s*([\w.-]+)\s*\)|\$\[\s*variables\.([\w.-]+)\s*\]|\$\{\{\s*variables\.([\w.-]+)\s*\}\})$"
 
 
-def by_name(path: Path) -> bool:
-    return re.search(FILES, path.as_posix()) is not None
+by_name = _ci.named(FILES)
 
 
 def claims(path: Path, text: str) -> bool:

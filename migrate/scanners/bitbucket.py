@@ -24,8 +24,7 @@ _WORDS = "image|docker://"
 _CREDENTIALS = ("username", "password", "aws")
 
 
-def by_name(path: Path) -> bool:
-    return re.search(FILES, path.as_posix()) is not None
+by_name = _ci.named(FILES)
 
 
 def claims(path: Path, text: str) -> bool:

@@ -26,8 +26,7 @@ _ECR = r"(?:^|/)ecr(?:-buildkite-plugin)?(?:\.git)?#"
 _STEP_KEYS = ("command", "commands", "plugins", "label", "key", "name")
 
 
-def by_name(path: Path) -> bool:
-    return re.search(FILES, path.as_posix()) is not None
+by_name = _ci.named(FILES)
 
 
 def claims(path: Path, text: str) -> bool:

@@ -30,8 +30,7 @@ _PARAMETER = r"^<<\s*(pipeline\.)?parameters\.([\w-]+)\s*>>$"
 Found = list[Occurrence | None]
 
 
-def by_name(path: Path) -> bool:
-    return re.search(FILES, path.as_posix()) is not None
+by_name = _ci.named(FILES)
 
 
 def claims(path: Path, text: str) -> bool:

@@ -8,13 +8,12 @@ set by Cloud Build (PTC004). https://cloud.google.com/build/docs/build-config-fi
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from migrate.context import STANDALONE, FileContext
 from migrate.occurrence import Occurrence
-from migrate.scanners import _ci, _yaml
+from migrate.scanners import _ci
 from migrate.scanners._paths import in_helm_templates
 from migrate.scanners._yaml import Mapping, Node, Scalar, fields, string
 
@@ -25,8 +24,7 @@ FILES = r"(?:^|/)cloudbuild[^/]*\.ya?ml$"
 _WORDS = "steps"
 
 
-def by_name(path: Path) -> bool:
-    return re.search(FILES, path.as_posix()) is not None
+by_name = _ci.named(FILES)
 
 
 def claims(path: Path, text: str) -> bool:
@@ -34,13 +32,8 @@ def claims(path: Path, text: str) -> bool:
 
 
 def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
-    if not _yaml.mentions(text, re.compile(_WORDS), context):
-        return
     found: list[Occurrence | None] = []
-    for doc in _yaml.documents(text, context.parsing):
-        if not isinstance(doc, Mapping):
-            continue
-        keys = fields(doc)
+    for keys in _ci.top_mappings(text, _WORDS, context):
         pushed = {s.value for s in map(string, _ci.items(keys.get("images"))) if s}
         defaults = _substitutions(keys.get("substitutions"))
         for step in _ci.mapping_items(keys.get("steps")):

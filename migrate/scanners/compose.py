@@ -66,30 +66,32 @@ def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
     yield from sorted(_images(text, context), key=lambda occ: occ.at)
 
 
+def services(docs: list[_yaml.Node]) -> Iterator[Mapping]:
+    """Every service of every document: `services.<name>` mappings."""
+    for doc in docs:
+        found = fields(doc).get("services") if isinstance(doc, Mapping) else None
+        if isinstance(found, Mapping):
+            yield from (s for s in fields(found).values() if isinstance(s, Mapping))
+
+
 def _images(text: str, context: FileContext) -> Iterator[Occurrence]:
     seen: set[int] = set()  # an anchored image shared by several services is reported once
     env: dotenv.DotEnv | None = None
     if context.path is not None and "$" in text:
         env = dotenv.beside(context.path.parent, context.repo)
-    for doc in _yaml.documents(text, context.parsing):
-        services = fields(doc).get("services") if isinstance(doc, Mapping) else None
-        if not isinstance(services, Mapping):
+    for service in services(_yaml.documents(text, context.parsing)):
+        keys = fields(service)
+        if "build" in keys:  # then `image:` names the image being built, not pulled
             continue
-        for service in fields(services).values():
-            if not isinstance(service, Mapping):
-                continue
-            keys = fields(service)
-            if "build" in keys:  # then `image:` names the image being built, not pulled
-                continue
-            node = string(keys.get("image"))
-            if node is not None and id(node) not in seen:
-                seen.add(id(node))
-                if env is not None and _from_env(node.value, env):
-                    found = _through_env(node, env, context)
-                    if found is not None:
-                        yield found
-                else:
-                    yield _image(node)
+        node = string(keys.get("image"))
+        if node is not None and id(node) not in seen:
+            seen.add(id(node))
+            if env is not None and _from_env(node.value, env):
+                found = _through_env(node, env, context)
+                if found is not None:
+                    yield found
+            else:
+                yield _image(node)
 
 
 def _from_env(value: str, env: dotenv.DotEnv) -> bool:

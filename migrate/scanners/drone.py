@@ -5,14 +5,12 @@ https://docs.drone.io/pipeline/docker/syntax/images/
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from migrate.context import STANDALONE, FileContext
 from migrate.occurrence import Occurrence
-from migrate.scanners import _ci, _yaml
-from migrate.scanners._yaml import Mapping, fields
+from migrate.scanners import _ci
 
 NAME = "drone"
 # Renovate's droneci manager (lib/modules/manager/droneci/index.ts, 39.x).
@@ -20,8 +18,7 @@ FILES = r"(?:^|/)\.drone\.yml$"
 _WORDS = "image"
 
 
-def by_name(path: Path) -> bool:
-    return re.search(FILES, path.as_posix()) is not None
+by_name = _ci.named(FILES)
 
 
 def claims(path: Path, text: str) -> bool:
@@ -29,13 +26,8 @@ def claims(path: Path, text: str) -> bool:
 
 
 def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
-    if not _yaml.mentions(text, re.compile(_WORDS), context):
-        return
     found: list[Occurrence | None] = []
-    for doc in _yaml.documents(text, context.parsing):
-        if not isinstance(doc, Mapping):
-            continue
-        keys = fields(doc)
+    for keys in _ci.top_mappings(text, _WORDS, context):
         credentials = "image_pull_secrets" in keys
         for section in ("steps", "services"):
             for entry in _ci.mapping_items(keys.get(section)):

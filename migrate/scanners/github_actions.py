@@ -16,7 +16,7 @@ from pathlib import Path
 
 from migrate.context import STANDALONE, FileContext
 from migrate.occurrence import Occurrence
-from migrate.scanners import _ci, _yaml
+from migrate.scanners import _ci
 from migrate.scanners._paths import in_helm_templates
 from migrate.scanners._yaml import Mapping, Node, Scalar, Sequence, fields, string
 
@@ -33,8 +33,7 @@ _MATRIX = r"^\$\{\{\s*matrix\.([\w-]+(?:\.[\w-]+)*)\s*\}\}$"
 DOCKER = "docker://"
 
 
-def by_name(path: Path) -> bool:
-    return re.search(FILES, path.as_posix()) is not None
+by_name = _ci.named(FILES)
 
 
 def claims(path: Path, text: str) -> bool:
@@ -42,13 +41,8 @@ def claims(path: Path, text: str) -> bool:
 
 
 def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
-    if not _yaml.mentions(text, re.compile(_WORDS), context):
-        return
     found: list[Occurrence | None] = []
-    for doc in _yaml.documents(text, context.parsing):
-        if not isinstance(doc, Mapping):
-            continue
-        top = fields(doc)
+    for top in _ci.top_mappings(text, _WORDS, context):
         for job in _ci.mapping_values(top.get("jobs")):
             found += _job(job)
         runs = top.get("runs")

@@ -35,8 +35,7 @@ _VM_TAG = "saas-macos-"
 _REMOTE_KEYS = ("remote", "project", "template", "component")
 
 
-def by_name(path: Path) -> bool:
-    return re.search(FILES, path.as_posix()) is not None
+by_name = _ci.named(FILES)
 
 
 def claims(path: Path, text: str) -> bool:

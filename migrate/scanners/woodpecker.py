@@ -6,14 +6,13 @@ not in the file. https://woodpecker-ci.org/docs/usage/workflow-syntax
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from migrate.context import STANDALONE, FileContext
 from migrate.occurrence import Occurrence
-from migrate.scanners import _ci, _yaml
-from migrate.scanners._yaml import Mapping, Node, fields
+from migrate.scanners import _ci
+from migrate.scanners._yaml import Mapping, Node
 
 NAME = "woodpecker"
 # Renovate's woodpecker manager (lib/modules/manager/woodpecker/index.ts, 39.x); `^` there is
@@ -23,8 +22,7 @@ _WORDS = "image"
 _SECTIONS = ("steps", "services", "pipeline", "clone")
 
 
-def by_name(path: Path) -> bool:
-    return re.search(FILES, path.as_posix()) is not None
+by_name = _ci.named(FILES)
 
 
 def claims(path: Path, text: str) -> bool:
@@ -32,13 +30,8 @@ def claims(path: Path, text: str) -> bool:
 
 
 def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
-    if not _yaml.mentions(text, re.compile(_WORDS), context):
-        return
     found: list[Occurrence | None] = []
-    for doc in _yaml.documents(text, context.parsing):
-        if not isinstance(doc, Mapping):
-            continue
-        keys = fields(doc)
+    for keys in _ci.top_mappings(text, _WORDS, context):
         for section in _SECTIONS:
             kind = "service" if section == "services" else "step"
             for entry in _entries(keys.get(section)):
