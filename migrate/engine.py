@@ -116,10 +116,17 @@ def _planned(
                 yield from pool.run(everything, _processor(big), workers)
                 return
     each = _processor(settings)
+    read = 0
     for candidate in itertools.chain(head, candidates):
         result = each(candidate)
         if result is not None:
             yield result
+        if settings.parsing.fast is None:
+            # A hook's few small files stay with the pure parser (PyYAML's import costs ~25 ms);
+            # past that, the run is a tree walk and libyaml repays its import on every file.
+            read += pool.size(candidate)
+            if read >= Parsing.FAST_FROM:
+                settings.parsing = replace(settings.parsing, fast=True)
 
 
 def _processor(settings: Settings) -> functools.partial[FileResult | None]:

@@ -45,12 +45,15 @@ def workers(jobs: int | None) -> int:
     return len(affinity(0)) if affinity else os.cpu_count() or 1
 
 
-def work(candidate: Candidate) -> int:
+def size(candidate: Candidate) -> int:
     try:
-        size = os.stat(candidate.real).st_size if candidate.real else 0
+        return os.stat(candidate.real).st_size if candidate.real else 0
     except OSError:
-        size = 0  # the engine reports it
-    return _WORK_PER_FILE + size
+        return 0  # the engine reports it
+
+
+def work(candidate: Candidate) -> int:
+    return _WORK_PER_FILE + size(candidate)
 
 
 def run(

@@ -4,6 +4,7 @@ byte, then changes nothing the second time. A case is a file pair `<case>.in.<ex
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -108,3 +109,21 @@ def test_kustomize_override_still_matches_the_migrated_base(in_tmp: Path) -> Non
     base, overrides = _names(in_tmp)
     assert overrides <= base
     assert all(name.startswith(REGISTRY + "/") for name in base | overrides)
+
+
+def test_every_scanner_has_fixtures(in_tmp: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A new file kind comes with its fixtures: a scan of every fixture tree meets every kind
+    `SCANNERS` lists (file_kind names the scanner that claimed each file)."""
+    from migrate.scanners import SCANNERS
+
+    for tree in ("dockerfile", "compose", "kubernetes", "helm", "kustomize", "builds", "ci"):
+        shutil.copytree(FIXTURES / tree, in_tmp / tree)
+    for path in list(in_tmp.rglob("*")):  # single-file cases, under the names their kinds claim
+        if path.is_file() and ".in." in path.name:
+            kind = path.relative_to(in_tmp).parts[0]
+            target = _TARGET.get(kind, "Dockerfile") + ("" if kind == "dockerfile" else path.suffix)
+            (path.parent / path.name.split(".in.")[0]).mkdir()
+            path.rename(path.parent / path.name.split(".in.")[0] / target)
+    main(["scan", "--format", "json", "."])
+    seen = {f["file_kind"] for f in json.loads(capsys.readouterr().out)["findings"]}
+    assert {s.NAME for s in SCANNERS} <= seen
