@@ -24,9 +24,9 @@ import pytest
 from ruamel.yaml import YAML
 
 from migrate.cli import main
-from tests.helpers import CORPUS, NO_CORPUS, REGISTRY
+from tests.helpers import CORPUS, REGISTRY
 
-pytestmark = pytest.mark.skipif(CORPUS is None, reason=NO_CORPUS)
+pytestmark = pytest.mark.corpus
 CI = CORPUS / "ci" if CORPUS else Path()
 
 RENOVATE: dict[str, tuple[str, ...]] = {

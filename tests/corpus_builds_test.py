@@ -21,6 +21,8 @@ from migrate import official
 from migrate.cli import main
 from tests.helpers import REGISTRY, corpus
 
+pytestmark = pytest.mark.corpus
+
 APPS = ("awesome-compose", "kubernetes-examples", "microservices-demo", "opentelemetry-demo")
 SKAFFOLD_BUILT = {
     "adservice",
