@@ -89,6 +89,11 @@ def walk(
                 continue
             files = _directory(start, top, root, cwd, tidy)
         else:
+            if not os.path.lexists(start) and not is_candidate(start):
+                # A typo (`lint deplyo/`) must not pass for a clean run: a named file of a
+                # kind we read is reported by the guard below; any other missing path here.
+                yield Candidate(display_path(start, cwd), None, "no such file or directory")
+                continue
             files = [(start, root_of(start.parent))]
             if tidy and start.parent not in tidied:  # a hook's files: their directories, once
                 tidied.add(start.parent)

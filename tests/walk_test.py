@@ -67,3 +67,10 @@ def test_fifo_named_like_a_dockerfile_is_reported_not_opened(tmp_path: Path) -> 
     os.mkfifo(tmp_path / "Dockerfile")
     (tmp_path / "Containerfile").mkdir()
     assert _walk(tmp_path) == [("Dockerfile", "not a regular file")]
+
+
+def test_a_path_that_does_not_exist_is_an_error_not_a_clean_run(in_tmp: Path) -> None:
+    from migrate.cli import main
+
+    assert main(["lint", "deplyo"]) == 2  # a typo of a directory: nothing would be linted
+    assert main(["lint", "deploy/Dockerfile"]) == 2
