@@ -14,8 +14,8 @@ from typing import cast
 
 import pytest
 
-from migrate.cli import main
 from tests.bad_input_test import ecr_ptc
+from tests.e2e_helpers import in_process
 from tests.fake_ecr import ACCESS_KEY, SECRET_KEY, FakeEcr, aws_env, rule, serve
 from tests.helpers import REGISTRY, ROOT
 
@@ -408,20 +408,7 @@ def test_credentials_in_an_aws_error_are_never_printed(
 def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable[..., Done]:
     """The CLI in this process with exactly `env` for AWS_* and ECR_PTC_* (boto3 reads the
     environment when each command starts; importing it once keeps these tests fast)."""
-
-    def invoke(cwd: Path, env: dict[str, str], *args: str) -> Done:
-        for key in list(os.environ):
-            if key.startswith(("AWS_", "ECR_PTC_")):
-                monkeypatch.delenv(key)
-        for key, value in env.items():
-            monkeypatch.setenv(key, value)
-        monkeypatch.chdir(cwd)
-        capsys.readouterr()
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return Done(list(args), code, out, err)
-
-    return invoke
+    return in_process(monkeypatch, capsys)
 
 
 # --- config ----------------------------------------------------------------------------------
