@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, overload
 
 from migrate import edits, pool, source
 from migrate.classify import Verdict, classify
@@ -34,6 +34,7 @@ class Held(NamedTuple):
     unit: Path
     real: Path  # the file's real path
     root: Path  # its repository
+    stamp: source.Stamp | None  # the file as read: written later only if it is still that file
 
 
 @dataclass(frozen=True)
@@ -109,11 +110,9 @@ def _planned(
             if work >= pool.MIN_WORK:
                 everything = itertools.chain(head, candidates)
                 # A big run composes much YAML: libyaml repays its import whatever a file's size.
-                fast = (
-                    replace(settings.parsing, fast=True) if settings.parsing.fast is None else None
-                )
-                big = replace(settings, parsing=fast) if fast else settings
-                yield from pool.run(everything, _processor(big), workers)
+                if settings.parsing.fast is None:
+                    settings.parsing = replace(settings.parsing, fast=True)
+                yield from pool.run(everything, _processor(settings), workers)
                 return
     each = _processor(settings)
     read = 0
@@ -136,6 +135,14 @@ def _processor(settings: Settings) -> functools.partial[FileResult | None]:
 
 def _process_lean(candidate: Candidate, settings: Settings) -> FileResult | None:
     return _lean(_process(candidate, settings))
+
+
+@overload
+def _lean(result: FileResult) -> FileResult: ...
+
+
+@overload
+def _lean(result: None) -> None: ...
 
 
 def _lean(result: FileResult | None) -> FileResult | None:
@@ -172,9 +179,8 @@ def _proven(results: Iterator[FileResult], settings: Settings, cwd: Path) -> Ite
             else:  # a file of the unit that this run does not rewrite
                 display = display_path(real, cwd)
                 waiting.append(FileResult(display, None, tuple(_objected(display, found))))
-        for real, i in held.items():
-            written = _write_held(waiting[i], real, settings.write)
-            waiting[i] = _lean(written) or written
+        for i in held.values():
+            waiting[i] = _lean(_write_held(waiting[i], settings))
     yield from waiting
 
 
@@ -223,12 +229,15 @@ def _ruled(result: FileResult, objections: list[Objection]) -> FileResult:
     return replace(result, findings=findings)
 
 
-def _write_held(result: FileResult, real: Path, write: bool) -> FileResult:
+def _write_held(result: FileResult, settings: Settings) -> FileResult:
+    """A held rewrite the prover did not block, written as any other (same checks, same tidy)."""
+    held = result.held
+    assert held is not None
     result = replace(result, held=None)
-    if not write or result.after is None or result.after == result.before:
+    if not settings.write or result.after is None or result.after == result.before:
         return result
     try:
-        _write(real, result.after, result.before or b"")
+        _write(held.real, result.after, result.before or b"", held.stamp, settings.tidied)
     except OSError as exc:
         failed = file_error(
             result.path, 1, 1, f"not rewritten: {_os_reason(exc)}", result.file_kind
@@ -331,7 +340,7 @@ def _process_file(candidate: Candidate, settings: Settings) -> FileResult | None
         _verify(scanner, context, new_text, occurrences, verdicts, rewrites, config)
         after = src.encode(new_text)
         del new_text
-        held = _holder(settings, candidate.real, repo) if after != src.raw else None
+        held = _holder(settings, candidate.real, repo, src.stamp) if after != src.raw else None
         if held is not None:
             return FileResult(display, kind, report(), src.raw, after, held=held)
         if settings.write and after != src.raw:
@@ -344,14 +353,16 @@ def _process_file(candidate: Candidate, settings: Settings) -> FileResult | None
     return FileResult(display, kind, report(), src.raw, after, written)
 
 
-def _holder(settings: Settings, real: Path, repo: Repo | None) -> Held | None:
+def _holder(
+    settings: Settings, real: Path, repo: Repo | None, stamp: source.Stamp | None
+) -> Held | None:
     """The first prover that claims the file: its rewrite waits for that prover's ruling."""
     if repo is None:
         return None
     for prover in settings.provers:
         unit = prover.unit(real, repo)
         if unit is not None:
-            return Held(prover.NAME, unit, real, repo.root)
+            return Held(prover.NAME, unit, real, repo.root, stamp)
     return None
 
 

@@ -3,6 +3,7 @@ files are not written, the rest are, and results keep the walk's order."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -112,3 +113,33 @@ def test_check_mode_rules_but_writes_nothing(tmp_path: Path) -> None:
     )
     assert [r.changed for r in results] == [True, True, False, True]
     assert all(p.read_text() == "FROM nginx:1.27\n" for p in tmp_path.rglob("Dockerfile"))
+
+
+class _Touches:
+    """While its unit is proven, another process rewrites a file with the very same bytes (a
+    writer that is not done with it): the held rewrite must not land, as any other would not."""
+
+    NAME = "touch"
+
+    def unit(self, path: Path, repo: Repo) -> Path | None:
+        return repo.root
+
+    def prove(
+        self, unit: Path, changes: Mapping[Path, Change], repo: Repo, config: Config
+    ) -> Iterator[Objection]:
+        for path in changes:
+            path.write_bytes(path.read_bytes())  # same bytes, a new mtime
+            stat = path.stat()
+            os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+        return iter(())
+
+
+def test_a_held_rewrite_is_checked_like_any_other_before_it_is_written(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM nginx:1.27\n")
+    (result,) = engine.run(
+        ["."], CONFIG, tmp_path, fix=True, write=True, jobs=1, provers=(_Touches(),)
+    )
+    assert not result.written
+    assert [f.code for f in result.findings] == ["PTC001", "PTC900"]
+    assert "changed on disk" in result.findings[-1].message
+    assert (tmp_path / "Dockerfile").read_text() == "FROM nginx:1.27\n"
