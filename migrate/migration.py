@@ -68,17 +68,9 @@ class MigrationError(Exception):
         self.body = body  # the description, when the migration got that far
 
 
-class _NotPushed(GitError):
-    def __init__(self, message: str, body: str) -> None:
-        super().__init__(message, Failure.PUSH)
-        self.body = body
-
-
 def run(request: Request, fix: Fix, say: Callable[[str], None]) -> Done:
     try:
         return _run(request, fix, say)
-    except _NotPushed as exc:
-        raise MigrationError(str(exc), exc.kind, exc.body) from None
     except GitError as exc:
         raise MigrationError(str(exc), exc.kind) from None
 
@@ -138,10 +130,11 @@ def _run(request: Request, fix: Fix, say: Callable[[str], None]) -> Done:
         except OSError as exc:
             raise GitError(f"cannot write {request.body_file}: {exc.strerror}") from None
     if pushed is not None:
-        raise _NotPushed(
+        raise MigrationError(
             f"{request.branch} is committed ({migration.commit[:12]}) but not pushed. {pushed}\n"
             "Rerun the same command to push it (the branch is reused), or push it yourself: "
             f"git push -u {request.remote} {request.branch}",
+            Failure.PUSH,
             body,
         )
     url = None
