@@ -19,7 +19,8 @@ def remember(name: str) -> Callable[[click.Context, click.Parameter, bool], None
     def callback(ctx: click.Context, param: click.Parameter, value: bool) -> None:
         if value:
             ctx.meta[f"ecr-ptc.{name}"] = True
-            debug.extend([True] if name == "debug" else [])
+            if name == "debug":  # main() reads it after the context is gone
+                debug.append(True)
 
     return callback
 

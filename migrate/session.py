@@ -52,7 +52,6 @@ def options(
     aws: bool = False,
     exclude: tuple[str, ...] = (),
     output: str = "text",
-    **_: Any,
 ) -> Options:
     cwd = Path.cwd()
     try:
