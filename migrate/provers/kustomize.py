@@ -16,7 +16,6 @@ Refusing a file can break another override, so both checks repeat until nothing 
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -254,8 +253,10 @@ def _builds(cmd: list[str], directories: list[Path]) -> list[list[str] | str]:
         return [build.images(cmd, d) for d in directories]
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=min(len(directories), os.cpu_count() or 1, 8)) as pool:
-        return list(pool.map(lambda d: build.images(cmd, d), directories))
+    from migrate import pool  # the run's share of the machine: CPUs, or $ECR_PTC_JOBS
+
+    with ThreadPoolExecutor(max_workers=min(len(directories), pool.workers(None))) as threads:
+        return list(threads.map(lambda d: build.images(cmd, d), directories))
 
 
 def _decode(raw: bytes) -> str | None:
