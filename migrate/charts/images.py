@@ -26,6 +26,11 @@ def images(manifests: Mapping[str, str]) -> list[Rendered]:
         if "image" not in text:
             continue
         for index, document in enumerate(_documents(text)):
+            # CRDs name `image` in their schemas hundreds of times and run nothing: a chart's
+            # CRDs were ~90% of the rendered bytes parsed here (argo-cd), so they are skipped
+            # unparsed (and uncached), as the scanners skip them (`_prefilter`).
+            if not _prefilter.may_hold(document, "image", ("reference",)):
+                continue
             found = _found(document)
             out.extend(Rendered(f"{template}#{index}{field}", image) for field, image in found)
     return out
@@ -37,11 +42,6 @@ def _found(document: str) -> tuple[tuple[str, str], ...]:
     and after a rewrite, and each is parsed once."""
     import yaml
 
-    # CRDs name `image` in their schemas hundreds of times and run nothing: a chart's CRDs were
-    # ~90% of the rendered bytes parsed here (argo-cd), so they are skipped unparsed, as the
-    # scanners skip them (`_prefilter`).
-    if not _prefilter.may_hold(document, "image", ("reference",)):
-        return ()
     try:  # libyaml's safe loader where there is one, ~10x faster
         docs = list(yaml.load_all(document, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
     except yaml.YAMLError:
