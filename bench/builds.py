@@ -1,4 +1,4 @@
-"""Benchmark: what the build index (`Repo.builds`) costs a pre-commit hook on one file.
+"""Benchmark: what the build index (`migrate.facts.builds`) costs a pre-commit hook on one file.
 
     .venv/bin/python bench/builds.py                     # a generated repo with every build kind
     .venv/bin/python bench/builds.py ~/src/some-repo     # any git work tree: lint on one manifest
@@ -74,12 +74,13 @@ def main(argv: list[str] | None = None) -> int:
             for path in bare.rglob(name):
                 path.unlink()
         from migrate.context import Repo
+        from migrate.facts import builds
 
         start = time.perf_counter()
-        found = Repo(repo).builds  # first run: build files read and parsed, cache written
+        found = builds.of(Repo(repo))  # first run: build files read and parsed, cache written
         miss = time.perf_counter() - start
         start = time.perf_counter()
-        Repo(repo).builds  # noqa: B018  (every later run, until a build file changes)
+        builds.of(Repo(repo))
         hit = time.perf_counter() - start
         rows = {
             "python -c pass": _median([sys.executable, "-c", "pass"], repo, args.runs),

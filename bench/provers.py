@@ -26,7 +26,7 @@ REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 DRIVER = """
 import sys
 from pathlib import Path
-from migrate import engine
+from migrate.rewrite import engine
 from migrate.config import Config
 provers = {"provers": ()} if sys.argv[1] == "off" else {}
 results = list(engine.run(["."], Config(registry=sys.argv[2]), Path.cwd(), fix=True, **provers))

@@ -6,7 +6,7 @@ reference:  parse() returns an ImageRef or raises ReferenceError; a parsed refer
             tag/digest text, normalises idempotently, and a rewrite target classifies as cached
             (else a second `fix` would rewrite it again).
 dockerfile: scan() never raises, spans are in bounds and hold what they claim, and the whole
-            per-file pipeline (engine.process: scan, classify, plan, splice, re-scan, write)
+            per-file pipeline (one_file.process: scan, classify, plan, splice, re-scan, write)
             turns any input into findings, never an exception, and is idempotent.
 """
 
@@ -15,12 +15,13 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from migrate import engine, reference
+from migrate import reference
 from migrate.classify import classify
 from migrate.config import Config
 from migrate.findings import Status
-from migrate.scanners import dockerfile
-from migrate.walk import Candidate
+from migrate.kinds import dockerfile
+from migrate.rewrite import one_file
+from migrate.rewrite.walk import Candidate
 
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 CONFIG = Config(registry=REGISTRY)
@@ -67,7 +68,7 @@ def dockerfile_target(data: bytes) -> None:
 def _pipeline(raw: bytes) -> None:
     path = _WORKDIR / "Dockerfile"
     path.write_bytes(raw)
-    first = engine.process(Candidate("Dockerfile", path), CONFIG, fix=True, write=True)
+    first = one_file.process(Candidate("Dockerfile", path), CONFIG, fix=True, write=True)
     assert first is not None
     unverified = [
         f.message
@@ -76,7 +77,7 @@ def _pipeline(raw: bytes) -> None:
     ]
     assert unverified == [], (raw, unverified)  # the scanner disagreed with its own rewrite
     after = path.read_bytes()
-    second = engine.process(Candidate("Dockerfile", path), CONFIG, fix=True, write=True)
+    second = one_file.process(Candidate("Dockerfile", path), CONFIG, fix=True, write=True)
     assert second is not None and not second.changed, (raw, after)
     assert path.read_bytes() == after
 

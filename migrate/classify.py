@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import fnmatch
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from migrate import official, reference, registries
 from migrate.config import Config, Rule
-from migrate.context import Repo
 from migrate.findings import Status
 
 # What a repository or a typo can name but no registry serves: judged only where the plain
@@ -43,20 +43,23 @@ class Verdict:
         return bool(self.ref and self.ref.digest and not self.ref.tag)
 
 
-def classify(written: str, config: Config, repo: Repo | None = None) -> Verdict:
-    """`repo`: where to look up the images the repository builds (read on first need)."""
+def classify(
+    written: str, config: Config, built_by: Callable[[str], str | None] | None = None
+) -> Verdict:
+    """`built_by(name)`: where the repository builds that normalised name, if it does
+    (`migrate.facts.builds.built_by`, asked only for names that would be pulled)."""
     if written.startswith("ko://"):  # https://ko.build/features/k8s/: ko builds it from Go
         return Verdict(Status.BUILT, "PTC009", f"{written} is built by ko from this Go import path")
     verdict = _classify(written, config)
     if verdict.ref is None or verdict.status not in _PULLED:
         return verdict
     name = verdict.ref.name
-    built = repo.builds.get(name) if repo is not None else None
+    built = built_by(name) if built_by is not None else None
     if built is not None:
         return Verdict(
             Status.BUILT,
             "PTC009",
-            f"{written} is built by {built.where} ({built.tool}), not pulled: not rewritten",
+            f"{written} is built by {built}, not pulled: not rewritten",
             verdict.ref,
             verdict.tail,
         )

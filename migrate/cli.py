@@ -9,11 +9,13 @@ from typing import Any
 
 import click
 
-from migrate import __version__, lint, session
-from migrate import report as formats
-from migrate.cli_params import DEBUG, EMITTERS, command, debug, option, read_options
-from migrate.printable import printable
-from migrate.session import SessionError
+from migrate import __version__
+from migrate.commands import lint, session
+from migrate.commands.params import DEBUG, EMITTERS, command, debug, option, read_options
+from migrate.commands.session import SessionError
+from migrate.output import formats
+from migrate.output import report as output
+from migrate.output.printable import printable
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -35,7 +37,7 @@ def cli() -> None:
     """
 
 
-@command(cli, formats_=formats.FORMATTERS)
+@command(cli, formats_=formats.NAMES["findings"])
 def scan(**given: Any) -> int:
     """List every image reference found, with its verdict.
 
@@ -45,7 +47,7 @@ def scan(**given: Any) -> int:
     options = read_options(**given)
     _, report = session.run(options)
     report = replace(report, config=session.config_note(options.config))
-    click.echo(formats.FORMATTERS[options.output](report), nl=False)
+    click.echo(formats.findings(options.output)(report), nl=False)
     return EXIT_ERROR if report.errors else EXIT_OK
 
 
@@ -53,7 +55,7 @@ def scan(**given: Any) -> int:
          "prefix or a code.", metavar="WHAT", multiple=True)  # fmt: skip
 @option("--require-ci-credentials", help="Fail on CI jobs that pull from the cache without "
          "declaring credentials (PTC013).", is_flag=True)  # fmt: skip
-@command(cli, "lint", formats_=formats.FORMATTERS)
+@command(cli, "lint", formats_=formats.NAMES["findings"])
 def lint_references(fail_on: tuple[str, ...], require_ci_credentials: bool, **given: Any) -> int:
     """Report references that bypass the cache.
 
@@ -63,7 +65,7 @@ def lint_references(fail_on: tuple[str, ...], require_ci_credentials: bool, **gi
     options, failing = lint.options(read_options(**given), fail_on, require_ci_credentials)
     _, report = session.run(options)
     shown = lint.judge(report, failing)
-    click.echo(formats.FORMATTERS[options.output](shown), nl=False)
+    click.echo(formats.findings(options.output)(shown), nl=False)
     if report.errors:
         return EXIT_ERROR
     return EXIT_FINDINGS if lint.fails(shown) else EXIT_OK
@@ -84,11 +86,11 @@ def fix(diff: bool, check: bool, **given: Any) -> int:
     changed = [r for r in results if r.changed]
     if diff:
         changes = ((r.path, r.before or b"", r.after or b"") for r in changed)
-        click.echo(formats.unified_diff(changes), nl=False)
+        click.echo(output.unified_diff(changes), nl=False)
     else:
         counts = ((r.path, sum(1 for f in r.findings if f.target)) for r in changed)
-        click.echo(formats.rewritten(counts, check), nl=False)
-    click.echo(formats.fix_notes(results, options.config.registry or ""), err=True, nl=False)
+        click.echo(output.rewritten(counts, check), nl=False)
+    click.echo(output.fix_notes(results, options.config.registry or ""), err=True, nl=False)
     if report.errors:
         return EXIT_ERROR
     return EXIT_FINDINGS if changed else EXIT_OK
@@ -104,7 +106,7 @@ _PULLER = "IAM role (or user) ARN that pulls: check it may pull through the cach
 
 @click.option("--validate", is_flag=True, help="Also ask AWS to validate each needed rule.")
 @option("--puller", help=_PULLER, metavar="ROLE_ARN")
-@command(rules, "check", formats_=formats.FORMATTERS)
+@command(rules, "check", formats_=formats.NAMES["rules"])
 def rules_check(validate: bool, puller: str | None, **given: Any) -> int:
     """Which rules the references need, which exist in AWS, which are missing or wrong; the
     repository creation templates covering their prefixes; with --puller, what the role lacks.
@@ -113,7 +115,8 @@ def rules_check(validate: bool, puller: str | None, **given: Any) -> int:
     Exit codes: 0 every rule is there, 1 a rule is missing or wrong (or the puller lacks an
     action), 2 AWS or input error.
     """
-    from migrate import assess, rules_report
+    from migrate.aws import assess
+    from migrate.output import rules as rules_report
 
     session.check_principal(puller)
     options = session.with_account(read_options(**given))
@@ -135,7 +138,7 @@ def rules_plan(emit: str, puller: str | None, **given: Any) -> int:
     \b
     Exit codes: 0 printed, 2 AWS or input error.
     """
-    from migrate import assess, plan
+    from migrate.aws import assess, plan
 
     session.check_principal(puller)
     options = session.with_account(read_options(**given), read=bool(puller))
@@ -144,7 +147,7 @@ def rules_plan(emit: str, puller: str | None, **given: Any) -> int:
     click.echo(plan.EMITTERS[emit](proposed), nl=False)
     notes = [f"ecr-ptc: note: {note}\n" for note in proposed.notes]
     notes += ["ecr-ptc: nothing to create\n"] if proposed.empty and emit != "renovate" else []
-    click.echo("".join(notes) + formats.lines(report.errors), err=True, nl=False)
+    click.echo("".join(notes) + output.lines(report.errors), err=True, nl=False)
     return EXIT_ERROR if report.errors else EXIT_OK
 
 
@@ -152,7 +155,7 @@ def rules_plan(emit: str, puller: str | None, **given: Any) -> int:
          default=8, show_default=True)  # fmt: skip
 @option("--registry-url", help="Reach the registry API here instead of https://<registry host>.",
          metavar="URL")  # fmt: skip
-@command(cli, formats_=("text", "json"))
+@command(cli, formats_=formats.NAMES["warm"])
 def warm(concurrency: int, registry_url: str | None, **given: Any) -> int:
     """Pull every reference's manifest through the cache, so it is filled before the first
     deploy.
@@ -161,12 +164,11 @@ def warm(concurrency: int, registry_url: str | None, **given: Any) -> int:
     Exit codes: 0 every reference is served, 1 any is not (not found upstream, upstream auth,
     throttled, digest mismatch), 2 AWS or input error.
     """
-    from migrate import warm as warming
-    from migrate.warm import report as warm_report
+    from migrate.aws import warm as warming
 
     options = session.with_account(read_options(**given))
     warmed, errors = warming.run_for(options, concurrency=concurrency, base_url=registry_url)
-    click.echo(warm_report.FORMATS[options.output](warmed, errors), nl=False)
+    click.echo(formats.warm(options.output)(warmed, errors), nl=False)
     if errors or warmed.errors:
         return EXIT_ERROR
     return EXIT_FINDINGS if warmed.failed else EXIT_OK
@@ -190,7 +192,7 @@ def pr(branch: str, force_branch: bool, push: str | None, open_pr: bool, body_fi
     Exit codes: 0 committed (and pushed / opened), 1 nothing to migrate, 2 error (a failed
     push keeps the branch and its commit: rerun to push it).
     """
-    from migrate import migration
+    from migrate.pr import migration
 
     # --aws reads the account before any git work: an AWS error leaves no branch behind.
     options = session.with_account(read_options(**given))
@@ -198,7 +200,7 @@ def pr(branch: str, force_branch: bool, push: str | None, open_pr: bool, body_fi
 
     def fix(write: bool) -> list[Any]:
         results, report = session.run(options, fix=True, write=write)
-        click.echo("" if write else formats.lines(report.errors), err=True, nl=False)
+        click.echo("" if write else output.lines(report.errors), err=True, nl=False)
         return results
 
     try:
@@ -216,7 +218,7 @@ def pr(branch: str, force_branch: bool, push: str | None, open_pr: bool, body_fi
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from migrate import signals  # SIGTERM unwinds like Ctrl-C; a closed pipe ends quietly
+    from migrate.commands import signals  # SIGTERM unwinds like Ctrl-C; a closed pipe ends quietly
 
     debug.clear()
     with signals.terminate_as_interrupt():

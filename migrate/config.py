@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import fnmatch
+import json
 import os
 import re
 import stat
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, NoReturn
 
 from migrate import registries
-
-if TYPE_CHECKING:
-    from migrate.templates import Defaults
 
 CONFIG_NAME = ".ecr-ptc.yaml"
 MAX_FILE_SIZE = 10 * 1024 * 1024
@@ -64,7 +62,7 @@ class Config:
     path: Path | None = None
     # lint: a CI job pulling from the cache must declare registry credentials (PTC013)
     require_ci_credentials: bool = False
-    templates: Defaults | None = None  # `templates:`; None: templates.Defaults()
+    templates: Defaults | None = None  # `templates:`; None: Defaults()
 
     def with_registry(self, registry: str | None) -> Config:
         return replace(self, registry=registry) if registry else self
@@ -235,10 +233,8 @@ def _build(path: Path, data: Any) -> Config:
             config, official_images=_official(path, top, _line(top, "official-images"))
         )
     if "templates" in top:
-        from migrate import templates  # only `rules plan` and `rules check` read it
-
         config = replace(
-            config, templates=templates.parse(path, top["templates"], _line(top, "templates"))
+            config, templates=_templates(path, top["templates"], _line(top, "templates"))
         )
     return config
 
@@ -300,3 +296,121 @@ def check_fail_on(
             raise ConfigError(
                 path, line, f"lint.fail-on: unknown {item!r} (one of {sorted(known)})"
             )
+
+
+# `templates:`: what `rules plan` proposes for the repositories a rule creates
+# (migrate.aws.templates: coverage and the proposal itself).
+ENCRYPTIONS = ("AES256", "KMS", "KMS_DSSE")
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """`templates:` in .ecr-ptc.yaml: what `rules plan` proposes for an uncovered prefix."""
+
+    create: bool = True  # false: plans carry no templates
+    keep_last: int | None = 50  # images kept per repository, newest first (None: no count rule)
+    expire_untagged_days: int | None = 7  # untagged images expire after (None: never)
+    encryption: str = "AES256"
+    kms_key: str | None = None  # with KMS / KMS_DSSE; None: the AWS managed key
+    tags: tuple[tuple[str, str], ...] = ()
+    role: str | None = None  # customRoleArn: ECR needs one to tag or KMS-encrypt repositories
+    description: str = "Repositories the pull-through cache creates (ecr-ptc)"
+
+    @property
+    def needs_role(self) -> bool:
+        """Resource tags and KMS keys are applied with a role the template names
+        (repository-creation-templates-create-iam.html)."""
+        return bool(self.tags) or self.encryption != "AES256"
+
+    def lifecycle_policy(self) -> str | None:
+        """ECR lifecycle policy text; the `any` rule must have the highest rulePriority."""
+        rules = []
+        if self.expire_untagged_days:
+            days = self.expire_untagged_days
+            rules.append(
+                _expire(
+                    f"Expire untagged images after {days} days",
+                    tagStatus="untagged",
+                    countType="sinceImagePushed",
+                    countUnit="days",
+                    countNumber=days,
+                )
+            )
+        if self.keep_last:
+            rules.append(
+                _expire(
+                    f"Keep the newest {self.keep_last} images",
+                    tagStatus="any",
+                    countType="imageCountMoreThan",
+                    countNumber=self.keep_last,
+                )
+            )
+        numbered = [{"rulePriority": n, **rule} for n, rule in enumerate(rules, start=1)]
+        return json.dumps({"rules": numbered}, separators=(",", ":")) if rules else None
+
+
+def _expire(description: str, **selection: object) -> dict[str, object]:
+    return {"description": description, "selection": selection, "action": {"type": "expire"}}
+
+
+_KEYS = {"create", "lifecycle", "encryption", "kms-key", "tags", "role", "description"}
+_LIFECYCLE_KEYS = {"keep-last", "expire-untagged-days"}
+_ROLE = re.compile(r"^arn:aws[a-z0-9-]*:iam::[0-9]{12}:role/\S+$")
+_KMS_KEY = re.compile(r"^arn:aws[a-z0-9-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[a-z0-9-]+$")
+
+
+def _templates(path: Path, node: Any, line: int) -> Defaults:
+    """The `templates:` section (`templates: false` turns proposals off)."""
+    if node is False:
+        return Defaults(create=False)
+    top = _mapping(path, node, "templates", line)
+    for key in top:
+        if key not in _KEYS:
+            raise ConfigError(path, _line(top, key), f"unknown key 'templates.{key}'")
+    found: dict[str, Any] = {}
+
+    def fail(key: str, reason: str, within: Any = top, section: str = "templates") -> NoReturn:
+        raise ConfigError(path, _line(within, key), f"{section}.{key}: {reason}")
+
+    if "create" in top:
+        if not isinstance(top["create"], bool):
+            fail("create", "must be true or false")
+        found["create"] = top["create"]
+    if "lifecycle" in top:
+        lifecycle = _mapping(path, top["lifecycle"], "templates.lifecycle", _line(top, "lifecycle"))
+        for key, value in lifecycle.items():
+            where = (lifecycle, "templates.lifecycle")
+            if key not in _LIFECYCLE_KEYS:
+                fail(key, "unknown key", *where)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+                fail(key, "a whole number of at least 0 (0 or null: no such rule)", *where)
+            if value is not None and value < 0:
+                fail(key, "a whole number of at least 0 (0 or null: no such rule)", *where)
+            found[key.replace("-", "_")] = value or None
+    if "encryption" in top:
+        if top["encryption"] not in ENCRYPTIONS:
+            fail("encryption", f"one of {', '.join(ENCRYPTIONS)}")
+        found["encryption"] = top["encryption"]
+    if "kms-key" in top:
+        if not isinstance(top["kms-key"], str) or not _KMS_KEY.match(top["kms-key"]):
+            fail("kms-key", "a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)")
+        if found.get("encryption", "AES256") == "AES256":
+            fail("kms-key", "needs `encryption: KMS` (or KMS_DSSE)")
+        found["kms_key"] = top["kms-key"]
+    if "tags" in top:
+        tags = _mapping(path, top["tags"], "templates.tags", _line(top, "tags"))
+        for key, value in tags.items():
+            if not (isinstance(key, str) and isinstance(value, str)):
+                fail("tags", "keys and values must be strings")
+            if not 1 <= len(key) <= 128 or len(value) > 256:
+                fail("tags", f"{key!r}: keys up to 128 characters, values up to 256")
+        found["tags"] = tuple((str(k), str(v)) for k, v in tags.items())
+    if "role" in top:
+        if not isinstance(top["role"], str) or not _ROLE.match(top["role"]):
+            fail("role", "an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
+        found["role"] = top["role"]
+    if "description" in top:
+        if not isinstance(top["description"], str) or len(top["description"]) > 256:
+            fail("description", "a string of at most 256 characters")
+        found["description"] = top["description"]
+    return Defaults(**found)

@@ -10,16 +10,10 @@ from __future__ import annotations
 import functools
 import os
 import subprocess
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
-
-if TYPE_CHECKING:
-    from migrate.builds import Build
-    from migrate.charts import Charts
-    from migrate.kustomize.graph import Graph
-    from migrate.scanners._gitlab import Pipeline
+from typing import Any, Literal, TypeVar
 
 T = TypeVar("T")
 
@@ -47,8 +41,10 @@ class Parsing:
 class Repo:
     """One repository of a run (its git work tree, or a walked directory outside git).
 
-    Facts about the whole repository live here as cached properties, computed on first use, so
-    a hook run on one file pays only for the facts its file kind asks for."""
+    Facts about the whole repository (`migrate.facts`: what it builds, its charts, its kustomize
+    graph, its GitLab pipeline) are kept here through `memo`, each computed on first use by the
+    module that knows it, so a hook run on one file pays only for the facts its file kind asks
+    for, and this module imports none of them."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -65,35 +61,6 @@ class Repo:
         if listed is None:
             listed = _walk_files(self.root)
         return tuple(sorted(p for p in listed if not SKIPPED_DIRS.intersection(p.split("/")[:-1])))
-
-    @functools.cached_property
-    def charts(self) -> Charts:
-        """The Helm charts met so far: templates' evidence and defaults, read once per chart."""
-        from migrate.charts import Charts
-
-        return Charts()
-
-    @functools.cached_property
-    def kustomize(self) -> Graph:
-        """The kustomizations and what each reads (`migrate.kustomize.graph`), on first use."""
-        from migrate.kustomize.graph import Graph
-
-        return Graph(self)
-
-    @functools.cached_property
-    def builds(self) -> Mapping[str, Build]:
-        """The images this repository builds, by normalised name (`migrate.builds`)."""
-        from migrate import builds
-
-        return builds.index(self)
-
-    @functools.cached_property
-    def gitlab_pipeline(self) -> Pipeline:
-        """The root `.gitlab-ci.yml`, the files it includes locally, and the variables its jobs
-        use as images (GitLab merges them all into one configuration)."""
-        from migrate.scanners import _gitlab
-
-        return _gitlab.pipeline(self.root)
 
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
         """A fact computed once per run (a directory's `.env`): a scan and its verifying re-scan

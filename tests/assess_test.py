@@ -8,14 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from migrate import engine, rules_report
-from migrate.account import AccountRule
-from migrate.assess import assess
-from migrate.aws_errors import AwsDenied, AwsError
-from migrate.config import Config
+from migrate.aws.account import AccountRule
+from migrate.aws.assess import assess
+from migrate.aws.errors import AwsDenied, AwsError
+from migrate.aws.puller import policy
+from migrate.aws.templates import Scanning, Template
+from migrate.config import Config, Defaults
 from migrate.findings import Finding
-from migrate.puller import policy
-from migrate.templates import Defaults, Scanning, Template
+from migrate.output import rules as rules_report
+from migrate.rewrite import engine
 from tests.helpers import REGISTRY
 from tests.stub_account import StubAccount
 

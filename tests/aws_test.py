@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber  # type: ignore[import-untyped]
 
-from migrate import account, aws
-from migrate.aws_errors import AwsDenied
+from migrate.aws import account
+from migrate.aws import client as aws
+from migrate.aws.errors import AwsDenied
+from migrate.aws.templates import Scanning, Template
 from migrate.config import Config, Rule
-from migrate.templates import Scanning, Template
 from tests.helpers import REGISTRY
 
 ACCOUNT = "123456789012"

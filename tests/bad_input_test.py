@@ -24,7 +24,7 @@ import pytest
 
 from migrate.cli import main
 from migrate.config import MAX_FILE_SIZE
-from migrate.scanners import dockerfile
+from migrate.kinds import dockerfile
 from tests.helpers import FIXTURES, REGISTRY
 
 CATALOGUE = FIXTURES / "bad"

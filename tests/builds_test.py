@@ -1,4 +1,4 @@
-"""Images the repository builds (`migrate.builds`, PTC009) are never rewritten.
+"""Images the repository builds (`migrate.facts.builds`, PTC009) are never rewritten.
 
 fixtures/builds/<case>/in -> out, byte for byte and idempotent, fixed as a whole tree and one
 file at a time in a git work tree (as pre-commit runs the hook: the index still comes from the
@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from migrate import builds
-from migrate.builds import bake, scripts, skaffold, tilt
 from migrate.cli import main
 from migrate.context import Repo
+from migrate.facts import builds
+from migrate.facts.builds import bake, scripts, skaffold, tilt
 from tests.helpers import FIXTURES, REGISTRY
 
 TREES = FIXTURES / "builds"
@@ -259,7 +259,7 @@ def test_index_reads_only_build_files_inside_the_repository(tmp_path: Path) -> N
     (repo / "Tiltfile").symlink_to(outside / "Tiltfile")
     (repo / "notes.md").write_text("docker build -t acme/docs .\n")
 
-    index = Repo(repo).builds
+    index = builds.of(Repo(repo))
 
     assert list(index) == ["docker.io/acme/app"]
     assert index["docker.io/acme/app"].where == "sub/Tiltfile:2"
@@ -268,13 +268,13 @@ def test_index_reads_only_build_files_inside_the_repository(tmp_path: Path) -> N
 def test_index_is_kept_between_runs_until_a_build_file_changes(tmp_path: Path) -> None:
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     (tmp_path / "Tiltfile").write_text("docker_build('acme/a', '.')\n")
-    assert list(Repo(tmp_path).builds) == ["docker.io/acme/a"]
+    assert list(builds.of(Repo(tmp_path))) == ["docker.io/acme/a"]
     cache = tmp_path / ".git" / "ecr-ptc-builds.json"
     cache.write_text(cache.read_text().replace("acme/a", "acme/from-cache"))
 
-    assert list(Repo(tmp_path).builds) == ["docker.io/acme/from-cache"]  # read, not rebuilt
+    assert list(builds.of(Repo(tmp_path))) == ["docker.io/acme/from-cache"]  # read, not rebuilt
 
     (tmp_path / "Tiltfile").write_text("docker_build('acme/bb', '.')\n")
-    assert list(Repo(tmp_path).builds) == ["docker.io/acme/bb"]
+    assert list(builds.of(Repo(tmp_path))) == ["docker.io/acme/bb"]
     cache.write_text("{broken")
-    assert list(Repo(tmp_path).builds) == ["docker.io/acme/bb"]
+    assert list(builds.of(Repo(tmp_path))) == ["docker.io/acme/bb"]

@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from migrate import engine
-from migrate.charts import compare, images, render
 from migrate.config import Config
 from migrate.findings import Finding, Status
+from migrate.provers import helm_compare as compare
+from migrate.provers import helm_render as render
+from migrate.provers import rendered as images
+from migrate.rewrite import engine
 from tests.helpers import FIXTURES, REGISTRY, corpus
 
 CONFIG = Config(registry=REGISTRY)
@@ -100,7 +102,7 @@ def test_every_corpus_chart_renders_right_after_fix(tmp_path: Path) -> None:
 
 
 def test_pr_body_lists_rewrites_not_render_verified(tmp_path: Path) -> None:
-    from migrate import pr_body
+    from migrate.pr import body as pr_body
 
     shutil.copytree(FIXTURES / "helm" / "chart" / "in", tmp_path, dirs_exist_ok=True)
     results = list(engine.run(["."], CONFIG, tmp_path, fix=True, write=False, jobs=1))

@@ -7,11 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from migrate import ci_login, engine, pr_body
 from migrate.cli import main
 from migrate.config import Config
 from migrate.findings import CODES
-from migrate.scanners import CI_SCANNERS
+from migrate.kinds import ci_login
+from migrate.kinds.registry import CI_SCANNERS
+from migrate.pr import body as pr_body
+from migrate.rewrite import engine
 from tests.helpers import REGISTRY
 
 CACHED = f"{REGISTRY}/docker-hub/library/node:20"

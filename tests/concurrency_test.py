@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from migrate import source
+from migrate.rewrite import source
 from tests.helpers import REGISTRY
 
 FILES = 60  # enough that one run is still writing while the others start (fsync: ~2 ms a file)

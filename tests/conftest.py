@@ -24,9 +24,11 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-# Hypothesis: a fixed example budget and no example database in the repository. `ci` (the
-# default) keeps the property tests near 60 s on 2 cores; `thorough` is for a long local run
-# (HYPOTHESIS_PROFILE=thorough); `dev` keeps failing examples between runs, under .pytest_cache.
+# Hypothesis runs the same way every time unless asked to explore. `ci` (the default, and what
+# .ci/run uses) is derandomized: the same examples on every run and every machine, so a red
+# run is a regression, never a new draw. `explore` draws new examples and keeps failing ones
+# between runs under .pytest_cache; `thorough` explores ten times longer
+# (HYPOTHESIS_PROFILE=explore or thorough).
 def _hypothesis_profiles() -> None:
     from hypothesis import HealthCheck, settings
     from hypothesis.database import DirectoryBasedExampleDatabase
@@ -35,12 +37,13 @@ def _hypothesis_profiles() -> None:
         "deadline": None,  # file I/O and subprocesses make per-example timing noise, not signal
         "suppress_health_check": [HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     }
-    settings.register_profile("ci", max_examples=500, database=None, **common)
-    settings.register_profile("thorough", max_examples=5000, database=None, **common)
     cache = Path(__file__).resolve().parents[1] / ".pytest_cache" / "hypothesis"
+    kept = DirectoryBasedExampleDatabase(str(cache))
     settings.register_profile(
-        "dev", max_examples=200, database=DirectoryBasedExampleDatabase(str(cache)), **common
+        "ci", max_examples=200, derandomize=True, database=None, print_blob=True, **common
     )
+    settings.register_profile("explore", max_examples=500, database=kept, **common)
+    settings.register_profile("thorough", max_examples=5000, database=kept, **common)
     settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 

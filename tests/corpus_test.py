@@ -16,9 +16,9 @@ import pytest
 from ruamel.yaml import YAML
 
 from migrate.cli import main
+from migrate.kinds.registry import is_candidate, scanner_for
 from migrate.occurrence import ScanError
 from migrate.registries import UPSTREAMS
-from migrate.scanners import is_candidate, scanner_for
 from tests.helpers import CORPUS, REGISTRY
 
 pytestmark = pytest.mark.corpus

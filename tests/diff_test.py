@@ -11,8 +11,8 @@ import pytest
 
 from migrate.cli import main
 from tests.helpers import FIXTURES, REGISTRY
-from tests.scanners.yaml_fixtures_test import CASES as YAML_CASES
-from tests.scanners.yaml_fixtures_test import _files, _prepare
+from tests.kinds.fixtures_test import CASES as KIND_CASES
+from tests.kinds.fixtures_test import _files, _prepare
 
 DOCKERFILES = sorted(p.name for p in (FIXTURES / "dockerfile").glob("*.in.Dockerfile"))
 
@@ -47,7 +47,7 @@ def test_dockerfile_diff_applies(
     assert (in_tmp / "Dockerfile").read_bytes() == expected
 
 
-@pytest.mark.parametrize(("kind", "case"), YAML_CASES, ids=[f"{k}/{c}" for k, c in YAML_CASES])
+@pytest.mark.parametrize(("kind", "case"), KIND_CASES, ids=[f"{k}/{c}" for k, c in KIND_CASES])
 def test_yaml_diff_applies(
     kind: str, case: str, in_tmp: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -1,5 +1,5 @@
 """Compose `.env` files: Compose's syntax and interpolation rules, and which variables the
-Compose files beside one use as nothing but images (`scanners/dotenv.py` rewrites those)."""
+Compose files beside one use as nothing but images (`migrate/kinds/dotenv.py` rewrites those)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from migrate import dotenv
 from migrate.cli import main
-from migrate.scanners import dotenv as scanner
+from migrate.kinds import dotenv as scanner
+from migrate.syntax import dotenv
 from tests.helpers import REGISTRY
 
 

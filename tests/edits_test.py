@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from migrate.edits import Edit, EditConflict, apply
+from migrate.rewrite.edits import Edit, EditConflict, apply
 
 
 @pytest.mark.parametrize(

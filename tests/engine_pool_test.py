@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from migrate import engine, pool
 from migrate.config import Config
+from migrate.rewrite import engine, pool
+from migrate.rewrite.results import FileResult
 from tests.helpers import REGISTRY, ROOT
 
 CONFIG = Config(registry=REGISTRY)
@@ -41,7 +42,7 @@ def pooled(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     started: list[int] = []
     real = pool.run
 
-    def spy(*args: Any) -> Iterator[engine.FileResult]:
+    def spy(*args: Any) -> Iterator[FileResult]:
         started.append(args[-1])
         return real(*args)
 

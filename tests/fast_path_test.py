@@ -13,12 +13,15 @@ from typing import Any
 
 import pytest
 
-from migrate import engine
 from migrate.config import Config
 from migrate.context import FileContext, Parsing
+from migrate.kinds import kubernetes
 from migrate.occurrence import ScanError
-from migrate.scanners import _libyaml, _prefilter, _yaml, kubernetes
-from migrate.scanners._yaml import Mapping, Node, Scalar, Sequence
+from migrate.rewrite import engine
+from migrate.syntax import libyaml as _libyaml
+from migrate.syntax import prefilter as _prefilter
+from migrate.syntax import yaml as _yaml
+from migrate.syntax.yaml import Mapping, Node, Scalar, Sequence
 from tests.helpers import CORPUS, FIXTURES, REGISTRY
 
 # The application repositories of the corpus: what these seeded comparisons were tuned on.

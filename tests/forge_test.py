@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from migrate import forge
-from migrate.forge import ForgeError, Remote, parse_remote
+from migrate.pr import forge
+from migrate.pr.forge import ForgeError, Remote, parse_remote
 
 TOKEN = "ghp_s3cr3tT0k3nThatMustNeverBePrinted"
 

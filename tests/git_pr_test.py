@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from migrate.pr_body import TITLE
+from migrate.pr.body import TITLE
 from tests.forge_test import TOKEN, FakeApi
 from tests.helpers import REGISTRY, run_cli
 
@@ -343,9 +343,9 @@ def test_aws_puts_the_accounts_rules_in_the_description(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from migrate import aws
+    from migrate.aws import client as aws
+    from migrate.aws.templates import Scanning
     from migrate.cli import main
-    from migrate.templates import Scanning
 
     arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/docker-hub-AbC"
     account = aws.Account(

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from migrate import engine
 from migrate.cli import main
+from migrate.rewrite import engine
 from tests.bad_input_test import ecr_ptc
 from tests.helpers import REGISTRY, run_cli
 

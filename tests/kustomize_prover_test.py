@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from migrate import engine
 from migrate.cli import main
 from migrate.config import Config
 from migrate.findings import Status
-from migrate.kustomize import build
+from migrate.provers import kustomize_build as build
+from migrate.rewrite import engine
 from tests.helpers import FIXTURES, REGISTRY
 
 CASE = FIXTURES / "kustomize" / "overlay"

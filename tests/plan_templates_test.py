@@ -14,10 +14,9 @@ from typing import Any
 
 import pytest
 
-from migrate import plan
-from migrate.config import Rule
-from migrate.puller import Principal, PullerCheck
-from migrate.templates import Defaults
+from migrate.aws import plan
+from migrate.aws.puller import Principal, PullerCheck
+from migrate.config import Defaults, Rule
 from tests.helpers import REGISTRY
 from tests.plan_test import _cfn_errors, _terraform
 
@@ -237,7 +236,7 @@ def test_user_principal_gets_a_user_policy() -> None:
     ),
 )
 def test_principal_must_be_a_role_or_user(arn: str) -> None:
-    from migrate.puller import PrincipalError
+    from migrate.aws.puller import PrincipalError
 
     with pytest.raises(PrincipalError, match="is not an IAM role or user ARN"):
         Principal.parse(arn)
@@ -264,7 +263,7 @@ def test_terraform_is_as_terraform_fmt_writes_it(tmp_path: Path) -> None:
 
 
 def test_the_policy_names_each_missing_action_once() -> None:
-    from migrate.puller import policy
+    from migrate.aws.puller import policy
 
     assert policy(PULLER) == {
         "Version": "2012-10-17",

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from migrate import plan
+from migrate.aws import plan
 from migrate.config import Rule
 from tests.helpers import REGISTRY
 

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from migrate import engine, pr_body
 from migrate.config import Config, Rule
 from migrate.findings import Finding, Status
+from migrate.pr import body as pr_body
+from migrate.rewrite import engine
+from migrate.rewrite.results import FileResult
 from tests.helpers import REGISTRY
 
 RULES = (Rule("docker-hub", "registry-1.docker.io"), Rule("quay", "quay.io"))
@@ -124,6 +126,6 @@ def test_unrewritten_public_reference_is_listed_as_skipped() -> None:
         original="alpine",
         upstream="registry-1.docker.io",
     )
-    result = engine.FileResult("Dockerfile", "dockerfile", (finding,), b"FROM alpine\n")
+    result = FileResult("Dockerfile", "dockerfile", (finding,), b"FROM alpine\n")
     summary = pr_body.summarise(REGISTRY, [result])
     assert summary.skipped == (finding,) and summary.rewrites == () and summary.files == ()

@@ -79,10 +79,23 @@ def _hooks() -> list[dict[str, str]]:
 
 @pytest.mark.parametrize("hook", ["ecr-ptc-fix", "ecr-ptc-lint"])
 def test_hook_files_are_the_scanners_patterns(hook: str) -> None:
-    from migrate.scanners import FILES
+    from migrate.kinds.registry import FILES
 
     (found,) = [h for h in _hooks() if h["id"] == hook]
     assert found["files"] == FILES
+
+
+def test_generated_files_are_current() -> None:
+    """`.pre-commit-hooks.yaml`'s `files:` and the docs' table of kinds come from the kinds
+    (scripts/generate.py); a kind added without running it fails here."""
+    done = subprocess.run(
+        [sys.executable, "scripts/generate.py", "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def _project_files() -> list[Path]:

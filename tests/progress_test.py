@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from migrate import progress
+from migrate.output import progress
 
 
 class _Tty(io.StringIO):
@@ -75,7 +75,7 @@ def test_a_long_path_is_cut_from_the_left_to_fit_the_terminal() -> None:
 
 # --- the real command on a pseudo-terminal --------------------------------------------------------
 _WRAPPER = (
-    "import migrate.progress as p; p.DELAY = p.INTERVAL = 0\n"
+    "import migrate.output.progress as p; p.DELAY = p.INTERVAL = 0\n"
     "from migrate.cli import main; raise SystemExit(main())"
 )
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from migrate import engine
 from migrate.config import Config
 from migrate.context import Repo
 from migrate.findings import Status
-from migrate.provers import Change, Objection, is_cache_target
+from migrate.provers.protocol import Change, Objection, is_cache_target
+from migrate.rewrite import engine
 from tests.helpers import REGISTRY
 
 CONFIG = Config(registry=REGISTRY)

@@ -1,5 +1,6 @@
-"""The README's CI recipes, run or checked for real: the shell step, the GitLab job, the GitHub
-workflow and the composite action it uses, the pre-commit snippet, and `lint --fail-on`."""
+"""The documented recipes, run or checked for real: the quick start, the shell step, the GitLab
+job, the GitHub workflow and the composite action it uses, the pre-commit snippet, and
+`lint --fail-on`. A recipe is found by name wherever it lives: README.md or a docs/ page."""
 
 from __future__ import annotations
 
@@ -19,14 +20,50 @@ from tests.helpers import REGISTRY, ROOT
 BIN = str(Path(sys.executable).parent)  # where this environment's `ecr-ptc` script lives
 
 
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
 def recipe(name: str) -> str:
-    """The fenced block right after `<!-- recipe: NAME -->` in the README."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    found = re.search(
-        rf"<!-- recipe: {re.escape(name)} -->\n```[a-z]*\n(.*?)\n```", text, re.DOTALL
+    """The fenced block right after `<!-- recipe: NAME -->`, in README.md or a docs/ page: there
+    must be exactly one, so a recipe moved between pages is still the one tested."""
+    pattern = re.compile(rf"<!-- recipe: {re.escape(name)} -->\n```[a-z]*\n(.*?)\n```", re.DOTALL)
+    found = [
+        (path.relative_to(ROOT).as_posix(), match[1])
+        for path in DOCUMENTS
+        for match in pattern.finditer(path.read_text(encoding="utf-8"))
+    ]
+    assert found, f"no `{name}` recipe in README.md or docs/*.md"
+    assert len(found) == 1, (
+        f"the `{name}` recipe is in more than one place: {[p for p, _ in found]}"
     )
-    assert found, f"README has no `{name}` recipe"
-    return found[1] + "\n"
+    return found[0][1] + "\n"
+
+
+def _sh_blocks(section: str) -> list[str]:
+    """The `sh` blocks of one `## ` section of the README, in order."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    found = re.search(
+        rf"^## {re.escape(section)}\n(.*?)(?=^## |\Z)", readme, re.DOTALL | re.MULTILINE
+    )
+    assert found, f"README has no `{section}` section"
+    return re.findall(r"^```sh\n(.*?)\n```", found[1], re.DOTALL | re.MULTILINE)
+
+
+def test_quick_start_is_two_commands_the_tests_check() -> None:
+    """A fresh machine needs two commands: the example with the runtime dependencies only (no
+    Helm extra), then the test extras and the tests. tests/example_test.py checks the diff the
+    first prints; .ci/run runs both in a clean clone (scripts/check_clean_clone.py), found by
+    their markers."""
+    first, second, *rest = _sh_blocks("Quick start")
+    from scripts.check_clean_clone import readme_command
+
+    assert (readme_command("try"), readme_command("test")) == (first, second)
+    example = f".venv/bin/ecr-ptc fix --diff --registry {REGISTRY} fixtures/example"
+    assert first == f"python3 -m venv .venv && .venv/bin/pip install -q -e . && {example}"
+    install, test = second.split(" && ")
+    assert install == ".venv/bin/pip install -q -e '.[test,dev]'"
+    assert test == ".venv/bin/python -m pytest -q"
+    assert rest == []
 
 
 def _yaml(text: str) -> Any:
@@ -258,7 +295,7 @@ def test_pre_commit_recipe_names_the_hooks_this_repository_offers() -> None:
     for hook in hooks.values():
         assert hook["language"] == "python"
         assert hook["entry"] in ("ecr-ptc fix", "ecr-ptc lint")
-        # fix: one run sees a kustomize base and its overlay together (README, Kustomize)
+        # fix: one run sees a kustomize base and its overlay together (docs/helm-and-kustomize.md)
         assert hook.get("require_serial", False) is (hook["id"] == "ecr-ptc-fix")
 
 

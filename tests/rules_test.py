@@ -9,11 +9,14 @@ from typing import Any
 
 import pytest
 
-from migrate import engine, report, rules, rules_report
-from migrate.account import AccountRule
-from migrate.assess import Assessment, assess
+from migrate.aws import rules
+from migrate.aws.account import AccountRule
+from migrate.aws.assess import Assessment, assess
 from migrate.config import Config, Rule
 from migrate.findings import Finding, Status
+from migrate.output import report
+from migrate.output import rules as rules_report
+from migrate.rewrite import engine
 from tests.helpers import REGISTRY
 from tests.stub_account import StubAccount
 
@@ -415,13 +418,14 @@ def test_sarif_output(tmp_path: Path) -> None:
 
 
 def test_rules_check_renders_every_lint_format() -> None:
-    """`rules check --format` offers report.FORMATTERS: a new format needs its rules renderer."""
-    assert set(rules_report.RENDERERS) == set(report.FORMATTERS)
+    """`rules check --format` offers what scan and lint offer: a new format needs its rules
+    renderer."""
+    assert set(rules_report.FORMATTERS) == set(report.FORMATTERS)
 
 
 def test_rules_plan_offers_every_emitter() -> None:
     """`--emit` choices are plan.EMITTERS, read when click asks (not on the hook path)."""
-    from migrate import plan
+    from migrate.aws import plan
     from migrate.cli import rules_plan
 
     [emit] = [p for p in rules_plan.params if p.name == "emit"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from migrate.account import AccountRule
-from migrate.templates import Scanning, Template
+from migrate.aws.account import AccountRule
+from migrate.aws.templates import Scanning, Template
 
 
 @dataclass

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from migrate.config import ConfigError
-from migrate.templates import Defaults
+from migrate.config import ConfigError, Defaults
 from tests.config_test import _load
 
 KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"

@@ -5,7 +5,7 @@ import subprocess
 from pathlib import Path
 
 from migrate.config import Config
-from migrate.walk import walk
+from migrate.rewrite.walk import walk
 
 
 def _walk(root: Path, *paths: str, config: Config | None = None) -> list[tuple[str, str | None]]:

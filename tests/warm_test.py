@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from migrate import aws
-from migrate import warm as warm_api
+from migrate.aws import client as aws
+from migrate.aws import warm as warm_api
 from tests.e2e_helpers import Done, in_process
 from tests.fake_ecr import ACCESS_KEY, SECRET_KEY, FakeEcr, aws_env, rule, serve
 from tests.fake_registry import PASSWORD, image, index, sha256
@@ -297,7 +297,7 @@ def _finding() -> list[object]:
 def test_warm_stays_off_the_hook_path() -> None:
     from tests.startup_test import FORBIDDEN
 
-    assert "migrate.warm" in FORBIDDEN
+    assert "migrate.aws.warm" in FORBIDDEN
 
 
 def test_json_schema_is_strict() -> None:
@@ -318,7 +318,7 @@ def test_json_schema_is_strict() -> None:
 def test_progress_counts_references() -> None:
     import io
 
-    from migrate import progress
+    from migrate.output import progress
 
     stream = io.StringIO()
     ticks = iter(range(10))

@@ -17,9 +17,10 @@ from typing import Any
 
 import pytest
 
-from migrate import engine, source
 from migrate.config import Config
 from migrate.findings import Finding
+from migrate.rewrite import engine, source
+from migrate.rewrite.results import FileResult
 from tests.bad_input_test import ecr_ptc
 from tests.helpers import REGISTRY
 
@@ -41,11 +42,11 @@ def _tree(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _fix(root: Path, *paths: str) -> list[engine.FileResult]:
+def _fix(root: Path, *paths: str) -> list[FileResult]:
     return list(engine.run(paths or (".",), CONFIG, root, fix=True, write=True, jobs=1))
 
 
-def _errors(results: list[engine.FileResult]) -> list[Finding]:
+def _errors(results: list[FileResult]) -> list[Finding]:
     return [f for r in results for f in r.findings if f.code == "PTC900"]
 
 
@@ -149,7 +150,7 @@ def test_killed_between_write_and_rename_keeps_the_original(tmp_path: Path) -> N
     root = _tree(tmp_path)
     script = (
         "import os, signal, sys\n"
-        "from migrate import source\n"
+        "from migrate.rewrite import source\n"
         "source.os.replace = lambda src, dst: os.kill(os.getpid(), signal.SIGKILL)\n"
         "from migrate.cli import main\n"
         "sys.exit(main(sys.argv[1:]))\n"
@@ -298,7 +299,7 @@ def _break(monkeypatch: pytest.MonkeyPatch, where: str, fault: BaseException, on
 
 _SIGTERM_AT_FSYNC = (
     "import os, signal, sys\n"
-    "from migrate import pool\n"
+    "from migrate.rewrite import pool\n"
     "pool.MIN_WORK = 0  # {pooled}: a pool even for a small tree\n"
     "real = os.fsync\n"
     "def fsync(fd):\n"
@@ -492,7 +493,7 @@ def test_extended_attributes_are_kept(tmp_path: Path) -> None:
 
 
 def test_hard_link_keeps_the_original_bytes_under_its_other_name(tmp_path: Path) -> None:
-    # Documented (README, Reliability): the rename gives the path a new inode; the other name
+    # Documented (docs/reliability.md): the rename gives the path a new inode; the other name
     # keeps the old one, untouched.
     root = _tree(tmp_path)
     os.link(root / "a" / "Dockerfile", root / "a" / "copy.txt")

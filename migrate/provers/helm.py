@@ -13,13 +13,13 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from migrate.charts import chart_root
 from migrate.config import Config
 from migrate.context import Repo
-from migrate.provers import Change, Objection
+from migrate.facts.charts import chart_root
+from migrate.provers.protocol import Change, Objection
 
 if TYPE_CHECKING:
-    from migrate.charts.compare import Wrong
+    from migrate.provers.helm_compare import Wrong
 
 NAME = "helm"
 _DEFAULTS = ""  # the render with the chart's own values.yaml
@@ -48,7 +48,9 @@ def prove(
 def _objections(
     unit: Path, changes: Mapping[Path, Change], repo: Repo, config: Config
 ) -> Iterator[Objection]:
-    from migrate.charts import compare, images, render  # the renderer: only for a chart
+    from migrate.provers import helm_compare as compare  # the renderer: only for a chart
+    from migrate.provers import helm_render as render
+    from migrate.provers import rendered as images
 
     missing = render.available()
     if missing is not None:

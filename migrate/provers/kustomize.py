@@ -3,7 +3,7 @@ their resources and patch files) are written only if every `images:` override st
 the very images it applied to before, and, where `kubectl` is on PATH, every affected
 kustomization builds the cache targets of the images it built before.
 
-Static rule (`migrate.kustomize.flow`, before and after the run): for each `images[]` entry,
+Static rule (`migrate.facts.kustomize.flow`, before and after the run): for each `images[]` entry,
 every image its name matched must still be matched. A base rewritten while an overlay's name is
 not, or a name renamed while its base is not (a hook run on one file of the two), would break
 the override: the file doing it is refused (PTC010), saying which file to fix with it. An entry
@@ -22,11 +22,13 @@ from pathlib import Path
 
 from migrate.config import Config
 from migrate.context import Parsing, Repo
-from migrate.kustomize import build, model
-from migrate.kustomize.flow import Flow, Origin
-from migrate.kustomize.graph import Graph, Node
-from migrate.provers import Change, Objection, is_cache_target
-from migrate.scanners._paths import YAML_SUFFIXES
+from migrate.facts.kustomize import model
+from migrate.facts.kustomize.flow import Flow, Origin
+from migrate.facts.kustomize.graph import Graph, Node
+from migrate.facts.kustomize.graph import of as graph_of
+from migrate.kinds.paths import YAML_SUFFIXES
+from migrate.provers import kustomize_build as build
+from migrate.provers.protocol import Change, Objection, is_cache_target
 
 NAME = "kustomize"
 # The prover reads many small files, several times: libyaml's import pays off at once.
@@ -42,7 +44,7 @@ def unit(path: Path, repo: Repo) -> Path | None:
         rel = path.relative_to(repo.root).as_posix()
     except ValueError:
         return None
-    graph = repo.kustomize
+    graph = graph_of(repo)
     return repo.root if graph and rel in graph.members else None
 
 
@@ -67,7 +69,7 @@ class _Run:
     def __init__(self, repo: Repo, changes: Mapping[Path, Change], config: Config) -> None:
         self.repo = repo
         self.config = config
-        self.graph: Graph = repo.kustomize
+        self.graph: Graph = graph_of(repo)
         self.changes: dict[str, tuple[Path, Change]] = {}
         for path, change in changes.items():
             try:
@@ -253,7 +255,7 @@ def _builds(cmd: list[str], directories: list[Path]) -> list[list[str] | str]:
         return [build.images(cmd, d) for d in directories]
     from concurrent.futures import ThreadPoolExecutor
 
-    from migrate import pool  # the run's share of the machine: CPUs, or $ECR_PTC_JOBS
+    from migrate.rewrite import pool  # the run's share of the machine: CPUs, or $ECR_PTC_JOBS
 
     with ThreadPoolExecutor(max_workers=min(len(directories), pool.workers(None))) as threads:
         return list(threads.map(lambda d: build.images(cmd, d), directories))

@@ -16,16 +16,17 @@ from pathlib import Path
 
 from hypothesis import strategies as st
 
-from migrate import engine
 from migrate.config import Config
 from migrate.findings import Finding
-from migrate.walk import Candidate
+from migrate.rewrite import one_file
+from migrate.rewrite.results import FileResult
+from migrate.rewrite.walk import Candidate
 from tests.helpers import REGISTRY
 
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 _HUB, _QUAY = f"{REGISTRY}/docker-hub", f"{REGISTRY}/quay"
 
-# written -> rewritten, by hand (SPEC "Image references"); None: must stay as written.
+# written -> rewritten, by hand (docs/verdicts.md, docs/file-kinds.md); None: must stay as written.
 REFERENCES: dict[str, str | None] = {
     "nginx:1.27": f"{_HUB}/library/nginx:1.27",
     "nginx": f"{_HUB}/library/nginx",
@@ -52,7 +53,7 @@ REFERENCES: dict[str, str | None] = {
     "Nginx:1": None,
     "quay.io/a--b/c": None,
 }
-# A variable only in the tag is rewritten in place (SPEC: `node:${NODE_VERSION}`).
+# A variable only in the tag is rewritten in place (`node:${NODE_VERSION}`).
 VARIABLE_TAGS: dict[str, str | None] = {
     "node:${NODE_VERSION}": f"{_HUB}/library/node:${{NODE_VERSION}}",
 }
@@ -164,18 +165,20 @@ def checked_out(doc: Doc) -> Iterator[Path]:
         yield root
 
 
-def fix(root: Path, name: str) -> list[engine.FileResult]:
-    # engine.process, not engine.run: the walk's two `git` subprocesses would cost more than the
+def fix(root: Path, name: str) -> list[FileResult]:
+    # one_file.process, not engine.run: the walk's two `git` subprocesses would cost more than the
     # rest of an example; the catalogue and the CLI tests cover the walk.
-    result = engine.process(Candidate(name, (root / name).resolve()), CONFIG, fix=True, write=True)
+    result = one_file.process(
+        Candidate(name, (root / name).resolve()), CONFIG, fix=True, write=True
+    )
     return [] if result is None else [result]
 
 
-def errors(results: list[engine.FileResult]) -> list[Finding]:
+def errors(results: list[FileResult]) -> list[Finding]:
     return [f for r in results for f in r.findings if f.code == "PTC900"]
 
 
-def rewritten_sites(results: list[engine.FileResult]) -> set[tuple[int, int]]:
+def rewritten_sites(results: list[FileResult]) -> set[tuple[int, int]]:
     return {(f.line, f.column) for r in results for f in r.findings if f.target}
 
 

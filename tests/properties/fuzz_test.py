@@ -9,9 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fuzz import targets
-from migrate import engine
 from migrate.classify import classify
-from migrate.walk import Candidate
+from migrate.rewrite import one_file
+from migrate.rewrite.walk import Candidate
 from tests.helpers import FIXTURES, VECTORS
 
 _VECTORS = [
@@ -95,7 +95,7 @@ def test_a_rewrite_docker_would_reject_is_ptc007_and_the_rest_is_fixed(tmp_path:
     # classify now refuses it (PTC007); the engine's verify step stays as the safety net.
     (tmp_path / "Dockerfile").write_text(f"FROM {_LONG}:1\nFROM nginx:1.27\n")
 
-    result = engine.process(
+    result = one_file.process(
         Candidate("Dockerfile", tmp_path / "Dockerfile"), targets.CONFIG, fix=True, write=True
     )
 

@@ -13,7 +13,7 @@ import string
 import tempfile
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from migrate.cli import main
@@ -60,7 +60,9 @@ def _run_all(tree: Path, paths: list[str]) -> None:
         for args in RUNS:
             out, err = io.StringIO(), io.StringIO()
             with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-                main([*args, *paths])
+                # `--`: a generated name may start with `-` (`-/Dockerfile`), which click would
+                # otherwise read as an option.
+                main([*args, "--", *paths] if paths else args)
             check(args, out.getvalue(), err.getvalue())
     finally:
         os.chdir(here)
@@ -107,6 +109,7 @@ def _fits(name: str) -> str:
 
 @settings(max_examples=40)  # ~9 runs each, a write among them: ~5 s
 @given(directory=NAMES, suffix=NAMES, explicit=st.booleans())
+@example(directory="-", suffix="x", explicit=True)  # once read as an option: `-/Dockerfile`
 def test_no_file_name_writes_a_line_of_output(directory: str, suffix: str, explicit: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tree = Path(tmp)
@@ -120,7 +123,7 @@ def test_no_file_name_writes_a_line_of_output(directory: str, suffix: str, expli
 
 
 def test_escaping_is_visible_and_unambiguous() -> None:
-    from migrate.printable import printable
+    from migrate.output.printable import printable
 
     assert printable("charts/values.yaml") == "charts/values.yaml"
     assert printable("a\\b") == "a\\b"  # nothing to escape: kept as written
@@ -133,10 +136,10 @@ def test_escaping_is_visible_and_unambiguous() -> None:
 def test_rule_fields_from_the_account_cannot_write_a_line() -> None:
     # A prefix, upstream or message comes from AWS (`describe_pull_through_cache_rules`,
     # `--validate` failures): printed in every rules check format.
-    from migrate import rules_report
-    from migrate.assess import Assessment
+    from migrate.aws.assess import Assessment
+    from migrate.aws.rules import Check, RuleStatus
     from migrate.findings import Status, file_error
-    from migrate.rules import Check, RuleStatus
+    from migrate.output import rules as rules_report
 
     hostile = "x\n::error::INJECTED\r\x1b[31m\u202e"
     result = Check(
@@ -159,8 +162,8 @@ def test_rule_fields_from_the_account_cannot_write_a_line() -> None:
 
 
 def test_pr_description_cannot_write_a_line() -> None:
-    from migrate import pr_body
     from migrate.findings import Finding, Status
+    from migrate.pr import body as pr_body
 
     path = "::error::INJECTED\nx/Dockerfile"
     rewrite = Finding(path, 1, 6, 1, 11, "PTC001", Status.PUBLIC, "m", original="nginx\n::x",

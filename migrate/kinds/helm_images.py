@@ -1,0 +1,270 @@
+"""How a chart composes an image from its values, read statically: which node supplies the
+registry (a chart-wide override or the component's own), which the name, which the tag; and so
+which spans a rewrite edits. Helm's renderer checks the result (`migrate.provers.helm`).
+
+Conventions, each in real charts:
+  - `registry` + `repository` (+ `tag`/`digest`): Bitnami, argo-rollouts;
+  - `repository` holding a full reference, or a Docker Hub path: most charts;
+  - `registry` + `image`, the registry with a namespace (`docker.io/library` + `traefik`);
+  - `hub` + a bare name (`global.hub: docker.io/org` + `image: agent`): Istio;
+  - chart-wide registries: `global.imageRegistry` (Bitnami: wins over the component's),
+    `global.image.registry`, `global.registry`, `global.hub` (defaults: the component's own
+    wins), top-level `imageRegistry` + `imageNamespace` + a per-image `name` (cert-manager);
+    `coalesce`/`default` in the templates say which wins where they say anything.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from migrate.facts.charts.evidence import Evidence
+from migrate.occurrence import Occurrence, Part
+from migrate.syntax import yaml as _yaml
+from migrate.syntax.yaml import Mapping, Node, Scalar, fields, string
+
+# Chart-wide registries, the first set one applies; True: it wins over a component's own by
+# default (Bitnami's common.images.image puts global.imageRegistry first).
+HEADS: tuple[tuple[str, bool], ...] = (
+    ("global.imageRegistry", True),
+    ("global.image.registry", False),
+    ("global.registry", False),
+    ("global.hub", False),
+    ("imageRegistry", False),
+)
+BITNAMI = "global.imageRegistry"
+GLOBAL = "global.imageRegistry overrides the registry in templates"
+_NAMESPACE = "imageNamespace"
+_EXTRA = ("tag", "digest", "registry", "pullPolicy", "hub")
+_IMAGE_ONLY = ("digest", "registry", "pullPolicy", "hub")  # never beside a git or chart repo
+# Values that name a file, not an image: `backgroundImage: background.png`, a VM disk.
+_FILE = re.compile(
+    r"\.(?:png|jpe?g|gif|svg|ico|webp|bmp|iso|img|qcow2|raw|vhdx?|vmdk|ova|tar|gz|tgz|zip)$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Head:
+    key: str  # where it is set: 'global.hub', 'registry' (the map's own), ...
+    value: str
+    node: Scalar | None  # None: set in the chart's values.yaml, not in this file
+    shared: bool  # serves every image of the chart
+
+
+@dataclass(frozen=True)
+class Site:
+    """A value that may be an image: a string under an image-like key, or an image map."""
+
+    path: str  # dotted values path, for the templates' evidence
+    name: Scalar  # the repository / image / name value
+    own: Scalar | None = None  # the map's own registry or hub
+    own_key: str = ""
+    tag: Node | None = None
+    digest: Node | None = None
+    named: bool = False  # the map gives a `name` (cert-manager): imageNamespace applies
+    is_map: bool = False
+    holder: Mapping | None = None  # the image map
+    name_key: str = ""  # which key of the map gives the name
+
+
+def image_like(key: str) -> bool:
+    return key == "image" or key.endswith(("Image", "_image", "-image")) or key == "images"
+
+
+def chart_heads(doc: Node | None, defaults: Node | None) -> list[Head]:
+    """The chart-wide registries set in this document, else in the chart's values.yaml."""
+    out = []
+    for key, _ in HEADS:
+        node = string(_at(doc, key))
+        if node is not None:
+            out.append(Head(key, node.value, node, True))
+            continue
+        default = string(_at(defaults, key))
+        if default is not None:
+            out.append(Head(key, default.value, None, True))
+    return out
+
+
+def namespace(doc: Node | None, defaults: Node | None) -> str | None:
+    found = string(_at(doc, _NAMESPACE)) or string(_at(defaults, _NAMESPACE))
+    return found.value if found else None
+
+
+def _at(node: Node | None, dotted: str) -> Node | None:
+    for key in dotted.split("."):
+        if not isinstance(node, Mapping):
+            return None
+        node = fields(node).get(key)
+    return node
+
+
+def sites(doc: Node | None, evidence: Evidence | None) -> Iterator[Site]:
+    """Every image site of a values document, each scalar once, in walk order."""
+    seen: set[int] = set()
+    stack: list[tuple[Node, str, str]] = [(doc, "", "")] if doc is not None else []
+    while stack:
+        node, path, key = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, _yaml.Sequence):
+            stack.extend((item, path, key) for item in reversed(node.items))
+            continue
+        if not isinstance(node, Mapping):
+            continue
+        keys = fields(node)
+        site = _map_site(node, keys, path, key, evidence)
+        if site is not None:
+            if id(site.name) not in seen:
+                seen.add(id(site.name))
+                yield site
+            continue
+        for k, value in reversed(node.pairs):
+            if not isinstance(k, Scalar):
+                continue
+            here = f"{path}.{k.value}" if path else k.value
+            found = string(value)
+            if found is not None:
+                if (
+                    image_like(k.value)
+                    and id(found) not in seen
+                    and _is_image(found, here, evidence)
+                ):
+                    seen.add(id(found))
+                    yield Site(here, found)
+            elif k.tag != _yaml.MERGE:
+                stack.append((value, here, k.value))
+
+
+def _map_site(
+    node: Mapping, keys: dict[str, Node], path: str, key: str, evidence: Evidence | None
+) -> Site | None:
+    repository, image, name = (string(keys.get(k)) for k in ("repository", "image", "name"))
+    extra = any(k in keys for k in _EXTRA)
+    proof = evidence.of(path) if evidence and path else None
+    strong = any(k in keys for k in _IMAGE_ONLY)  # an image map whatever the templates say
+    if proof is False and not strong:
+        return None
+    own_key = "registry" if "registry" in keys else "hub"
+
+    def site(name: Scalar, name_key: str) -> Site:
+        own, tag, digest = string(keys.get(own_key)), keys.get("tag"), keys.get("digest")
+        named = name_key == "name"
+        return Site(path, name, own, own_key, tag, digest, named, True, node, name_key)
+
+    if repository is not None and extra and _looks_like_image(repository.value):
+        if image_like(key) or proof or strong:
+            return site(repository, "repository")
+        return None  # `git: {repository: org/repo, tag: v1}`
+    if repository is None and image is not None and extra and _looks_like_image(image.value):
+        return site(image, "image")
+    if (
+        repository is None
+        and name is not None
+        and image_like(key)
+        and ("repository" in keys or extra)
+        and _looks_like_image(name.value)
+    ):
+        return site(name, "name")
+    return None
+
+
+def _looks_like_image(value: str) -> bool:
+    return "://" not in value and not any(c.isspace() for c in value)  # not a git or chart repo
+
+
+def _is_image(node: Scalar, path: str, evidence: Evidence | None) -> bool:
+    proof = evidence.of(path) if evidence else None
+    if proof is not None:
+        return proof
+    return "://" not in node.value and not _FILE.search(node.value)
+
+
+def has_domain(name: str) -> bool:
+    first, slash, _ = name.partition("/")
+    return bool(slash) and ("." in first or ":" in first or first == "localhost")
+
+
+def occurrence(
+    site: Site, heads: list[Head], ns: str | None, evidence: Evidence | None
+) -> Occurrence | None:
+    """The reference a site renders and the spans its rewrite edits."""
+    kind = "image-map" if site.is_map else "image"
+    name = site.name.value
+    suffix = _yaml.tag_suffix(site.tag, site.digest) if site.is_map else ""
+    inline_tag = "@" in name or ":" in name and "/" not in name.rpartition(":")[2]
+    if site.is_map and site.own_key != "registry" and any(h.key == BITNAMI for h in heads):
+        return _yaml.unresolved(kind, name + suffix, site.name, GLOBAL)
+    head = _winner(site, heads, evidence, has_domain(name))
+    if head is None and site.own is None and site.own_key == "registry" and not has_domain(name):
+        return _yaml.unresolved(kind, name + suffix, site.name, "empty registry: templates decide")
+    if head is None and evidence and _name_path(site) in evidence.tails:
+        after = "the chart's templates put another value before it"
+        return _yaml.unresolved(kind, name + suffix, site.name, after)
+    if head is None and site.named:
+        return None  # a bare `name`: only a chart-wide registry and namespace make it an image
+    if head is None:
+        if inline_tag or not site.is_map:
+            return _yaml.reference(kind, site.name, "ref", written=name if site.is_map else None)
+        return _yaml.reference(kind, site.name, "name", written=name + suffix)
+    use_ns = ns is not None and head.key == "imageRegistry" and site.named
+    rest = f"{ns}/{name}" if use_ns else name
+    written = f"{head.value}/{rest}{suffix}"
+    reason = (
+        site.name.refused
+        or _yaml.templated(name, tag_allowed=False)
+        or _yaml.templated(head.value, tag_allowed=False)
+        or ("tag inside the name" if inline_tag and suffix else None)
+        or ("registry ends with '/'" if head.value.endswith("/") else None)
+        or (f"a registry ({head.key}) before a full reference" if has_domain(name) else None)
+    )
+    if reason:
+        return _yaml.unresolved(kind, written, site.name, reason)
+    if head.node is None:
+        return _yaml.unresolved(
+            kind, written, site.name, f"registry from {head.key} in values.yaml: rewritten there"
+        )
+    if head.node.refused or head.node.span is None:
+        return _yaml.unresolved(kind, written, site.name, head.node.refused or _yaml.ESCAPED)
+    if site.name.span is None:
+        return _yaml.unresolved(kind, written, site.name, site.name.refused or _yaml.ESCAPED)
+    if not head.shared and "/" not in head.value:
+        # The map's own host beside its repository (Bitnami): host and path are edited apart.
+        parts = (Part("registry", *head.node.span), Part("path", *site.name.span))
+        return Occurrence(kind, written, parts, *site.name.span)
+    namespaced = "/" in head.value or "/" in rest  # Docker Hub adds `library/` otherwise
+    if head.shared and not namespaced and _docker_hub(head.value):
+        # One head for every image, but `library/` would go into it for this one only.
+        mixed = f"{head.key} serves Docker Hub images with and without a namespace"
+        return _yaml.unresolved(kind, written, site.name, mixed)
+    return Occurrence(kind, written, (Part("head", *head.node.span),), *site.name.span)
+
+
+def _name_path(site: Site) -> str:
+    return f"{site.path}.{site.name_key}" if site.is_map else site.path
+
+
+def _docker_hub(head: str) -> bool:
+    return head.partition("/")[0].lower() in (
+        "docker.io",
+        "index.docker.io",
+        "registry-1.docker.io",
+        "registry.hub.docker.com",
+    )
+
+
+def _winner(site: Site, heads: list[Head], evidence: Evidence | None, domain: bool) -> Head | None:
+    own = Head(site.own_key, site.own.value, site.own, False) if site.own is not None else None
+    for head in heads:
+        if head.key == BITNAMI:
+            if site.own_key != "registry" or not site.is_map:
+                continue  # Bitnami's templates put it before a map's registry only
+        elif domain and own is None:
+            continue  # a full reference: chart-wide registries go before bare names
+        if own is None:
+            return head
+        wins = evidence.global_wins(head.key) if evidence else None
+        return head if (wins if wins is not None else dict(HEADS)[head.key]) else own
+    return own

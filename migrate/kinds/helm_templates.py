@@ -1,0 +1,45 @@
+"""A Helm chart's templates: Go templates, not YAML, so read line by line. A literal container
+image (`image: busybox:1.36`, no `{{` in the value: a test hook, an init container) is found
+and rewritten like any other; templated ones are the values files' business."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+from migrate.context import STANDALONE, FileContext
+from migrate.facts.charts.evidence import in_container
+from migrate.kinds.paths import in_helm_templates
+from migrate.occurrence import Occurrence, Part
+
+NAME = "helm-template"
+FILES = r"\.ya?ml$"  # under a chart's templates/ (`by_name`), which the union already holds
+
+_IMAGE = re.compile(
+    r"^(?P<indent>[ \t]*)(?P<item>-[ \t]+)?image:[ \t]*(?P<q>[\"']?)(?P<value>[^\s\"'#{}]+)(?P=q)"
+    r"[ \t]*(?:#.*)?\r?$",
+    re.MULTILINE,
+)
+
+
+def by_name(path: Path) -> bool:
+    return in_helm_templates(path)
+
+
+def claims(path: Path, text: str) -> bool:
+    return by_name(path)
+
+
+def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
+    if "image" not in text:
+        return
+    lines: list[str] | None = None
+    for match in _IMAGE.finditer(text):
+        if lines is None:
+            lines = text.split("\n")
+        number = text.count("\n", 0, match.start())
+        if not in_container(lines, number, match):
+            continue  # a machine template's or a volume's `image:`
+        start, end = match.span("value")
+        yield Occurrence("image", match["value"], (Part("ref", start, end),), start, end)

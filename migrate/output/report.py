@@ -1,0 +1,247 @@
+"""Output formats: pure functions from a Report to text, one dict entry each."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import urllib.parse
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from migrate import __version__
+from migrate.findings import CODES, Finding, Severity
+from migrate.output.printable import printable, printable_path
+
+if TYPE_CHECKING:
+    from migrate.rewrite.results import FileResult
+
+INFORMATION_URI = "https://github.com/ecr-ptc/ecr-ptc"
+_SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+@dataclass(frozen=True)
+class Report:
+    findings: tuple[Finding, ...]  # references (with or without a code) and PTC900 errors
+    files: int  # files examined
+    changed: tuple[str, ...] = ()  # paths fix changed (or would change)
+    color: bool = False
+    config: str | None = None  # which config decided the run, for the text summary (scan)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.code == "PTC900"]
+
+
+def _paint(text: str, severity: Severity | None, color: bool) -> str:
+    if not color or severity is None:
+        return text
+    shade = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}[severity]
+    return f"\033[{shade}m{text}\033[0m"
+
+
+def text(report: Report) -> str:
+    lines = []
+    for f in report.findings:
+        code = _paint(f.code or "-", f.severity, report.color)
+        suffix = "" if f.code else f" [{f.status.value}]"
+        where = f"{printable_path(f.path)}:{f.line}:{f.column}"
+        lines.append(f"{where}: {code} {printable(f.message)}{suffix}")
+    counts = Counter(f.code for f in report.findings if f.code)
+    detail = ", ".join(f"{counts[c]} {c}" for c in sorted(counts))
+    references = sum(1 for f in report.findings if f.code != "PTC900" and f.code != "PTC006")
+    summary = f"{report.files} files, {references} references"
+    summary += f": {detail}" if detail else ", nothing to report"
+    if report.changed:
+        summary += f"; {len(report.changed)} files changed"
+    if report.config:
+        summary += f"; {report.config}"
+    lines.append(summary)
+    return "\n".join(lines) + "\n"
+
+
+def _as_dict(f: Finding) -> dict[str, object]:
+    return {
+        "path": f.path,
+        "line": f.line,
+        "column": f.column,
+        "end_line": f.end_line,
+        "end_column": f.end_column,
+        "code": f.code,
+        "severity": f.severity.value if f.severity else None,
+        "status": f.status.value,
+        "message": f.message,
+        "kind": f.kind,
+        "original": f.original,
+        "reference": f.reference,
+        "upstream": f.upstream,
+        "prefix": f.prefix,
+        "target": f.target,
+        "file_kind": f.file_kind,
+    }
+
+
+def as_json(report: Report) -> str:
+    body = {
+        "findings": [_as_dict(f) for f in report.findings if f.code != "PTC900"],
+        "errors": [_as_dict(f) for f in report.errors],
+        "files": report.files,
+        "changed": list(report.changed),
+    }
+    return json.dumps(body, indent=2) + "\n"
+
+
+def sarif(report: Report) -> str:
+    codes = sorted(CODES)
+    rules = [
+        {
+            "id": code,
+            "name": CODES[code].title.title().replace(" ", "").replace(":", "").replace(",", ""),
+            "shortDescription": {"text": CODES[code].title},
+            "fullDescription": {"text": CODES[code].title},
+            "defaultConfiguration": {"level": _SARIF_LEVEL[CODES[code].severity]},
+            "helpUri": f"{INFORMATION_URI}#{code.lower()}",
+        }
+        for code in codes
+    ]
+    results = [
+        {
+            "ruleId": f.code,
+            "ruleIndex": codes.index(f.code),
+            "level": _SARIF_LEVEL[f.severity or Severity.ERROR],
+            "message": {"text": f.message},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": _uri(f.path), "uriBaseId": "%SRCROOT%"},
+                        "region": {
+                            "startLine": f.line,
+                            "startColumn": f.column,
+                            "endLine": f.end_line,
+                            "endColumn": max(f.end_column, f.column),
+                        },
+                    }
+                }
+            ],
+            "partialFingerprints": {"ecrPtc/v1": f"{f.code}:{f.path}:{f.original or f.line}"},
+        }
+        for f in report.findings
+        if f.code
+    ]
+    log = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "ecr-ptc",
+                        "version": __version__,
+                        "informationUri": INFORMATION_URI,
+                        "rules": rules,
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(log, indent=2) + "\n"
+
+
+def _uri(path: str) -> str:
+    """A relative URI reference (RFC 3986): every byte but unreserved ones and `/` is
+    percent-encoded, so a `:` in a first segment cannot read as a scheme, nor a space or a
+    newline break the reference; bytes of a name that is not UTF-8 are encoded as they are."""
+    return urllib.parse.quote(os.fsencode(path), safe="/")
+
+
+def escape_data(value: str) -> str:
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(value: str) -> str:
+    return escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def github(report: Report) -> str:
+    """Workflow commands: https://docs.github.com/actions/reference/workflow-commands-for-github-actions"""
+    lines = []
+    for f in report.findings:
+        if not f.code:
+            continue
+        command = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}[
+            f.severity or Severity.ERROR
+        ]
+        props = (
+            f"file={_escape_property(printable(f.path))},line={f.line},col={f.column},"
+            f"endLine={f.end_line},endColumn={f.end_column},title={f.code}"
+        )
+        lines.append(f"::{command} {props}::{escape_data(printable(f'{f.code} {f.message}'))}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+FORMATTERS: dict[str, Callable[[Report], str]] = {
+    "text": text,
+    "json": as_json,
+    "sarif": sarif,
+    "github": github,
+}
+
+
+def lines(findings: Iterable[Finding]) -> str:
+    """`path:line:col: CODE message`, a line each: what `fix`, `plan` and `pr` say on stderr
+    about files they could not read and rewrites a prover refused or could not verify."""
+    return "".join(
+        f"{printable_path(f.path)}:{f.line}:{f.column}: {f.code} {printable(f.message)}\n"
+        for f in findings
+    )
+
+
+def fix_notes(results: Iterable[FileResult], registry: str) -> str:
+    """What `fix` says on stderr besides its rewrites: files it could not read, what provers
+    refused or could not verify, and what each CI system it touched needs to log in (CI
+    systems pull job images before any step runs)."""
+    from migrate.kinds.registry import CI_SCANNERS
+    from migrate.provers import protocol as provers
+
+    results = list(results)
+    said = [f for r in results for f in r.findings if f.code == "PTC900" or f.code in provers.CODES]
+    kinds = {r.file_kind for r in results if r.changed} & {s.NAME for s in CI_SCANNERS}
+    if not kinds:
+        return lines(said)
+    from migrate.kinds import ci_login
+
+    return lines(said) + ci_login.text(kinds, registry)
+
+
+def rewritten(changed: Iterable[tuple[str, int]], check: bool) -> str:
+    """`fix`'s account of what it wrote: a line per file, with its count of references."""
+    verb = "would rewrite" if check else "rewrote"
+    return "".join(
+        f"{verb} {printable(path)} ({count} reference{'s' if count != 1 else ''})\n"
+        for path, count in changed
+    )
+
+
+def unified_diff(changes: Iterable[tuple[str, bytes, bytes]]) -> str:
+    """`fix --diff`: a git-style unified diff of each changed file, which `git apply` takes."""
+    out: list[str] = []
+    for path, before, after in changes:
+        for line in difflib.unified_diff(
+            _diff_lines(before),
+            _diff_lines(after),
+            fromfile=f"a/{printable(path)}",
+            tofile=f"b/{printable(path)}",
+        ):
+            # git marks a line without a newline, whichever side (`-`, `+` or context) it is on.
+            out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+def _diff_lines(data: bytes) -> list[str]:
+    """Lines as git splits them: at "\n" only (a lone "\r", "\x0c" or U+2028 is inside a line),
+    the BOM kept, so that every context line matches the file's bytes."""
+    parts = data.decode("utf-8").split("\n")
+    return [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])

@@ -1,0 +1,121 @@
+"""Rewrites a prover claims wait for its ruling: held after the re-scan, the unit proven (units
+side by side), then each written as any other rewrite, or refused with the prover's reasons."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+from migrate.context import Repo
+from migrate.findings import Finding, Status, file_error
+from migrate.provers.protocol import Change, Objection, Prover
+from migrate.rewrite import pool, source
+from migrate.rewrite.results import FileResult, Held, lean
+from migrate.rewrite.settings import Settings
+from migrate.rewrite.walk import display_path
+from migrate.rewrite.write import os_reason, write
+
+
+def holder(
+    settings: Settings, real: Path, repo: Repo | None, stamp: source.Stamp | None
+) -> Held | None:
+    """The first prover that claims the file: its rewrite waits for that prover's ruling."""
+    if repo is None:
+        return None
+    for prover in settings.provers:
+        unit = prover.unit(real, repo)
+        if unit is not None:
+            return Held(prover.NAME, unit, real, repo.root, stamp)
+    return None
+
+
+def ruled_in_order(
+    results: Iterator[FileResult], settings: Settings, cwd: Path
+) -> Iterator[FileResult]:
+    """Results in walk order, each held-back rewrite ruled on by its prover first. Results
+    stream until the first held one; from there on they wait, so the order stays the walk's."""
+    waiting: list[FileResult] = []
+    for result in results:
+        if result.held is None and not waiting:
+            yield result
+        else:
+            waiting.append(result)
+    units: dict[tuple[str, Path], dict[Path, int]] = {}
+    for index, result in enumerate(waiting):
+        if result.held is not None:
+            units.setdefault((result.held.prover, result.held.unit), {})[result.held.real] = index
+    rulings = _rulings(units, waiting, settings)
+    for held in units.values():
+        objections: dict[Path, list[Objection]] = {}
+        for objection in next(rulings):
+            objections.setdefault(objection.path, []).append(objection)
+        for real, found in objections.items():
+            if real in held:
+                waiting[held[real]] = _ruled(waiting[held[real]], found)
+            else:  # a file of the unit that this run does not rewrite
+                display = display_path(real, cwd)
+                waiting.append(FileResult(display, None, tuple(_objected(display, found))))
+        for i in held.values():
+            waiting[i] = lean(_write_held(waiting[i], settings))
+    yield from waiting
+
+
+def _rulings(
+    units: dict[tuple[str, Path], dict[Path, int]], waiting: list[FileResult], settings: Settings
+) -> Iterator[list[Objection]]:
+    """Each unit's objections, in the order of `units`. Units are proven side by side: what a
+    prover waits for is Helm's Go code (ctypes lets go of the GIL) or a kubectl process."""
+    provers = {prover.NAME: prover for prover in settings.provers}
+    jobs = []
+    for (name, unit), held in units.items():
+        repo = settings.repo(waiting[next(iter(held.values()))].held.root)  # type: ignore[union-attr]
+        assert repo is not None
+        changes = {real: _change(waiting[i]) for real, i in held.items()}
+        jobs.append((provers[name], unit, changes, repo))
+
+    def prove(job: tuple[Prover, Path, dict[Path, Change], Repo]) -> list[Objection]:
+        prover, unit, changes, repo = job
+        return list(prover.prove(unit, changes, repo, settings.config))
+
+    if len(jobs) < 2:
+        yield from map(prove, jobs)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(len(jobs), pool.workers(None))) as threads:
+        yield from threads.map(prove, jobs)
+
+
+def _change(result: FileResult) -> Change:
+    return Change(result.before or b"", result.after or b"")
+
+
+def _objected(display: str, objections: list[Objection]) -> Iterator[Finding]:
+    for o in objections:
+        status = Status.REFUSED if o.blocks else Status.UNRESOLVED
+        yield Finding(display, o.line, 1, o.line, 1, o.code, status, o.message)
+
+
+def _ruled(result: FileResult, objections: list[Objection]) -> FileResult:
+    findings = (*result.findings, *_objected(result.path, objections))
+    if any(o.blocks for o in objections):
+        # Nothing of this file is written; its references stay findings, without a target.
+        kept = tuple(replace(f, target=None) if f.target else f for f in findings)
+        return replace(result, findings=kept, after=None)
+    return replace(result, findings=findings)
+
+
+def _write_held(result: FileResult, settings: Settings) -> FileResult:
+    """A held rewrite the prover did not block, written as any other (same checks, same tidy)."""
+    held = result.held
+    assert held is not None
+    result = replace(result, held=None)
+    if not settings.write or result.after is None or result.after == result.before:
+        return result
+    try:
+        write(held.real, result.after, result.before or b"", held.stamp, settings.tidied)
+    except OSError as exc:
+        failed = file_error(result.path, 1, 1, f"not rewritten: {os_reason(exc)}", result.file_kind)
+        return replace(result, findings=(*result.findings, failed), after=None)
+    return replace(result, written=True)

@@ -1,0 +1,116 @@
+"""Large runs across processes: candidates go to a pool in batches, results come back in walk
+order, so the output is the same as from one process (tests/engine_pool_test.py)."""
+
+from __future__ import annotations
+
+import collections
+import os
+import signal
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from migrate.rewrite.walk import Candidate
+
+if TYPE_CHECKING:  # concurrent.futures imports logging and threading: not on a hook's path
+    from concurrent.futures import Future
+
+Result = TypeVar("Result")
+
+# Measured on 2 cores (bench/run.py): a pool costs ~0.3 CPU seconds (forking, each worker's
+# first PyYAML and ruamel imports, pickling results) and a small file ~0.3 ms, as much as
+# ~10 KB of bytes. From ~2 MB of such work on, the pool finishes first (5 MB: 0.70 s against
+# 0.98 s in one process).
+MIN_WORK = 2 * 1024 * 1024
+_WORK_PER_FILE = 10 * 1024
+# A batch is one round trip to a worker: enough files to amortise the pipe (~0.1 ms), few enough
+# that the last batches still spread over every worker.
+_BATCH_WORK = 256 * 1024
+_BATCH_FILES = 32
+# Batches queued ahead, as results come back in order: enough that a slow batch at the head
+# (a 1 MB manifest, ~0.1 s) does not leave the other workers idle; few enough to bound memory.
+_IN_FLIGHT_PER_WORKER = 16
+
+
+def workers(jobs: int | None) -> int:
+    """`jobs` if positive, else $ECR_PTC_JOBS if positive, else one per CPU this may use."""
+    if jobs is None:
+        try:
+            jobs = int(os.environ.get("ECR_PTC_JOBS") or 0)
+        except ValueError:
+            jobs = 0
+    if jobs > 0:
+        return jobs
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity else os.cpu_count() or 1
+
+
+def size(candidate: Candidate) -> int:
+    try:
+        return os.stat(candidate.real).st_size if candidate.real else 0
+    except OSError:
+        return 0  # the engine reports it
+
+
+def work(candidate: Candidate) -> int:
+    return _WORK_PER_FILE + size(candidate)
+
+
+def run(
+    candidates: Iterable[Candidate], each: Callable[[Candidate], Result | None], count: int
+) -> Iterator[Result]:
+    """`each(candidate)` for every candidate, in `count` processes; None results are dropped."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # fork: workers start with every module already imported (spawn re-imports, ~150 ms each);
+    # Linux only, as macOS system libraries are not fork-safe. ProcessPoolExecutor rather than
+    # multiprocessing.Pool: a worker that dies raises BrokenProcessPool instead of hanging.
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
+    pool = ProcessPoolExecutor(count, mp_context=context, initializer=_init, initargs=(each,))
+    window: collections.deque[Future[list[Any]]] = collections.deque()
+    try:
+        for batch in _batches(candidates):
+            window.append(pool.submit(_batch, batch))
+            if len(window) >= count * _IN_FLIGHT_PER_WORKER:
+                yield from (r for r in window.popleft().result() if r is not None)
+        while window:
+            yield from (r for r in window.popleft().result() if r is not None)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _batches(candidates: Iterable[Candidate]) -> Iterator[list[Candidate]]:
+    batch: list[Candidate] = []
+    size = 0
+    for candidate in candidates:
+        batch.append(candidate)
+        size += work(candidate)
+        if size >= _BATCH_WORK or len(batch) >= _BATCH_FILES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+_each: Callable[[Candidate], Any] | None = None  # in a worker: what to do with each candidate
+
+
+def _init(each: Callable[[Candidate], Any]) -> None:
+    global _each
+    # Ctrl-C and SIGTERM reach the whole process group: they are the parent's to handle. It
+    # stops handing out work and waits for the batches under way, whose writes are atomic.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if sys.platform == "linux":
+        # A parent that dies without shutting the pool down (SIGKILL, a second SIGTERM) must
+        # not leave its workers waiting for work forever: PR_SET_PDEATHSIG (1) kills them too.
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)
+    _each = each
+
+
+def _batch(batch: list[Candidate]) -> list[Any]:
+    assert _each is not None
+    return [_each(candidate) for candidate in batch]
