@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from migrate.context import STANDALONE, FileContext
@@ -31,6 +32,12 @@ _EXPRESSION = r"\$\{\{"
 _WHY = "GitHub Actions expression: resolved at run time"
 _MATRIX = r"^\$\{\{\s*matrix\.([\w-]+(?:\.[\w-]+)*)\s*\}\}$"
 DOCKER = "docker://"
+# https://docs.github.com/en/actions/writing-workflows/workflow-syntax-for-github-actions#example-using-a-docker-hub-action
+_SETUP_PULL = (
+    "GitHub pulls a `docker://` step's image while it sets up the job, before any step can log "
+    "in, and the step has no credentials field (set ci.github-runners-have-ecr-credential-helper "
+    "in .ecr-ptc.yaml if your runners pull from ECR on their own)"
+)
 
 
 by_name = _ci.named(FILES)
@@ -69,11 +76,11 @@ def _services(node: Node | None) -> Iterator[tuple[Node, Node]]:
 
 
 def _steps(node: Node | None) -> Iterator[Occurrence | None]:
-    # A `docker://` step is pulled when the job is set up, before any login step runs.
     for step in _ci.mapping_items(node):
-        yield _ci.image(
+        found = _ci.image(
             "docker-step", step.get("uses"), prefix=DOCKER, expression=_EXPRESSION, why=_WHY
         )
+        yield found and replace(found, before_login=_SETUP_PULL)
 
 
 def _image(

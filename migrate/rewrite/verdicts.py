@@ -27,6 +27,10 @@ def verdict_for(occ: Occurrence, settings: Settings, repo: Repo | None) -> Verdi
         verdict = classify(occ.written, settings.config, built_by)
         if len(settings.verdicts) < _VERDICTS:
             settings.verdicts[key] = verdict
+    if occ.before_login and verdict.repository and not settings.config.runners_log_in:
+        target = f" to {verdict.target}" if verdict.target else ""
+        message = f"{occ.written} is not rewritten{target}: {occ.before_login}"
+        return replace(verdict, code="PTC015", message=message, target_name=None)
     if not (occ.note or occ.kept):
         return verdict
     kept = occ.kept if verdict.status is Status.PUBLIC and not occ.parts else None
