@@ -106,6 +106,8 @@ def fix(diff: bool, check: bool, **given: Any) -> int:
         counts = ((r.path, sum(1 for f in r.findings if f.target)) for r in changed)
         click.echo(output.rewritten(counts, check), nl=False)
     click.echo(output.fix_notes(results, options.config.registry or ""), err=True, nl=False)
+    if report.skipped_tests:
+        click.echo(f"ecr-ptc: {output.skipped(report.skipped_tests)}", err=True)
     if report.errors:
         return EXIT_ERROR
     return EXIT_FINDINGS if changed else EXIT_OK

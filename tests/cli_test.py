@@ -278,7 +278,8 @@ def test_test_data_is_skipped_and_the_summary_says_how_to_read_it(in_tmp: Path) 
         "1 file read, 1 image reference: 1 pulls from upstream (1 PTC001); 1 fails lint; "
         "2 files in test directories skipped (--include-tests or `include-tests: true` reads them)"
     )
-    assert main(["fix", "--registry", REGISTRY]) == 1
+    code, _, err = _invoke("fix", "--registry", REGISTRY)
+    assert code == 1 and "ecr-ptc: 2 files in test directories skipped (--include-tests" in err
     assert (in_tmp / "tests" / "golden" / "Dockerfile").read_text() == "FROM nginx:1.27\n"
 
 

@@ -102,13 +102,17 @@ def summary(report: Report) -> str:
     if report.changed:
         text += f"; {_files(len(report.changed))} changed"
     if report.skipped_tests:
-        text += (
-            f"; {_files(report.skipped_tests)} in test directories skipped "
-            "(--include-tests or `include-tests: true` reads them)"
-        )
+        text += f"; {skipped(report.skipped_tests)}"
     if report.config:
         text += f"; {report.config}"
     return text
+
+
+def skipped(count: int) -> str:
+    return (
+        f"{_files(count)} in test directories skipped "
+        "(--include-tests or `include-tests: true` reads them)"
+    )
 
 
 def _files(count: int) -> str:

@@ -21,9 +21,8 @@ OUTSIDE = "symlink points outside the repository; not followed"
 # fixtures or golden files breaks the test, and invalid fixtures are there on purpose.
 # `node_modules/` and `vendor/` are never read (SKIPPED_DIRS).
 TEST_DIRS = frozenset(
-    {"node_modules", "bower_components", "vendor", "test", "tests", "__tests__", "__fixtures__",
-     "testdata"}
-)  # fmt: skip
+    {"bower_components", "test", "tests", "__tests__", "__fixtures__", "testdata"}
+)
 # `git ls-files` lists what it can and warns about the rest (dir.c, read_directory_recursive).
 _UNLISTED = re.compile(r"^warning: could not open directory '(.*)': (.*)$", re.MULTILINE)
 
