@@ -97,7 +97,9 @@ def test_defaults_are_the_console_prefixes(tmp_path: Path) -> None:
         ),
         pytest.param("ci:\n\n  runners: true\n", 3, "unknown key 'ci.runners'", id="unknown-ci"),
         pytest.param("ci: [x]\n", 1, "ci must be a mapping", id="ci-not-a-mapping"),
-        pytest.param("include-tests: 1\n", 1, "include-tests must be true or false", id="bad-tests"),
+        pytest.param(
+            "include-tests: 1\n", 1, "include-tests must be true or false", id="bad-tests"
+        ),
     ),
 )
 def test_errors_name_file_line_and_reason(

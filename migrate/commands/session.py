@@ -133,7 +133,6 @@ def run(
 ) -> tuple[list[FileResult], Report]:
     """The engine over the paths; a file counter on stderr when a person is watching."""
     from migrate.output import progress
-
     from migrate.rewrite.walk import Tally
 
     tally = Tally()

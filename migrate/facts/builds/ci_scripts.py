@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from migrate.context import Repo
-from migrate.occurrence import ScanError
 from migrate.facts.builds import scripts
+from migrate.occurrence import ScanError
 from migrate.syntax import yaml as _yaml
 from migrate.syntax.yaml import Mapping, Node, Scalar, Sequence
 
@@ -83,15 +83,14 @@ def _variables(node: Node) -> dict[str, str]:
     out: dict[str, str] = {}
     if isinstance(node, Mapping):
         for key, value in node.pairs:
-            if isinstance(value, Mapping):
-                value = {k.value: v for k, v in value.pairs if isinstance(k, Scalar)}.get("value")
-            if isinstance(key, Scalar) and isinstance(value, Scalar):
-                out[key.value] = value.value
+            held = _yaml.fields(value).get("value") if isinstance(value, Mapping) else value
+            if isinstance(key, Scalar) and isinstance(held, Scalar):
+                out[key.value] = held.value
     elif isinstance(node, Sequence):
         for item in node.items:
             if isinstance(item, Scalar) and "=" in item.value:
-                name, _, value = item.value.partition("=")
-                out[name.strip()] = value
+                name, _, text = item.value.partition("=")
+                out[name.strip()] = text
     return out
 
 

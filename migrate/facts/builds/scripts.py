@@ -7,6 +7,7 @@ caller sets nothing. `builds_in` reads a CI step's script the same way (`ci_scri
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 from collections.abc import Iterator, Mapping
@@ -60,9 +61,9 @@ def builds_in(text: str, outer: Mapping[str, str] | None = None) -> Iterator[tup
         line_end = joined.find("\n", match.end())
         command = joined[match.end() : line_end if line_end >= 0 else len(joined)]
         for tag in _tags(command):
-            value = _resolve(tag, variables)
-            if value and _name_known(value):
-                yield value, match.start()
+            name = _resolve(tag, variables)
+            if name and _name_known(name):
+                yield name, match.start()
 
 
 def _tags(command: str) -> Iterator[str]:
@@ -91,14 +92,17 @@ def _resolve(value: str, variables: Mapping[str, str]) -> str | None:
         if "$" not in value:
             return value
         value = _DEFAULT_ASSIGN.sub(r"${\1\2-\3}", _MAKE_VARIABLE.sub(r"${\1}", value))
-        lookup = variables.get
-        resolved = dotenv.interpolate(value, lookup)
+        resolved = dotenv.interpolate(value, variables.get)
         if resolved is None:  # something unset without a default: keep it as written
-            resolved = dotenv.interpolate(value, lambda name: lookup(name) or "${" + name + "}")
+            resolved = dotenv.interpolate(value, functools.partial(_as_written, variables))
         if resolved is None or resolved == value:  # `$(command)`: left as it is
             return resolved
         value = resolved
     return None
+
+
+def _as_written(variables: Mapping[str, str], name: str) -> str:
+    return variables.get(name) or "${" + name + "}"
 
 
 def _name_known(value: str) -> bool:
