@@ -118,3 +118,13 @@ def test_a_test_directory_or_file_named_explicitly_is_read(tmp_path: Path) -> No
     # A directory given is read; test directories below it are still test data.
     assert found == ["tests/e2e/Dockerfile", "test/Dockerfile", "pkg/testdata/compose.yaml"]
     assert tally.tests == 1
+
+
+def test_a_charts_helm_test_templates_are_read(tmp_path: Path) -> None:
+    for rel in ("chart/templates/tests/test-connection.yaml", "chart/tests/values_test.yaml"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("")
+    found = [c.display for c in walk(["."], Config(), tmp_path)]
+    assert found == ["chart/templates/tests/test-connection.yaml"]
+    found = [c.display for c in walk(["chart/templates"], Config(), tmp_path)]
+    assert found == ["chart/templates/tests/test-connection.yaml"]

@@ -154,7 +154,12 @@ def _in_tests(path: Path, start: Path, directory: bool = False) -> bool:
         parts = Path(os.path.abspath(path)).relative_to(start).parts
     except ValueError:
         return False
-    return not TEST_DIRS.isdisjoint(parts if directory else parts[:-1])
+    folders = parts if directory else parts[:-1]
+    # A chart's `templates/tests/` is no test data: `helm test` installs those pods.
+    return any(
+        name in TEST_DIRS and (name != "tests" or (start.name, *folders)[i] != "templates")
+        for i, name in enumerate(folders)
+    )
 
 
 def _excluded(config: Config, path: Path, display: str, root: Path) -> bool:
