@@ -19,11 +19,14 @@ MAX_FILE_SIZE = 10 * 1024 * 1024
 MAX_MAX_FILE_SIZE = 1024 * 1024 * 1024
 _TOP_KEYS = {
     "registry", "rules", "lint", "exclude", "private", "max-file-size", "official-images",
-    "templates", "ci", "include-tests",
+    "templates", "ci", "include-tests", "crossplane-registry",
 }  # fmt: skip
 _CI_KEYS = {"github-runners-have-ecr-credential-helper"}
 _LINT_KEYS = {"fail-on", "require-ci-credentials"}
 _RULE_KEYS = {"upstream", "upstream-prefix"}
+_HOST = re.compile(
+    r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]+)?"
+)
 # A Docker Hub path component: what `library/<name>` can hold (distribution/reference).
 _OFFICIAL_NAME = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
 
@@ -69,6 +72,9 @@ class Config:
     runners_log_in: bool = False
     # read test directories (`tests/`, `testdata/`, `__fixtures__/`, ...) of a walked directory
     include_tests: bool = False
+    # Crossplane's `--registry`, which a package named without one is pulled from; None: its
+    # default (migrate.kinds.containers.CROSSPLANE_REGISTRY)
+    crossplane_registry: str | None = None
 
     def with_registry(self, registry: str | None) -> Config:
         return replace(self, registry=registry) if registry else self
@@ -219,6 +225,12 @@ def _build(path: Path, data: Any) -> Config:
             config = replace(config, require_ci_credentials=required)
     if "ci" in top:
         config = _ci(path, top["ci"], _line(top, "ci"), config)
+    if "crossplane-registry" in top:
+        host = top["crossplane-registry"]
+        if not isinstance(host, str) or not _HOST.fullmatch(host):
+            line = _line(top, "crossplane-registry")
+            raise ConfigError(path, line, f"crossplane-registry {host!r} is not a registry host")
+        config = replace(config, crossplane_registry=host.lower())
     if "include-tests" in top:
         if not isinstance(top["include-tests"], bool):
             line = _line(top, "include-tests")

@@ -50,9 +50,12 @@ private: ["registry.example.com"]
 def test_ci_and_include_tests(tmp_path: Path) -> None:
     assert not _load(tmp_path, "").runners_log_in and not _load(tmp_path, "").include_tests
     loaded = _load(
-        tmp_path, "ci:\n  github-runners-have-ecr-credential-helper: true\ninclude-tests: true\n"
+        tmp_path,
+        "ci:\n  github-runners-have-ecr-credential-helper: true\ninclude-tests: true\n"
+        "crossplane-registry: Index.Docker.io\n",
     )
     assert loaded.runners_log_in and loaded.include_tests
+    assert loaded.crossplane_registry == "index.docker.io"
 
 
 def test_defaults_are_the_console_prefixes(tmp_path: Path) -> None:
@@ -97,6 +100,9 @@ def test_defaults_are_the_console_prefixes(tmp_path: Path) -> None:
         ),
         pytest.param("ci:\n\n  runners: true\n", 3, "unknown key 'ci.runners'", id="unknown-ci"),
         pytest.param("ci: [x]\n", 1, "ci must be a mapping", id="ci-not-a-mapping"),
+        pytest.param(
+            "crossplane-registry: https://x/\n", 1, "is not a registry host", id="bad-crossplane"
+        ),
         pytest.param(
             "include-tests: 1\n", 1, "include-tests must be true or false", id="bad-tests"
         ),

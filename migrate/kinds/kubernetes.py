@@ -66,4 +66,4 @@ def _package(node: Scalar) -> Occurrence:
     if occ.unresolved or resolved is None:
         return occ
     # Read as Crossplane reads it; its default registry is no pull-through cache upstream.
-    return replace(occ, written=resolved, parts=(), note=_containers.CROSSPLANE_NOTE)
+    return replace(occ, written=resolved, note=_containers.CROSSPLANE_NOTE, package=node.value)

@@ -16,6 +16,10 @@ from migrate.rewrite.settings import Settings
 
 
 def verdict_for(occ: Occurrence, settings: Settings, repo: Repo | None) -> Verdict:
+    registry = settings.config.crossplane_registry
+    if occ.package is not None and registry is not None:
+        note = f"Crossplane's --registry is {registry} (crossplane-registry in .ecr-ptc.yaml)"
+        occ = replace(occ, written=f"{registry}/{occ.package}", note=note)
     if occ.unresolved:
         return Verdict(Status.UNRESOLVED, occ.code or "PTC004", f"{occ.written}: {occ.unresolved}")
     key = (occ.written, repo.root if repo else None)  # what a repository builds decides too
