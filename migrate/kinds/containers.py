@@ -20,9 +20,11 @@ an `oci://` artifact source; KEDA's ScaledJob is a pod template (core).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import NamedTuple
 
-from migrate.syntax.yaml import MERGE, Mapping, Node, Scalar, Sequence, fields, string
+from migrate.occurrence import Occurrence
+from migrate.syntax.yaml import MERGE, Mapping, Node, Scalar, Sequence, fields, reference, string
 
 ITEM = 0  # a sequence position in a trail (JSON pointer indexes and `-` included)
 Trail = tuple["str | int", ...]
@@ -94,6 +96,18 @@ def crossplane_package(written: str) -> str | None:
     if slash and ("." in first or ":" in first or first == "localhost"):
         return None  # a registry named explicitly: an ordinary image reference
     return f"{CROSSPLANE_REGISTRY}/{written}"
+
+
+def occurrence(key: str, node: Scalar) -> Occurrence:
+    """The occurrence of an image string found under `key`: a Crossplane package without a
+    registry is read as Crossplane reads it (its default registry is no cache upstream)."""
+    if key != "package":
+        return reference("image", node)
+    found = reference("package", node)
+    resolved = crossplane_package(node.value)
+    if found.unresolved or resolved is None:
+        return found
+    return replace(found, written=resolved, note=CROSSPLANE_NOTE, package=node.value)
 
 
 def rules_for(api_version: str, kind: str) -> Rules:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 from migrate.context import STANDALONE, FileContext
@@ -17,7 +16,6 @@ from migrate.kinds.paths import YAML_SUFFIXES, in_helm_templates
 from migrate.occurrence import Occurrence
 from migrate.syntax import prefilter as _prefilter
 from migrate.syntax import yaml as _yaml
-from migrate.syntax.yaml import Scalar, reference
 
 NAME = "kubernetes"
 # No naming convention: any YAML whose documents have a top-level apiVersion and kind.
@@ -53,17 +51,8 @@ def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
         return
     docs = _prefilter.documents(text, _KEYS, context.parsing)  # the CRDs of a bundle are skipped
     found = [
-        _package(node) if key == "package" else reference("image", node)
+        _containers.occurrence(key, node)
         for doc in docs
         for key, node in _containers.keyed_images(doc)
     ]
     yield from sorted(found, key=lambda occ: occ.at)  # walk order != text order
-
-
-def _package(node: Scalar) -> Occurrence:
-    occ = reference("package", node)
-    resolved = _containers.crossplane_package(node.value)
-    if occ.unresolved or resolved is None:
-        return occ
-    # Read as Crossplane reads it; its default registry is no pull-through cache upstream.
-    return replace(occ, written=resolved, note=_containers.CROSSPLANE_NOTE, package=node.value)
