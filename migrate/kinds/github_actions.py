@@ -32,6 +32,12 @@ _EXPRESSION = r"\$\{\{"
 _WHY = "GitHub Actions expression: resolved at run time"
 _MATRIX = r"^\$\{\{\s*matrix\.([\w-]+(?:\.[\w-]+)*)\s*\}\}$"
 DOCKER = "docker://"
+_ACTION_PULL = (
+    "GitHub pulls a Docker container action's image while it sets up the job of each workflow "
+    "that uses the action, before any step can log in, on runners that may not be yours (set "
+    "ci.github-runners-have-ecr-credential-helper in .ecr-ptc.yaml if every runner that uses it "
+    "pulls from ECR on its own)"
+)
 # https://docs.github.com/en/actions/writing-workflows/workflow-syntax-for-github-actions#example-using-a-docker-hub-action
 _SETUP_PULL = (
     "GitHub pulls a `docker://` step's image while it sets up the job, before any step can log "
@@ -55,7 +61,8 @@ def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
         runs = top.get("runs")
         if isinstance(runs, Mapping):
             action = fields(runs)
-            found.append(_ci.image("docker-action", action.get("image"), prefix=DOCKER))
+            image = _ci.image("docker-action", action.get("image"), prefix=DOCKER)
+            found.append(image and replace(image, before_login=_ACTION_PULL))
             found += _steps(action.get("steps"))
     yield from _ci.once(found)
 
