@@ -31,7 +31,7 @@ FILES = (
 # GitLab runs `before_script` and `script` in one shell: an export reaches the build.
 _SCRIPTS = (
     ("before_script", "script"),
-    *((key,) for key in ("run", "commands", "command", "cmd", "bash", "pwsh", "inline")),
+    *((key,) for key in ("run", "commands", "command", "cmd", "bash", "pwsh", "inlineScript")),
 )
 _VARIABLES = frozenset({"env", "variables", "environment"})
 # GitHub's expression for a variable: `${{ env.IMAGE }}` is the shell's `${IMAGE}` here.
