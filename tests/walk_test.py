@@ -4,6 +4,8 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from migrate.config import Config
 from migrate.rewrite.walk import Tally, walk
 
@@ -94,8 +96,11 @@ def _tree(root: Path) -> None:
         (root / rel).write_text("")
 
 
-def test_test_directories_are_skipped_and_counted(tmp_path: Path) -> None:
+@pytest.mark.parametrize("git", [False, True], ids=["plain", "git"])
+def test_test_directories_are_skipped_and_counted(git: bool, tmp_path: Path) -> None:
     _tree(tmp_path)
+    if git:
+        subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     tally = Tally()
     found = [c.display for c in walk(["."], Config(), tmp_path, tally=tally)]
     assert found == ["Dockerfile", "contest/Dockerfile"]

@@ -23,6 +23,7 @@ OUTSIDE = "symlink points outside the repository; not followed"
 TEST_DIRS = frozenset(
     {"bower_components", "test", "tests", "__tests__", "__fixtures__", "testdata"}
 )
+_TEST_WORDS = re.compile("test|__fixtures__|bower_components")
 # `git ls-files` lists what it can and warns about the rest (dir.c, read_directory_recursive).
 _UNLISTED = re.compile(r"^warning: could not open directory '(.*)': (.*)$", re.MULTILINE)
 
@@ -150,6 +151,8 @@ def walk(
 
 def _in_tests(path: Path, start: Path, directory: bool = False) -> bool:
     """Is `path` in a test directory below `start` (the directory given, itself read)?"""
+    if _TEST_WORDS.search(str(path)) is None:  # most paths: no parts to split
+        return False
     try:
         parts = Path(os.path.abspath(path)).relative_to(start).parts
     except ValueError:
