@@ -4,7 +4,9 @@
 `docker://IMAGE`, and in an action's `action.yml` `runs.image: docker://IMAGE` (a Docker
 container action) and its composite steps. `${{ matrix.x }}` is followed to the job's
 `strategy.matrix` values (and `include:` entries) written in the file; any other `${{ }}`
-expression is resolved by GitHub at run time (PTC004).
+expression is resolved by GitHub at run time (PTC004). `docker://` images are pulled while the
+job is set up, before any step can log in: they carry `before_login`, and are kept (PTC015)
+unless the config says the runners pull from ECR on their own.
 https://docs.github.com/en/actions/writing-workflows/workflow-syntax-for-github-actions#jobsjob_idcontainer
 """
 
