@@ -11,7 +11,15 @@ import click
 
 from migrate import __version__
 from migrate.commands import lint, session
-from migrate.commands.params import DEBUG, EMITTERS, command, debug, option, read_options
+from migrate.commands.params import (
+    DEBUG,
+    EMITTERS,
+    GLOBAL,
+    command,
+    debug,
+    option,
+    read_options,
+)
 from migrate.commands.session import SessionError
 from migrate.output import formats
 from migrate.output import report as output
@@ -20,9 +28,16 @@ from migrate.output.printable import printable
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
+def _global_options(func: Any) -> Any:
+    for decorator in reversed(GLOBAL):
+        func = decorator(func)
+    return func
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ecr-ptc")
 @DEBUG
+@_global_options
 def cli() -> None:
     """Move container image references onto Amazon ECR pull-through cache.
 
@@ -91,6 +106,8 @@ def fix(diff: bool, check: bool, **given: Any) -> int:
         counts = ((r.path, sum(1 for f in r.findings if f.target)) for r in changed)
         click.echo(output.rewritten(counts, check), nl=False)
     click.echo(output.fix_notes(results, options.config.registry or ""), err=True, nl=False)
+    if report.skipped_tests:
+        click.echo(f"ecr-ptc: {output.skipped(report.skipped_tests)}", err=True)
     if report.errors:
         return EXIT_ERROR
     return EXIT_FINDINGS if changed else EXIT_OK

@@ -19,10 +19,14 @@ MAX_FILE_SIZE = 10 * 1024 * 1024
 MAX_MAX_FILE_SIZE = 1024 * 1024 * 1024
 _TOP_KEYS = {
     "registry", "rules", "lint", "exclude", "private", "max-file-size", "official-images",
-    "templates",
+    "templates", "ci", "include-tests", "crossplane-registry",
 }  # fmt: skip
+_CI_KEYS = {"github-runners-have-ecr-credential-helper"}
 _LINT_KEYS = {"fail-on", "require-ci-credentials"}
 _RULE_KEYS = {"upstream", "upstream-prefix"}
+_HOST = re.compile(
+    r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]+)?"
+)
 # A Docker Hub path component: what `library/<name>` can hold (distribution/reference).
 _OFFICIAL_NAME = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
 
@@ -63,6 +67,14 @@ class Config:
     # lint: a CI job pulling from the cache must declare registry credentials (PTC013)
     require_ci_credentials: bool = False
     templates: Defaults | None = None  # `templates:`; None: Defaults()
+    # `ci.github-runners-have-ecr-credential-helper`: the runners' Docker pulls from ECR on its
+    # own, so a GitHub `docker://` step (pulled before any step can log in) may be rewritten
+    runners_log_in: bool = False
+    # read test directories (`tests/`, `testdata/`, `__fixtures__/`, ...) of a walked directory
+    include_tests: bool = False
+    # Crossplane's `--registry`, which a package named without one is pulled from; None: its
+    # default (migrate.kinds.containers.CROSSPLANE_REGISTRY)
+    crossplane_registry: str | None = None
 
     def with_registry(self, registry: str | None) -> Config:
         return replace(self, registry=registry) if registry else self
@@ -211,6 +223,19 @@ def _build(path: Path, data: Any) -> Config:
                 line = _line(lint, "require-ci-credentials")
                 raise ConfigError(path, line, "lint.require-ci-credentials must be true or false")
             config = replace(config, require_ci_credentials=required)
+    if "ci" in top:
+        config = _ci(path, top["ci"], _line(top, "ci"), config)
+    if "crossplane-registry" in top:
+        host = top["crossplane-registry"]
+        if not isinstance(host, str) or not _HOST.fullmatch(host):
+            line = _line(top, "crossplane-registry")
+            raise ConfigError(path, line, f"crossplane-registry {host!r} is not a registry host")
+        config = replace(config, crossplane_registry=host.lower())
+    if "include-tests" in top:
+        if not isinstance(top["include-tests"], bool):
+            line = _line(top, "include-tests")
+            raise ConfigError(path, line, "include-tests must be true or false")
+        config = replace(config, include_tests=top["include-tests"])
     if "exclude" in top:
         config = replace(
             config, exclude=_strings(path, top["exclude"], "exclude", _line(top, "exclude"))
@@ -236,6 +261,19 @@ def _build(path: Path, data: Any) -> Config:
         config = replace(
             config, templates=_templates(path, top["templates"], _line(top, "templates"))
         )
+    return config
+
+
+def _ci(path: Path, node: Any, line: int, config: Config) -> Config:
+    ci = _mapping(path, node, "ci", line)
+    for key in ci:
+        if key not in _CI_KEYS:
+            raise ConfigError(path, _line(ci, key), f"unknown key 'ci.{key}'")
+    helper = "github-runners-have-ecr-credential-helper"
+    if helper in ci:
+        if not isinstance(ci[helper], bool):
+            raise ConfigError(path, _line(ci, helper), f"ci.{helper} must be true or false")
+        config = replace(config, runners_log_in=ci[helper])
     return config
 
 

@@ -48,6 +48,11 @@ CODES: dict[str, Code] = {
             "PTC013", Severity.WARNING, "CI job pulls from the cache without registry credentials"
         ),
         Code("PTC014", Severity.WARNING, "rendered image that no rewrite reaches"),
+        Code(
+            "PTC015",
+            Severity.WARNING,
+            "pulled while the CI job is set up, before any step can log in: not rewritten",
+        ),
         Code("PTC900", Severity.ERROR, "file could not be read or parsed"),
     )
 }

@@ -46,6 +46,12 @@ class Occurrence:
     # CI images: whether the job declares registry credentials where its CI system has a place
     # for them (GitHub `credentials:`, CircleCI `auth`/`aws_auth`, ...); None: no such place.
     credentials: bool | None = None
+    # Pulled before any step of its job can log in to a registry (a GitHub `docker://` step):
+    # why, said when a rewrite is held back (PTC015) unless the config says the runners log in.
+    before_login: str | None = None
+    # A Crossplane package named without a registry, as written: `written` is it under
+    # Crossplane's default registry, and the config's `crossplane-registry` may name another.
+    package: str | None = None
 
 
 class ScanError(Exception):

@@ -53,6 +53,9 @@ UNSUPPORTED_HOSTS = frozenset(
         "docker.pkg.github.com",
         "registry.opensource.zalan.do",
         "docker.io.mirror",
+        # Crossplane's package registries (OCI, but no pull-through cache upstream)
+        "xpkg.upbound.io",
+        "xpkg.crossplane.io",
     }
 )
 _UNSUPPORTED_SUFFIXES = ("-docker.pkg.dev", ".gcr.io")

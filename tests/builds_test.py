@@ -16,7 +16,7 @@ import pytest
 from migrate.cli import main
 from migrate.context import Repo
 from migrate.facts import builds
-from migrate.facts.builds import bake, scripts, skaffold, tilt
+from migrate.facts.builds import bake, ci_scripts, scripts, skaffold, tilt
 from tests.helpers import FIXTURES, REGISTRY
 
 TREES = FIXTURES / "builds"
@@ -29,6 +29,11 @@ NOT_REWRITTEN = {
         ("k8s/app.yaml", 13): "PTC009",
         ("k8s/app.yaml", 15): "PTC009",
     },
+    "ci-script": {
+        ("k8s/app.yaml", 8): "PTC009",
+        ("k8s/app.yaml", 10): "PTC009",
+        ("k8s/app.yaml", 12): "PTC009",
+    },
     "compose-build": {("compose.yaml", 6): "PTC009", ("k8s/api.yaml", 8): "PTC009"},
     "dotenv": {
         (".env", 9): "PTC001",
@@ -39,6 +44,10 @@ NOT_REWRITTEN = {
         ("cli/Dockerfile", 1): "PTC009",
         ("compose.yaml", 3): "PTC009",
         ("compose.yaml", 5): "PTC009",
+    },
+    "shell-defaults": {
+        ("deploy/controller.yaml", 10): "PTC009",
+        ("deploy/controller.yaml", 13): "PTC009",
     },
     "skaffold": {
         ("k8s/deploy.yaml", 10): "PTC009",
@@ -228,6 +237,28 @@ def test_bake(name: str, text: str, expected: list[tuple[str, int]], tmp_path: P
         pytest.param("docker build -t 'broken .\n", [], id="unbalanced-quote"),
         pytest.param("docker run -t app\n", [], id="not-a-build"),
         pytest.param("docker build -t $UNSET/app .\n", [], id="unset-variable"),
+        pytest.param(
+            'REGISTRY=${REGISTRY:-ingress-controller}\nTAG="${TAG:-dev}"\n'
+            'docker build -t "${REGISTRY}/controller:${TAG}" .\n',
+            [("ingress-controller/controller:dev", 3)],
+            id="defaulted-shell-variables",
+        ),
+        pytest.param(
+            ': "${IMAGE:=acme/app}"\ndocker build -t "$IMAGE:$VERSION" .\n',
+            [("acme/app:${VERSION}", 2)],
+            id="colon-assign-default-unset-tag",
+        ),
+        pytest.param(
+            'docker build -t "${IMAGE:=acme/inline}" .\n', [("acme/inline", 1)], id="inline-default"
+        ),
+        pytest.param(
+            "export R=acme\nIMG := $(R)/web\nbuild:\n\tdocker build -t $(IMG) .\n",
+            [("acme/web", 4)],
+            id="export-and-make-simple",
+        ),
+        pytest.param(
+            "T=1\nT=${T}-rc\ndocker build -t acme/t:$T .\n", [("acme/t:1-rc", 3)], id="redefined"
+        ),
     ],
 )
 def test_scripts(text: str, expected: list[tuple[str, int]], tmp_path: Path) -> None:
@@ -278,3 +309,53 @@ def test_index_is_kept_between_runs_until_a_build_file_changes(tmp_path: Path) -
     assert list(builds.of(Repo(tmp_path))) == ["docker.io/acme/bb"]
     cache.write_text("{broken")
     assert list(builds.of(Repo(tmp_path))) == ["docker.io/acme/bb"]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "expected"),
+    [
+        pytest.param(
+            ".github/workflows/ci.yml",
+            "env:\n  IMAGE: acme/api\njobs:\n  b:\n    steps:\n"
+            '      - run: docker build -t "${{ env.IMAGE }}:${{ github.sha }}" .\n',
+            [("acme/api:${GITHUB_EXPRESSION}", 6)],
+            id="github-env-expression",
+        ),
+        pytest.param(
+            ".github/workflows/ci.yml",
+            "jobs:\n  b:\n    env: {R: acme}\n    steps:\n      - env: {N: x}\n"
+            "        run: |\n          docker buildx build --tag $R/$N .\n",
+            [("acme/x", 6)],
+            id="github-job-and-step-env",
+        ),
+        pytest.param(
+            ".gitlab-ci.yml",
+            "variables:\n  IMG: {value: acme/w, description: image}\n"
+            "b:\n  script:\n    - docker build -t $IMG:$CI_COMMIT_SHA .\n",
+            [("acme/w:${CI_COMMIT_SHA}", 5)],
+            id="gitlab-expanded-variable",
+        ),
+        pytest.param(
+            ".circleci/config.yml",
+            "jobs:\n  b:\n    environment:\n      IMG: acme/c\n    steps:\n"
+            "      - run:\n          command: docker build -t $IMG .\n",
+            [("acme/c", 7)],
+            id="circleci-run-command",
+        ),
+        pytest.param(
+            ".drone.yml",
+            "steps:\n- name: b\n  environment: [IMG=acme/d]\n  commands: [docker build -t $IMG .]\n",
+            [("acme/d", 4)],
+            id="drone-list-environment",
+        ),
+        pytest.param(
+            ".github/workflows/ci.yml",
+            "jobs:\n  b:\n    steps:\n      - run: docker build -t $UNSET .\n",
+            [],
+            id="unset-name",
+        ),
+        pytest.param(".gitlab-ci.yml", "b: [docker build -t x\n", [], id="broken-yaml"),
+    ],
+)
+def test_ci_scripts(name: str, text: str, expected: list[tuple[str, int]], tmp_path: Path) -> None:
+    assert list(ci_scripts.names(tmp_path / name, text, Repo(tmp_path))) == expected

@@ -260,3 +260,103 @@ def test_a_file_claimed_by_name_that_does_not_parse_is_reported(
     assert main(["scan", "--format", "json", "."]) == 2
     errors = json.loads(capsys.readouterr().out)["errors"]
     assert [e["path"] for e in errors] == [name]
+
+
+def _test_data(root: Path) -> None:
+    (root / "Dockerfile").write_text("FROM alpine:3.20\n")
+    (root / "tests" / "golden").mkdir(parents=True)
+    (root / "tests" / "golden" / "Dockerfile").write_text("FROM nginx:1.27\n")
+    (root / "testdata").mkdir()
+    (root / "testdata" / "bad.yaml").write_bytes("\ufeffimage: [".encode("utf-16"))
+
+
+def test_test_data_is_skipped_and_the_summary_says_how_to_read_it(in_tmp: Path) -> None:
+    _test_data(in_tmp)
+    code, out, _ = _invoke("lint")
+    assert code == 1 and "tests/" not in out and "testdata" not in out.splitlines()[0]
+    assert out.splitlines()[-1] == (
+        "1 file read, 1 image reference: 1 pulls from upstream (1 PTC001); 1 fails lint; "
+        "2 files in test directories skipped (--include-tests or `include-tests: true` reads them)"
+    )
+    code, _, err = _invoke("fix", "--registry", REGISTRY)
+    assert code == 1 and "ecr-ptc: 2 files in test directories skipped (--include-tests" in err
+    assert (in_tmp / "tests" / "golden" / "Dockerfile").read_text() == "FROM nginx:1.27\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "config"),
+    [
+        pytest.param(("lint", "--include-tests"), None, "", id="flag"),
+        pytest.param(("--include-tests", "lint"), None, "", id="flag-before-command"),
+        pytest.param(("lint",), {"ECR_PTC_INCLUDE_TESTS": "1"}, "", id="environment"),
+        pytest.param(("lint",), None, "include-tests: true\n", id="config"),
+    ],
+)
+def test_test_data_is_read_when_asked(
+    args: tuple[str, ...], env: dict[str, str] | None, config: str, in_tmp: Path
+) -> None:
+    (in_tmp / "tests").mkdir()
+    (in_tmp / "tests" / "Dockerfile").write_text("FROM nginx:1.27\n")
+    if config:
+        (in_tmp / ".ecr-ptc.yaml").write_text(config)
+    code, out, _ = _invoke(*args, env=env)
+    assert code == 1 and out.startswith("tests/Dockerfile:1:6: PTC001")
+    assert "skipped" not in out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(("-v", "scan"), id="verbose"),
+        pytest.param(("--verbose", "--debug", "lint"), id="verbose-debug"),
+        pytest.param(("--config", ".ecr-ptc.yaml", "-v", "scan"), id="config"),
+        pytest.param(("--registry", REGISTRY, "-v", "fix", "--check"), id="registry"),
+        pytest.param(("-v", "rules", "plan", "--registry", REGISTRY), id="nested-group"),
+    ],
+)
+def test_global_options_before_the_command(args: tuple[str, ...], in_tmp: Path) -> None:
+    (in_tmp / "Dockerfile").write_text("FROM alpine:3.20\n")
+    (in_tmp / ".ecr-ptc.yaml").write_text("lint:\n  fail-on: [docker-hub]\n")
+    code, _, err = _invoke(*args)
+    assert code in (0, 1)
+    assert "ecr-ptc: config .ecr-ptc.yaml" in err
+
+
+def test_the_command_line_wins_over_the_same_option_before_the_command(in_tmp: Path) -> None:
+    (in_tmp / "Dockerfile").write_text("FROM alpine:3.20\n")
+    other = REGISTRY.replace("123456789012", "210987654321")
+    _, out, _ = _invoke("--registry", other, "scan", "--registry", REGISTRY)
+    assert f"use {TARGET}" in out
+    _, out, _ = _invoke("--registry", REGISTRY, "scan", env={"ECR_PTC_REGISTRY": other})
+    assert f"use {TARGET}" in out
+
+
+@pytest.mark.parametrize(
+    ("files", "summary"),
+    [
+        pytest.param(
+            {"Dockerfile": "FROM alpine:3.20\nFROM gcr.io/distroless/static\nFROM ${BASE}\n"},
+            "1 file read, 3 image references: 2 pull from upstream (1 PTC001, 1 PTC003), "
+            "1 is unresolved (1 PTC004); no config file",
+            id="before",
+        ),
+        pytest.param(
+            {"Dockerfile": f"FROM {TARGET}\nFROM localhost:5000/x\n"},
+            "1 file read, 2 image references: 1 uses the cache, 1 is private; no config file",
+            id="after",
+        ),
+        pytest.param(
+            {"compose.yaml": "services: [\n"},
+            "1 file read, no image references; 1 PTC900 (not read or not rewritten); "
+            "no config file",
+            id="only-an-error",
+        ),
+    ],
+)
+def test_the_summary_counts_what_was_read_what_bypasses_the_cache_and_why(
+    files: dict[str, str], summary: str, in_tmp: Path
+) -> None:
+    for name, text in files.items():
+        (in_tmp / name).write_text(text)
+    _, out, _ = _invoke("scan")
+    assert out.splitlines()[-1] == summary

@@ -47,6 +47,17 @@ private: ["registry.example.com"]
     assert loaded.excluded("charts/vendor/x/values.yaml") and not loaded.excluded("charts/x.yaml")
 
 
+def test_ci_and_include_tests(tmp_path: Path) -> None:
+    assert not _load(tmp_path, "").runners_log_in and not _load(tmp_path, "").include_tests
+    loaded = _load(
+        tmp_path,
+        "ci:\n  github-runners-have-ecr-credential-helper: true\ninclude-tests: true\n"
+        "crossplane-registry: Index.Docker.io\n",
+    )
+    assert loaded.runners_log_in and loaded.include_tests
+    assert loaded.crossplane_registry == "index.docker.io"
+
+
 def test_defaults_are_the_console_prefixes(tmp_path: Path) -> None:
     assert [r.prefix for r in _load(tmp_path, "").rules] == [
         "docker-hub",
@@ -81,6 +92,20 @@ def test_defaults_are_the_console_prefixes(tmp_path: Path) -> None:
         pytest.param("exclude: 3\n", 1, "exclude must be a list of strings", id="bad-exclude"),
         pytest.param("a: [\n", 2, "invalid YAML", id="invalid-yaml"),
         pytest.param("- 1\n", 1, "must be a mapping", id="not-a-mapping"),
+        pytest.param(
+            "ci:\n  github-runners-have-ecr-credential-helper: yes please\n",
+            2,
+            "ci.github-runners-have-ecr-credential-helper must be true or false",
+            id="bad-ci-helper",
+        ),
+        pytest.param("ci:\n\n  runners: true\n", 3, "unknown key 'ci.runners'", id="unknown-ci"),
+        pytest.param("ci: [x]\n", 1, "ci must be a mapping", id="ci-not-a-mapping"),
+        pytest.param(
+            "crossplane-registry: https://x/\n", 1, "is not a registry host", id="bad-crossplane"
+        ),
+        pytest.param(
+            "include-tests: 1\n", 1, "include-tests must be true or false", id="bad-tests"
+        ),
     ),
 )
 def test_errors_name_file_line_and_reason(

@@ -4,8 +4,10 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from migrate.config import Config
-from migrate.rewrite.walk import walk
+from migrate.rewrite.walk import Tally, walk
 
 
 def _walk(root: Path, *paths: str, config: Config | None = None) -> list[tuple[str, str | None]]:
@@ -74,3 +76,60 @@ def test_a_path_that_does_not_exist_is_an_error_not_a_clean_run(in_tmp: Path) ->
 
     assert main(["lint", "deplyo"]) == 2  # a typo of a directory: nothing would be linted
     assert main(["lint", "deploy/Dockerfile"]) == 2
+
+
+_TREE = (
+    "Dockerfile",
+    "tests/e2e/Dockerfile",
+    "pkg/testdata/compose.yaml",
+    "web/__fixtures__/Dockerfile",
+    "web/__tests__/Dockerfile",
+    "bower_components/x/Dockerfile",
+    "test/Dockerfile",
+    "contest/Dockerfile",  # a name that only contains `test`
+)
+
+
+def _tree(root: Path) -> None:
+    for rel in _TREE:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text("")
+
+
+@pytest.mark.parametrize("git", [False, True], ids=["plain", "git"])
+def test_test_directories_are_skipped_and_counted(git: bool, tmp_path: Path) -> None:
+    _tree(tmp_path)
+    if git:
+        subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    tally = Tally()
+    found = [c.display for c in walk(["."], Config(), tmp_path, tally=tally)]
+    assert found == ["Dockerfile", "contest/Dockerfile"]
+    assert tally.tests == 6
+
+
+def test_test_directories_are_read_when_asked(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    found = [c.display for c in walk(["."], Config(include_tests=True), tmp_path)]
+    assert len(found) == len(_TREE)
+
+
+def test_a_test_directory_or_file_named_explicitly_is_read(tmp_path: Path) -> None:
+    _tree(tmp_path)
+    (tmp_path / "tests" / "e2e" / "testdata").mkdir()
+    (tmp_path / "tests" / "e2e" / "testdata" / "Dockerfile").write_text("")
+    tally = Tally()
+    paths = ["tests", "test/Dockerfile", "pkg/testdata/compose.yaml"]
+    found = [c.display for c in walk(paths, Config(), tmp_path, tally=tally)]
+    # A directory given is read; test directories below it are still test data.
+    assert found == ["tests/e2e/Dockerfile", "test/Dockerfile", "pkg/testdata/compose.yaml"]
+    assert tally.tests == 1
+
+
+def test_a_charts_helm_test_templates_are_read(tmp_path: Path) -> None:
+    for rel in ("chart/templates/tests/test-connection.yaml", "chart/tests/values_test.yaml"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("")
+    found = [c.display for c in walk(["."], Config(), tmp_path)]
+    assert found == ["chart/templates/tests/test-connection.yaml"]
+    found = [c.display for c in walk(["chart/templates"], Config(), tmp_path)]
+    assert found == ["chart/templates/tests/test-connection.yaml"]

@@ -33,11 +33,20 @@ def options(
 def judge(report: Report, failing: tuple[str, ...]) -> Report:
     """The findings lint shows (those with a code), each at the level `failing` gives it."""
     shown = tuple(_level(f, failing) for f in report.findings if f.code)
-    return Report(shown, report.files, color=report.color)
+    return replace(
+        report,
+        findings=shown,
+        counted=report.findings,
+        failing=sum(1 for f in shown if _fails(f)),
+    )
 
 
 def fails(report: Report) -> bool:
-    return any(f.severity is Severity.ERROR and f.code != "PTC900" for f in report.findings)
+    return any(_fails(f) for f in report.findings)
+
+
+def _fails(finding: Finding) -> bool:
+    return finding.severity is Severity.ERROR and finding.code != "PTC900"
 
 
 def _level(finding: Finding, failing: tuple[str, ...]) -> Finding:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 from migrate.commands import session
 
@@ -21,6 +22,17 @@ def remember(name: str) -> Callable[[click.Context, click.Parameter, bool], None
             ctx.meta[f"ecr-ptc.{name}"] = True
             if name == "debug":  # main() reads it after the context is gone
                 debug.append(True)
+
+    return callback
+
+
+def keep(name: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+    """A global option's value (`ecr-ptc --registry HOST scan`): kept in the context's meta,
+    which every command's context shares, for `read_options`."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+        if value:
+            ctx.meta[f"ecr-ptc.{name}"] = value
 
     return callback
 
@@ -57,6 +69,12 @@ COMMON = (
         "--exclude", help="Skip paths matching GLOB (repeatable).", metavar="GLOB", multiple=True
     ),
     option(
+        "--include-tests",
+        help="Also read test directories (tests/, testdata/, __fixtures__/, ...) of the "
+        "directories given.",
+        is_flag=True,
+    ),
+    option(
         "-v",
         "--verbose",
         help="Say which config file is used.",
@@ -66,6 +84,19 @@ COMMON = (
     ),
     DEBUG,
 )
+# The common options that may also come before the command (`ecr-ptc -v scan`); the command's
+# own, given on the command line, win. No environment here: the command's options read it.
+GLOBAL = (
+    click.option("--registry", help="Private ECR registry host the cache lives in.",
+                 metavar="HOST", expose_value=False, callback=keep("registry")),
+    click.option("--config", help="Config file (default: nearest .ecr-ptc.yaml).",
+                 metavar="FILE", type=click.Path(dir_okay=False), expose_value=False,
+                 callback=keep("config")),
+    click.option("--include-tests", help="Also read test directories.", is_flag=True,
+                 expose_value=False, callback=keep("include_tests")),
+    click.option("-v", "--verbose", help="Say which config file is used.", is_flag=True,
+                 expose_value=False, callback=remember("verbose")),
+)  # fmt: skip
 FORMAT_HELP = (
     "text: path:line:col: CODE message; json: every field; sarif: SARIF 2.1.0 for code "
     "scanning; github: Actions annotations."
@@ -123,14 +154,25 @@ EMITTERS = Registered(_emitters)  # `rules plan --emit`: plan.EMITTERS, read whe
 
 def read_options(**given: Any) -> session.Options:
     """The session's options from a command's parameters (and `-v`: which config decides)."""
+    ctx = click.get_current_context()
     found = session.options(
         given["paths"],
-        given["registry"],
-        given["config"],
+        _given(ctx, "registry", given),
+        _given(ctx, "config", given),
         given["aws"],
         given["exclude"],
         given.get("format") or "text",
+        bool(_given(ctx, "include_tests", given)),
     )
-    if click.get_current_context().meta.get("ecr-ptc.verbose"):
+    if ctx.meta.get("ecr-ptc.verbose"):
         click.echo(f"ecr-ptc: {session.config_note(found.config)}", err=True)
     return found
+
+
+def _given(ctx: click.Context, name: str, given: dict[str, Any]) -> Any:
+    """The command's option as given on its command line, else the same option given before
+    the command, else the command's (from the environment, or its default)."""
+    before = ctx.meta.get(f"ecr-ptc.{name}")
+    if before is not None and ctx.get_parameter_source(name) is not ParameterSource.COMMANDLINE:
+        return before
+    return given.get(name)

@@ -53,6 +53,7 @@ def options(
     aws: bool = False,
     exclude: tuple[str, ...] = (),
     output: str = "text",
+    include_tests: bool = False,
 ) -> Options:
     cwd = Path.cwd()
     try:
@@ -71,6 +72,8 @@ def options(
         config = config.with_registry(registry.lower())
     if exclude:
         config = replace(config, exclude=config.exclude + exclude)
+    if include_tests:
+        config = replace(config, include_tests=True)
     return Options(paths or (".",), config, output, aws, cwd)
 
 
@@ -130,9 +133,11 @@ def run(
 ) -> tuple[list[FileResult], Report]:
     """The engine over the paths; a file counter on stderr when a person is watching."""
     from migrate.output import progress
+    from migrate.rewrite.walk import Tally
 
+    tally = Tally()
     found: Iterator[FileResult] = engine.run(
-        options.paths, options.config, options.cwd, fix=fix, write=write
+        options.paths, options.config, options.cwd, fix=fix, write=write, tally=tally
     )
     if progress.wanted(options.output):
         found = progress.track(found, lambda result: printable(result.path), sys.stderr)
@@ -140,4 +145,4 @@ def run(
     findings = tuple(f for r in results for f in r.findings)
     changed = tuple(r.path for r in results if r.changed)
     color = options.output == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-    return results, Report(findings, len(results), changed, color)
+    return results, Report(findings, len(results), changed, color, skipped_tests=tally.tests)

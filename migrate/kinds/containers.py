@@ -20,9 +20,11 @@ an `oci://` artifact source; KEDA's ScaledJob is a pod template (core).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import NamedTuple
 
-from migrate.syntax.yaml import MERGE, Mapping, Node, Scalar, Sequence, fields, string
+from migrate.occurrence import Occurrence
+from migrate.syntax.yaml import MERGE, Mapping, Node, Scalar, Sequence, fields, reference, string
 
 ITEM = 0  # a sequence position in a trail (JSON pointer indexes and `-` included)
 Trail = tuple["str | int", ...]
@@ -71,7 +73,41 @@ _GROUPS: dict[tuple[str, str | None], Rules] = {
     ("pkg.crossplane.io", "Function"): _CROSSPLANE,
     ("pkg.crossplane.io", "Provider"): _CROSSPLANE,
     ("pkg.crossplane.io", "Configuration"): _CROSSPLANE,
+    # A ControllerConfig's `spec.image` replaces the provider's controller image (a container
+    # image, Docker's defaults); a DeploymentRuntimeConfig's is a pod template (core)
+    # (https://docs.crossplane.io/latest/packages/providers/#controller-configuration).
+    ("pkg.crossplane.io", "ControllerConfig"): _rules((), (), ("spec", "image")),
 }  # fmt: skip
+
+
+# Crossplane resolves a package name without a registry against its own `--registry`, never
+# Docker Hub: xpkg.upbound.io until v1.20, xpkg.crossplane.io since
+# (https://docs.crossplane.io/latest/packages/providers/#install-a-provider).
+CROSSPLANE_REGISTRY = "xpkg.crossplane.io"
+CROSSPLANE_NOTE = (
+    "Crossplane resolves a package without a registry against its --registry: "
+    f"{CROSSPLANE_REGISTRY}, or xpkg.upbound.io before v1.20; never Docker Hub"
+)
+
+
+def crossplane_package(written: str) -> str | None:
+    """The name Crossplane pulls for a `spec.package` without a registry, else None."""
+    first, slash, _ = written.partition("/")
+    if slash and ("." in first or ":" in first or first == "localhost"):
+        return None  # a registry named explicitly: an ordinary image reference
+    return f"{CROSSPLANE_REGISTRY}/{written}"
+
+
+def occurrence(key: str, node: Scalar) -> Occurrence:
+    """The occurrence of an image string found under `key`: a Crossplane package without a
+    registry is read as Crossplane reads it (its default registry is no cache upstream)."""
+    if key != "package":
+        return reference("image", node)
+    found = reference("package", node)
+    resolved = crossplane_package(node.value)
+    if found.unresolved or resolved is None:
+        return found
+    return replace(found, written=resolved, note=CROSSPLANE_NOTE, package=node.value)
 
 
 def rules_for(api_version: str, kind: str) -> Rules:
@@ -102,9 +138,17 @@ def images(root: Node | None, trail: Trail = (), rules: Rules = CORE) -> Iterato
     """Every image string under `root`, which sits at `trail`. A mapping with `apiVersion` and
     `kind` starts a new object (a `List` item, an embedded manifest) with its own rules. Each
     node is visited once, so an alias bomb stays linear; each scalar is yielded once."""
+    return (node for _, node in keyed_images(root, trail, rules))
+
+
+def keyed_images(
+    root: Node | None, trail: Trail = (), rules: Rules = CORE
+) -> Iterator[tuple[str, Scalar]]:
+    """`images`, each with the key it sits under (`package`: a Crossplane package)."""
     if isinstance(root, Scalar):  # a JSON patch's value
-        if trail and trail[-1] in KEYS and is_image(trail, rules) and string(root):
-            yield root
+        last = trail[-1] if trail else None
+        if isinstance(last, str) and last in KEYS and is_image(trail, rules) and string(root):
+            yield last, root
         return
     seen: set[int] = set()
     yielded: set[int] = set()  # a scalar aliased under two image keys is one reference
@@ -132,7 +176,7 @@ def images(root: Node | None, trail: Trail = (), rules: Rules = CORE) -> Iterato
                     found = string(value)
                     if found is not None:
                         yielded.add(id(value))
-                        yield found
+                        yield key, found
             else:
                 stack.append((value, (*at, key), current))
 

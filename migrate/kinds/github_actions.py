@@ -4,7 +4,9 @@
 `docker://IMAGE`, and in an action's `action.yml` `runs.image: docker://IMAGE` (a Docker
 container action) and its composite steps. `${{ matrix.x }}` is followed to the job's
 `strategy.matrix` values (and `include:` entries) written in the file; any other `${{ }}`
-expression is resolved by GitHub at run time (PTC004).
+expression is resolved by GitHub at run time (PTC004). `docker://` images are pulled while the
+job is set up, before any step can log in: they carry `before_login`, and are kept (PTC015)
+unless the config says the runners pull from ECR on their own.
 https://docs.github.com/en/actions/writing-workflows/workflow-syntax-for-github-actions#jobsjob_idcontainer
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from migrate.context import STANDALONE, FileContext
@@ -31,6 +34,18 @@ _EXPRESSION = r"\$\{\{"
 _WHY = "GitHub Actions expression: resolved at run time"
 _MATRIX = r"^\$\{\{\s*matrix\.([\w-]+(?:\.[\w-]+)*)\s*\}\}$"
 DOCKER = "docker://"
+_ACTION_PULL = (
+    "GitHub pulls a Docker container action's image while it sets up the job of each workflow "
+    "that uses the action, before any step can log in, on runners that may not be yours (set "
+    "ci.github-runners-have-ecr-credential-helper in .ecr-ptc.yaml if every runner that uses it "
+    "pulls from ECR on its own)"
+)
+# https://docs.github.com/en/actions/writing-workflows/workflow-syntax-for-github-actions#example-using-a-docker-hub-action
+_SETUP_PULL = (
+    "GitHub pulls a `docker://` step's image while it sets up the job, before any step can log "
+    "in, and the step has no credentials field (set ci.github-runners-have-ecr-credential-helper "
+    "in .ecr-ptc.yaml if your runners pull from ECR on their own)"
+)
 
 
 by_name = _ci.named(FILES)
@@ -48,7 +63,8 @@ def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
         runs = top.get("runs")
         if isinstance(runs, Mapping):
             action = fields(runs)
-            found.append(_ci.image("docker-action", action.get("image"), prefix=DOCKER))
+            image = _ci.image("docker-action", action.get("image"), prefix=DOCKER)
+            found.append(image and replace(image, before_login=_ACTION_PULL))
             found += _steps(action.get("steps"))
     yield from _ci.once(found)
 
@@ -69,11 +85,11 @@ def _services(node: Node | None) -> Iterator[tuple[Node, Node]]:
 
 
 def _steps(node: Node | None) -> Iterator[Occurrence | None]:
-    # A `docker://` step is pulled when the job is set up, before any login step runs.
     for step in _ci.mapping_items(node):
-        yield _ci.image(
+        found = _ci.image(
             "docker-step", step.get("uses"), prefix=DOCKER, expression=_EXPRESSION, why=_WHY
         )
+        yield found and replace(found, before_login=_SETUP_PULL)
 
 
 def _image(

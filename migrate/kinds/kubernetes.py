@@ -16,7 +16,6 @@ from migrate.kinds.paths import YAML_SUFFIXES, in_helm_templates
 from migrate.occurrence import Occurrence
 from migrate.syntax import prefilter as _prefilter
 from migrate.syntax import yaml as _yaml
-from migrate.syntax.yaml import reference
 
 NAME = "kubernetes"
 # No naming convention: any YAML whose documents have a top-level apiVersion and kind.
@@ -51,5 +50,9 @@ def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
     if not any(_prefilter.may_hold(text, k, c, context.parsing) for k, c in _KEYS.items()):
         return
     docs = _prefilter.documents(text, _KEYS, context.parsing)  # the CRDs of a bundle are skipped
-    found = [reference("image", node) for doc in docs for node in _containers.images(doc)]
+    found = [
+        _containers.occurrence(key, node)
+        for doc in docs
+        for key, node in _containers.keyed_images(doc)
+    ]
     yield from sorted(found, key=lambda occ: occ.at)  # walk order != text order

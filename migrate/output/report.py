@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from migrate import __version__
-from migrate.findings import CODES, Finding, Severity
+from migrate.findings import CODES, Finding, Severity, Status
 from migrate.output.printable import printable, printable_path
 
 if TYPE_CHECKING:
@@ -29,6 +29,10 @@ class Report:
     changed: tuple[str, ...] = ()  # paths fix changed (or would change)
     color: bool = False
     config: str | None = None  # which config decided the run, for the text summary (scan)
+    skipped_tests: int = 0  # files in test directories a walk left out (--include-tests)
+    # Every reference of the run, for the summary, when `findings` shows only some (lint)
+    counted: tuple[Finding, ...] | None = None
+    failing: int | None = None  # lint: how many findings fail it
 
     @property
     def errors(self) -> list[Finding]:
@@ -49,17 +53,75 @@ def text(report: Report) -> str:
         suffix = "" if f.code else f" [{f.status.value}]"
         where = f"{printable_path(f.path)}:{f.line}:{f.column}"
         lines.append(f"{where}: {code} {printable(f.message)}{suffix}")
-    counts = Counter(f.code for f in report.findings if f.code)
-    detail = ", ".join(f"{counts[c]} {c}" for c in sorted(counts))
-    references = sum(1 for f in report.findings if f.code != "PTC900" and f.code != "PTC006")
-    summary = f"{report.files} files, {references} references"
-    summary += f": {detail}" if detail else ", nothing to report"
-    if report.changed:
-        summary += f"; {len(report.changed)} files changed"
-    if report.config:
-        summary += f"; {report.config}"
-    lines.append(summary)
+    lines.append(summary(report))
     return "\n".join(lines) + "\n"
+
+
+# What a reference is, as the summary counts it: (singular, plural) by status.
+_GROUPS: tuple[tuple[tuple[Status, ...], str, str], ...] = (
+    ((Status.CACHED,), "uses the cache", "use the cache"),
+    (
+        (Status.PUBLIC, Status.UNSUPPORTED, Status.INVALID, Status.REFUSED),
+        "pulls from upstream",
+        "pull from upstream",
+    ),
+    ((Status.BUILT,), "is built here", "are built here"),
+    ((Status.NOT_OFFICIAL,), "names no official image", "name no official image"),
+    ((Status.UNRESOLVED,), "is unresolved", "are unresolved"),
+    ((Status.PRIVATE,), "is private", "are private"),
+    ((Status.SUPPRESSED,), "is suppressed", "are suppressed"),
+)
+_EXTRA = ("PTC006", "PTC013")  # a second finding about a reference already counted
+
+
+def summary(report: Report) -> str:
+    """What was read, what bypasses the cache, what was left and why: `3 files read, 9
+    references: 6 pull from upstream (5 PTC001, 1 PTC003), 2 use the cache, 1 is private`."""
+    found = report.counted if report.counted is not None else report.findings
+    references = [f for f in found if f.code != "PTC900" and f.code not in _EXTRA]
+    files = f"{_files(report.files)} read"
+    parts = []
+    for statuses, one, many in _GROUPS:
+        group = [f for f in references if f.status in statuses]
+        if group:
+            parts.append(f"{len(group)} {one if len(group) == 1 else many}{_codes(group)}")
+    if references:
+        noun = "reference" if len(references) == 1 else "references"
+        text = f"{files}, {len(references)} image {noun}: {', '.join(parts)}"
+    else:
+        text = f"{files}, no image references"
+    extra = [f for f in found if f.code in _EXTRA]
+    if extra:
+        text += f"; also {_codes(extra)[2:-1]}"
+    errors = [f for f in found if f.code == "PTC900"]
+    if errors:
+        text += f"; {len(errors)} PTC900 (not read or not rewritten)"
+    if report.failing is not None:
+        verb = "fails" if report.failing == 1 else "fail"
+        text += f"; {report.failing} {verb} lint" if report.failing else "; none fails lint"
+    if report.changed:
+        text += f"; {_files(len(report.changed))} changed"
+    if report.skipped_tests:
+        text += f"; {skipped(report.skipped_tests)}"
+    if report.config:
+        text += f"; {report.config}"
+    return text
+
+
+def skipped(count: int) -> str:
+    return (
+        f"{_files(count)} in test directories skipped "
+        "(--include-tests or `include-tests: true` reads them)"
+    )
+
+
+def _files(count: int) -> str:
+    return f"{count} file{'s' if count != 1 else ''}"
+
+
+def _codes(findings: list[Finding]) -> str:
+    counts = Counter(f.code for f in findings if f.code)
+    return f" ({', '.join(f'{counts[c]} {c}' for c in sorted(counts))})" if counts else ""
 
 
 def _as_dict(f: Finding) -> dict[str, object]:

@@ -21,7 +21,7 @@ from migrate.rewrite.held import ruled_in_order
 from migrate.rewrite.one_file import lean_result
 from migrate.rewrite.results import FileResult
 from migrate.rewrite.settings import Settings
-from migrate.rewrite.walk import Candidate, walk
+from migrate.rewrite.walk import Candidate, Tally, walk
 
 
 def run(
@@ -34,12 +34,13 @@ def run(
     jobs: int | None = None,
     parsing: Parsing | None = None,
     provers: tuple[Prover, ...] = PROVERS,
+    tally: Tally | None = None,
 ) -> Iterator[FileResult]:
     """Every candidate's result, in walk order. Large trees are spread over `jobs` processes
     (default: $ECR_PTC_JOBS, else one per CPU); small ones, such as a hook's files, stay in
     this process, where forking would cost more than it saves."""
     settings = Settings(config, fix, write, parsing or Parsing(), provers)
-    results = _in_walk_order(walk(paths, config, cwd, tidy=write), settings, jobs)
+    results = _in_walk_order(walk(paths, config, cwd, tidy=write, tally=tally), settings, jobs)
     yield from ruled_in_order(results, settings, cwd) if fix and provers else results
 
 

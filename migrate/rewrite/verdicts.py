@@ -16,6 +16,10 @@ from migrate.rewrite.settings import Settings
 
 
 def verdict_for(occ: Occurrence, settings: Settings, repo: Repo | None) -> Verdict:
+    registry = settings.config.crossplane_registry
+    if occ.package is not None and registry is not None:
+        note = f"Crossplane's --registry is {registry} (crossplane-registry in .ecr-ptc.yaml)"
+        occ = replace(occ, written=f"{registry}/{occ.package}", note=note)
     if occ.unresolved:
         return Verdict(Status.UNRESOLVED, occ.code or "PTC004", f"{occ.written}: {occ.unresolved}")
     key = (occ.written, repo.root if repo else None)  # what a repository builds decides too
@@ -27,6 +31,10 @@ def verdict_for(occ: Occurrence, settings: Settings, repo: Repo | None) -> Verdi
         verdict = classify(occ.written, settings.config, built_by)
         if len(settings.verdicts) < _VERDICTS:
             settings.verdicts[key] = verdict
+    if occ.before_login and verdict.repository and not settings.config.runners_log_in:
+        target = f" to {verdict.target}" if verdict.target else ""
+        message = f"{occ.written} is not rewritten{target}: {occ.before_login}"
+        return replace(verdict, code="PTC015", message=message, target_name=None)
     if not (occ.note or occ.kept):
         return verdict
     kept = occ.kept if verdict.status is Status.PUBLIC and not occ.parts else None

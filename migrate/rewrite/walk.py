@@ -16,6 +16,14 @@ from migrate.kinds.registry import is_candidate
 from migrate.rewrite.source import TEMP_SUFFIX, remove_stale, remove_stale_in
 
 OUTSIDE = "symlink points outside the repository; not followed"
+# Other projects' code and test data, skipped in a walked directory unless `include-tests`
+# (Renovate's `:ignoreModulesAndTests` preset, with Go's `testdata/`): rewriting a test's
+# fixtures or golden files breaks the test, and invalid fixtures are there on purpose.
+# `node_modules/` and `vendor/` are never read (SKIPPED_DIRS).
+TEST_DIRS = frozenset(
+    {"bower_components", "test", "tests", "__tests__", "__fixtures__", "testdata"}
+)
+_TEST_WORDS = re.compile("test|__fixtures__|bower_components")
 # `git ls-files` lists what it can and warns about the rest (dir.c, read_directory_recursive).
 _UNLISTED = re.compile(r"^warning: could not open directory '(.*)': (.*)$", re.MULTILINE)
 
@@ -58,11 +66,26 @@ def boundary(directory: Path) -> Path:
     return (tree or holder).resolve()
 
 
+class Tally:
+    """What a walk left out on purpose, for the run's summary."""
+
+    def __init__(self) -> None:
+        self.tests = 0  # files of a kind we read, under a test directory of a walked one
+
+
 def walk(
-    paths: Iterable[str], config: Config, cwd: Path, *, tidy: bool = False
+    paths: Iterable[str],
+    config: Config,
+    cwd: Path,
+    *,
+    tidy: bool = False,
+    tally: Tally | None = None,
 ) -> Iterator[Candidate]:
     """Every candidate of `paths`, in order; `tidy`: also remove stale temp files of ours
-    (`*.ecr-ptc.tmp` over a minute old) met in the walked directories, silently."""
+    (`*.ecr-ptc.tmp` over a minute old) met in the walked directories, silently. Below a
+    directory, test directories (`TEST_DIRS`) are skipped unless `config.include_tests`, and
+    counted in `tally`; a path given is read whatever its name."""
+    tally = tally or Tally()
     cwd = cwd.resolve()
     roots: dict[Path, Path] = {}
     seen: set[Path] = set()
@@ -103,12 +126,18 @@ def walk(
         for item in files:
             if isinstance(item, Candidate):  # a directory that could not be listed
                 assert item.root is not None
-                if not _excluded(config, Path(cwd, item.display), item.display, item.root):
+                where = Path(cwd, item.display)
+                if not config.include_tests and _in_tests(where, start, directory=True):
+                    continue
+                if not _excluded(config, where, item.display, item.root):
                     yield item
                 continue
             path, root = item
             display = display_path(path, cwd)
             if _excluded(config, path, display, root) or not is_candidate(path):
+                continue
+            if is_dir and not config.include_tests and _in_tests(path, start):
+                tally.tests += 1
                 continue
             candidate = _guard(path, display, root)
             if not is_dir and not os.path.lexists(root / ".git") and root.is_relative_to(cwd):
@@ -118,6 +147,22 @@ def walk(
                     continue
                 seen.add(candidate.real)
             yield candidate
+
+
+def _in_tests(path: Path, start: Path, directory: bool = False) -> bool:
+    """Is `path` in a test directory below `start` (the directory given, itself read)?"""
+    if _TEST_WORDS.search(str(path)) is None:  # most paths: no parts to split
+        return False
+    try:
+        parts = Path(os.path.abspath(path)).relative_to(start).parts
+    except ValueError:
+        return False
+    folders = parts if directory else parts[:-1]
+    # A chart's `templates/tests/` is no test data: `helm test` installs those pods.
+    return any(
+        name in TEST_DIRS and (name != "tests" or (start.name, *folders)[i] != "templates")
+        for i, name in enumerate(folders)
+    )
 
 
 def _excluded(config: Config, path: Path, display: str, root: Path) -> bool:

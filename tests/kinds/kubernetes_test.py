@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from migrate.cli import main
 from migrate.kinds import kubernetes
+from tests.helpers import REGISTRY
 
 Found = tuple[str, str, list[tuple[str, str]], "str | None"]
 POD = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n"
@@ -195,3 +198,59 @@ def test_claims_nothing_under_a_chart_templates_dir(tmp_path: Path) -> None:
     (tmp_path / "Chart.yaml").write_text("apiVersion: v2\nname: x\n")
     assert not kubernetes.claims(tmp_path / "templates" / "pod.yaml", "apiVersion: v1\nkind: Pod\n")
     assert kubernetes.claims(tmp_path / "templates-old" / "pod.yaml", "apiVersion: v1\nkind: Pod\n")
+
+
+_PACKAGE = "apiVersion: pkg.crossplane.io/v1\nkind: Provider\nspec:\n  package: {}\n"
+
+
+@pytest.mark.parametrize(
+    ("written", "read_as", "package"),
+    (
+        pytest.param(
+            "crossplane-contrib/provider-helm:v0.19.0",
+            "xpkg.crossplane.io/crossplane-contrib/provider-helm:v0.19.0",
+            "crossplane-contrib/provider-helm:v0.19.0",
+            id="no-registry-is-crossplanes-not-docker-hub",
+        ),
+        pytest.param("provider-aws", "xpkg.crossplane.io/provider-aws", "provider-aws", id="one-word"),
+        pytest.param(
+            "xpkg.upbound.io/upbound/provider-aws:v1", "xpkg.upbound.io/upbound/provider-aws:v1",
+            None, id="upbound",
+        ),
+        pytest.param("ghcr.io/a/provider:v1", "ghcr.io/a/provider:v1", None, id="ghcr"),
+        pytest.param("localhost:5000/p:v1", "localhost:5000/p:v1", None, id="local"),
+    ),
+)  # fmt: skip
+def test_crossplane_package_is_read_as_crossplane_reads_it(
+    written: str, read_as: str, package: str | None
+) -> None:
+    text = _PACKAGE.format(written)
+    [occ] = kubernetes.scan(text)
+    assert (occ.kind, occ.written, occ.package) == ("package", read_as, package)
+    assert [(p.role, text[p.start : p.end]) for p in occ.parts] == [("ref", written)]
+
+
+def test_crossplane_default_registry_is_ptc003_never_docker_hub(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = _PACKAGE.format("crossplane-contrib/provider-helm:v1")
+    (tmp_path / "provider.yaml").write_text(text)
+    assert main(["fix", "--registry", REGISTRY, str(tmp_path)]) == 0
+    assert (tmp_path / "provider.yaml").read_text() == text
+    capsys.readouterr()
+    main(["scan", "--format", "json", str(tmp_path)])
+    [finding] = json.loads(capsys.readouterr().out)["findings"]
+    assert (finding["code"], finding["target"]) == ("PTC003", None)
+
+
+def test_crossplane_registry_from_the_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Crossplane run with `--registry=index.docker.io`: its packages are Docker Hub's."""
+    (tmp_path / ".ecr-ptc.yaml").write_text("crossplane-registry: index.docker.io\n")
+    (tmp_path / "provider.yaml").write_text(_PACKAGE.format("crossplane-contrib/provider-helm:v1"))
+    assert main(["fix", "--registry", REGISTRY, "--config", str(tmp_path / ".ecr-ptc.yaml"),
+                 str(tmp_path)]) == 1  # fmt: skip
+    assert (tmp_path / "provider.yaml").read_text() == _PACKAGE.format(
+        f"{REGISTRY}/docker-hub/crossplane-contrib/provider-helm:v1"
+    )

@@ -274,3 +274,15 @@ def test_override_still_matches_the_migrated_base(in_tmp: Path) -> None:
     base, overrides = _names(in_tmp)
     assert overrides <= base
     assert all(name.startswith(REGISTRY + "/") for name in base | overrides)
+
+
+def test_a_crossplane_package_in_a_patch_is_read_as_crossplane_reads_it() -> None:
+    from migrate.facts.kustomize import patches
+
+    text = "apiVersion: pkg.crossplane.io/v1\nkind: Provider\nmetadata: {name: p}\nspec:\n  package: a/b:v1\n"
+    [occ] = patches.scan(text)
+    assert (occ.kind, occ.written, occ.package) == (
+        "package",
+        "xpkg.crossplane.io/a/b:v1",
+        "a/b:v1",
+    )

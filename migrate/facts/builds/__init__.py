@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from migrate import reference
 from migrate.context import Repo
-from migrate.facts.builds import _cache, bake, compose, scripts, skaffold, tilt
+from migrate.facts.builds import _cache, bake, ci_scripts, compose, scripts, skaffold, tilt
 
 # A build file over this size is not a build file (a vendored bundle, generated output).
 MAX_SIZE = 1024 * 1024
@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # typing.Protocol costs a hook ~1 ms to define
         def names(self, path: Path, text: str, repo: Repo) -> Iterator[tuple[str, int]]: ...
 
 
-SOURCES: tuple[Source, ...] = (skaffold, tilt, compose, bake, scripts)
+SOURCES: tuple[Source, ...] = (skaffold, tilt, compose, bake, scripts, ci_scripts)
 _FILES = re.compile("|".join(f"(?:{source.FILES})" for source in SOURCES))
 _DOTENV = re.compile(r"(?:^|/)\.env$")  # Compose resolves a built image's name through it
 

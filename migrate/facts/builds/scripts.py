@@ -1,13 +1,16 @@
 """Makefiles and shell scripts: `docker build`, `docker buildx build`, `docker image build`,
 `podman build`, `nerdctl build`, `buildah bud` with `-t`/`--tag`, variables resolved from
-the file's own assignments (`IMAGE ?= app`, `IMAGE=app`, `export IMAGE=app`).
+the file's own assignments (`IMAGE ?= app`, `IMAGE := app`, `IMAGE=app`, `export IMAGE=app`)
+and defaults (`IMAGE=${IMAGE:-app}`, `: "${IMAGE:=app}"`): the name a build gets when the
+caller sets nothing. `builds_in` reads a CI step's script the same way (`ci_scripts`).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from migrate.context import Repo
@@ -28,18 +31,39 @@ _MAKE_VARIABLE = re.compile(r"\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
 _END = frozenset({"&&", "||", ";", "|", "&", ")"})
 
 
+# `${NAME:=word}` assigns word when NAME is unset (`: "${IMAGE:=app}"`, or inline).
+_DEFAULT_ASSIGN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(:?)=([^{}$]*)\}")
+
+
 def names(path: Path, text: str, repo: Repo) -> Iterator[tuple[str, int]]:
+    for name, offset in builds_in(text):
+        yield name, text.count("\n", 0, offset) + 1
+
+
+def mentions_build(text: str) -> bool:
+    return _BUILD.search(text) is not None
+
+
+def builds_in(text: str, outer: Mapping[str, str] | None = None) -> Iterator[tuple[str, int]]:
+    """The tags `text` builds, with the offset of each build command; `outer`: variables set
+    around the script (a CI job's and pipeline's), which its own assignments override."""
     if not _BUILD.search(text):
         return
     joined = text.replace("\\\r\n", "  ").replace("\\\n", " ")  # continuations, offsets kept
-    variables = {m[1]: _unquote(m[2]) for m in _ASSIGN.finditer(joined)}
+    variables = dict(outer or {})
+    for match in _DEFAULT_ASSIGN.finditer(joined):
+        variables.setdefault(match[1], match[3])
+    for match in _ASSIGN.finditer(joined):
+        value = _unquote(match[2])
+        # `NAME=${NAME:-x}` reads the value NAME had before: unset here, so the default
+        variables[match[1]] = _resolve(value, variables) or value
     for match in _BUILD.finditer(joined):
         line_end = joined.find("\n", match.end())
         command = joined[match.end() : line_end if line_end >= 0 else len(joined)]
         for tag in _tags(command):
-            value = _resolve(tag, variables)
-            if value:
-                yield value, text.count("\n", 0, match.start()) + 1
+            name = _resolve(tag, variables)
+            if name and _name_known(name):
+                yield name, match.start()
 
 
 def _tags(command: str) -> Iterator[str]:
@@ -61,16 +85,30 @@ def _tags(command: str) -> Iterator[str]:
             yield word[2:]
 
 
-def _resolve(value: str, variables: dict[str, str]) -> str | None:
+def _resolve(value: str, variables: Mapping[str, str]) -> str | None:
+    """`value` with variables substituted; a variable set nowhere stays as written (in a tag,
+    `app:${TAG}` still names `app`); None where a name cannot be read (`$(command)`)."""
     for _ in range(8):  # variables defined through variables, a few levels deep
         if "$" not in value:
             return value
-        value = _MAKE_VARIABLE.sub(lambda m: "${" + m[1] + "}", value)
+        value = _DEFAULT_ASSIGN.sub(r"${\1\2-\3}", _MAKE_VARIABLE.sub(r"${\1}", value))
         resolved = dotenv.interpolate(value, variables.get)
-        if resolved is None or resolved == value:  # unset, or `$(command)`: left as it is
+        if resolved is None:  # something unset without a default: keep it as written
+            resolved = dotenv.interpolate(value, functools.partial(_as_written, variables))
+        if resolved is None or resolved == value:  # `$(command)`: left as it is
             return resolved
         value = resolved
     return None
+
+
+def _as_written(variables: Mapping[str, str], name: str) -> str:
+    return variables.get(name) or "${" + name + "}"
+
+
+def _name_known(value: str) -> bool:
+    """Only the tag may still hold a variable (`app:${TAG}`)."""
+    head = value.partition("$")[0]
+    return head == value or ":" in head.rpartition("/")[2]
 
 
 def _unquote(value: str) -> str:

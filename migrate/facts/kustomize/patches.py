@@ -62,7 +62,7 @@ def scan(text: str, parsing: Parsing = STANDALONE.parsing) -> Iterator[Occurrenc
             assert isinstance(doc, Sequence)
             found += [reference(JSON_PATCH, node) for node in json6902(doc)]
         else:
-            found += [reference("image", node) for node in _containers.images(doc)]
+            found += [_containers.occurrence(k, node) for k, node in _containers.keyed_images(doc)]
     yield from sorted(found, key=lambda occ: occ.at)
 
 
