@@ -40,7 +40,7 @@ def _hypothesis_profiles() -> None:
     cache = Path(__file__).resolve().parents[1] / ".pytest_cache" / "hypothesis"
     kept = DirectoryBasedExampleDatabase(str(cache))
     settings.register_profile(
-        "ci", max_examples=200, derandomize=True, database=None, print_blob=True, **common
+        "ci", max_examples=100, derandomize=True, database=None, print_blob=True, **common
     )
     settings.register_profile("explore", max_examples=500, database=kept, **common)
     settings.register_profile("thorough", max_examples=5000, database=kept, **common)
