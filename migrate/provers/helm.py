@@ -7,6 +7,7 @@ rewrite reached is reported (PTC014)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -146,10 +147,16 @@ def _first_changed_line(change: Change) -> int:
     return 1
 
 
+_VALUES_NAME = re.compile(r"^(?:.*[._-])?values(?:[._-].*)?\.ya?ml$", re.IGNORECASE)
+
+
 def _is_override(chart: Path, path: Path) -> bool:
-    """A values file of the chart other than its own values.yaml (and not a template)."""
+    """A values file of the chart other than its own values.yaml: beside Chart.yaml or named
+    as one (`ci/prod-values.yaml`); not a template, nor Go-templated YAML (`files/job.yaml`)."""
     relative = path.relative_to(chart)
-    return relative.parts[0] != "templates" and relative != Path("values.yaml")
+    if relative.parts[0] == "templates" or relative == Path("values.yaml"):
+        return False
+    return len(relative.parts) == 1 or bool(_VALUES_NAME.match(relative.name))
 
 
 def _reported_on(chart: Path, concerned: Mapping[Path, Change]) -> Path:
