@@ -21,6 +21,9 @@ class Part(NamedTuple):
                      rest follows elsewhere (a chart's `docker.io/library` + `traefik`, a
                      chart-wide `global.hub`, an ARG default before `/library/node`); becomes
                      the target name less what follows it
+    role 'library':  an official Docker Hub name after a head that serves other images too
+                     (`global.image.registry: docker.io` + `memcached`); becomes
+                     `library/<name>`, so that the head's rewrite is the same for every image
     """
 
     role: str

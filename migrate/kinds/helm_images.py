@@ -257,11 +257,12 @@ def occurrence(
         parts = (Part("registry", *head.node.span), Part("path", *site.name.span))
         return Occurrence(kind, written, parts, *site.name.span)
     namespaced = "/" in head.value or "/" in rest  # Docker Hub adds `library/` otherwise
+    head_part = Part("head", *head.node.span)
     if head.shared and not namespaced and _docker_hub(head.value):
-        # One head for every image, but `library/` would go into it for this one only.
-        mixed = f"{head.key} serves Docker Hub images with and without a namespace"
-        return _yaml.unresolved(kind, written, site.name, mixed)
-    return Occurrence(kind, written, (Part("head", *head.node.span),), *site.name.span)
+        # One head for every image: `library/` goes into this image's own name, not the head.
+        library = Part("library", *site.name.span)
+        return Occurrence(kind, written, (head_part, library), *site.name.span)
+    return Occurrence(kind, written, (head_part,), *site.name.span)
 
 
 def _name_path(site: Site) -> str:

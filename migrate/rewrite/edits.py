@@ -35,6 +35,8 @@ def plan(text: str, occurrence: Occurrence, verdict: Verdict, registry: str) -> 
             new = verdict.repository
         elif role == "head":
             new = _head(old, occurrence, verdict)
+        elif role == "library":
+            new = f"library/{old}"
         else:
             raise ValueError(f"unknown role {role!r}")
         if new != old:
@@ -48,6 +50,8 @@ def _head(old: str, occurrence: Occurrence, verdict: Verdict) -> str:
     assert verdict.target_name
     name = _written_name(occurrence.written, verdict)
     rest = name[len(old) :]
+    if any(part.role == "library" for part in occurrence.parts):
+        rest = "/library" + rest  # the name takes `library/`: the head stays the same for all
     if not name.startswith(old + "/") or not verdict.target_name.endswith(rest):
         raise EditConflict(f"{old!r} does not lead {name!r} in its cache target")
     return verdict.target_name[: len(verdict.target_name) - len(rest)]
