@@ -49,7 +49,10 @@ def test_fixture_charts_render_their_cache_targets(case: str, tmp_path: Path) ->
     left = compare.unmigrated(after)
     if case == "null_defaults":
         assert left == {"quay.io/acme/app:1.0": left["quay.io/acme/app:1.0"]}
-        assert "PTC014" in codes
+        (left_alone,) = [f for f in findings if f.code == "PTC014"]
+        # where the image is defined: the template line that gives it as a default
+        assert (left_alone.path, left_alone.line) == ("templates/deployment.yaml", 10)
+        assert "a default in the chart's templates" in left_alone.message
     elif case == "shared_anchor":
         assert list(left) == ["nginx:1.27"] and "PTC012" in codes
     elif case == "global_image_registry":
@@ -112,3 +115,33 @@ def test_pr_body_lists_rewrites_not_render_verified(tmp_path: Path) -> None:
     assert len(summary.unverified) == 4  # every rewrite of a chart that does not render alone
     section = text.split("### Review these: not render-verified", 1)[1].split("###", 1)[0]
     assert f"`templates/deployment.yaml:13`  busybox:1.36 → {REGISTRY}/docker-hub/" in section
+
+
+@needs_helm
+def test_an_image_left_alone_is_reported_at_its_values_key(tmp_path: Path) -> None:
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "Chart.yaml").write_text("apiVersion: v2\nname: left\nversion: 0.1.0\n")
+    (tmp_path / "values.yaml").write_text(
+        "image:\n  repository: nginx  # ecr-ptc: ignore\n  tag: '1.27'\n"
+        "sidecar:\n  image:\n    repository: redis\n    tag: '7.4'\n"
+    )
+    (tmp_path / "templates" / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\nspec:\n  containers:\n"
+        '    - name: x\n      image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"\n'
+        '    - name: y\n      image: "{{ .Values.sidecar.image.repository }}:'
+        '{{ .Values.sidecar.image.tag }}"\n'
+    )
+    (tmp_path / "prod-values.yaml").write_text("sidecar:\n  image:\n    repository: memcached\n")
+    findings = _fix(tmp_path)
+    left = {(f.path, f.line) for f in findings if f.code == "PTC014"}
+    assert left == {("values.yaml", 2)}  # nginx, left alone: at its key, not at 1:1
+
+
+@pytest.mark.corpus
+@needs_helm
+def test_a_template_default_is_reported_at_its_template_line(tmp_path: Path) -> None:
+    copy = tmp_path / "traefik"
+    shutil.copytree(corpus() / "charts" / "traefik" / "traefik", copy)
+    (left,) = [f for f in _fix(copy) if f.code == "PTC014"]
+    assert left.path == "templates/_helpers.tpl"
+    assert '"traefik"' in (copy / left.path).read_text().split("\n")[left.line - 1]
