@@ -33,6 +33,44 @@ def _rendered(chart: Path) -> list[images.Rendered]:
     return images.images(out)
 
 
+def _rendered_with_dependencies(chart: Path, root: Path, copy: Path) -> list[images.Rendered]:
+    """Rendered as `helm dependency build` would have it: the repository's own charts it
+    depends on copied into a copy's charts/."""
+    from migrate.provers import helm_deps
+
+    shutil.copytree(chart, copy)
+    helm_deps.stage(copy, helm_deps.found(chart, render.missing, root), shutil.copytree)
+    return _rendered(copy)
+
+
+# Repository-shaped cases (charts under charts/, each depending on the others): every chart
+# renders with its dependencies found in the repository.
+REPOSITORIES = sorted(
+    p.name
+    for p in (FIXTURES / "helm").iterdir()
+    if (p / "in").is_dir() and not (p / "in" / "Chart.yaml").is_file()
+)
+
+
+@needs_helm
+@pytest.mark.parametrize("case", REPOSITORIES)
+def test_fixture_chart_repositories_render_with_their_own_dependencies(
+    case: str, tmp_path: Path
+) -> None:
+    original = FIXTURES / "helm" / case / "in"
+    shutil.copytree(original, tmp_path / "repo")
+    findings = _fix(tmp_path / "repo")
+    codes = {f.code for f in findings}
+    assert not codes & {"PTC010", "PTC011", "PTC900"}, [f.message for f in findings]
+    for chart in sorted(p.parent for p in original.glob("charts/*/Chart.yaml")):
+        relative = chart.relative_to(original)
+        before = _rendered_with_dependencies(chart, original, tmp_path / "before" / relative)
+        fixed = tmp_path / "repo" / relative
+        after = _rendered_with_dependencies(fixed, tmp_path / "repo", tmp_path / "after" / relative)
+        assert list(compare.wrong(before, after, CONFIG)) == [], relative
+        assert compare.unmigrated(after) == {}, relative
+
+
 @needs_helm
 @pytest.mark.parametrize("case", CASES)
 def test_fixture_charts_render_their_cache_targets(case: str, tmp_path: Path) -> None:

@@ -51,6 +51,7 @@ def _objections(
     unit: Path, changes: Mapping[Path, Change], repo: Repo, config: Config
 ) -> Iterator[Objection]:
     from migrate.provers import helm_compare as compare  # the renderer: only for a chart
+    from migrate.provers import helm_deps as deps
     from migrate.provers import helm_render as render
     from migrate.provers import rendered as images
 
@@ -59,16 +60,18 @@ def _objections(
         yield from _each(changes, "PTC011", f"not render-verified: {missing}", blocks=False)
         return
     overrides = {str(p): _text(c.before) for p, c in changes.items() if _is_override(unit, p)}
-    before = render.render(unit, overrides)
+    # Dependencies the repository holds, rendered from staging copies, never from the user's.
+    local = deps.found(unit, render.missing, repo.root)
     with tempfile.TemporaryDirectory(prefix="ecr-ptc-helm-", dir=_scratch(repo)) as tmp:
+        staged = unit
+        if local:
+            staged = Path(tmp) / "before" / unit.name
+            _copy(unit, staged)
+            deps.stage(staged, local, _copy)
+        before = render.render(staged, overrides)
         copy = Path(tmp) / unit.name
-        shutil.copytree(
-            unit,
-            copy,
-            symlinks=True,
-            ignore=shutil.ignore_patterns(".git"),
-            copy_function=_link_or_copy,
-        )
+        _copy(unit, copy)
+        deps.stage(copy, local, _copy)
         for path, change in changes.items():
             target = copy / path.relative_to(unit)
             target.unlink()  # a hard link to the original: never written through
@@ -111,6 +114,16 @@ def _scratch(repo: Repo) -> Path | None:
     rather than ~300 ms to copy); else the system's temp directory."""
     git = repo.root / ".git"
     return git if git.is_dir() and os.access(git, os.W_OK) else None
+
+
+def _copy(source: Path, target: Path) -> None:
+    shutil.copytree(
+        source,
+        target,
+        symlinks=True,
+        ignore=shutil.ignore_patterns(".git"),
+        copy_function=_link_or_copy,
+    )
 
 
 def _link_or_copy(source: str, target: str) -> None:
