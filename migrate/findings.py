@@ -48,6 +48,10 @@ CODES: dict[str, Code] = {
             "PTC013", Severity.WARNING, "CI job pulls from the cache without registry credentials"
         ),
         Code("PTC014", Severity.WARNING, "rendered image that no rewrite reaches"),
+        Code(
+            "PTC015", Severity.INFO, "chart setting changed beside the rewrite: the chart needs it"
+        ),
+        Code("PTC016", Severity.WARNING, "the chart may refuse the rewrite: a setting it needs"),
         Code("PTC900", Severity.ERROR, "file could not be read or parsed"),
     )
 }

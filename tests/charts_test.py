@@ -183,3 +183,47 @@ def test_a_template_default_is_reported_at_its_template_line(tmp_path: Path) -> 
     (left,) = [f for f in _fix(copy) if f.code == "PTC014"]
     assert left.path == "templates/_helpers.tpl"
     assert '"traefik"' in (copy / left.path).read_text().split("\n")[left.line - 1]
+
+
+@needs_helm
+def test_a_guarded_chart_renders_after_fix_because_the_setting_is_inserted(
+    tmp_path: Path,
+) -> None:
+    """Bitnami-style charts fail the render on a relocated image unless
+    global.security.allowInsecureImages is true: fix sets it, said once per file (PTC015),
+    and reports a values file whose chart it cannot know (PTC016)."""
+    original = FIXTURES / "helm" / "bitnami_guard" / "in"
+    repo = tmp_path / "repo"
+    shutil.copytree(original, repo)
+    findings = _fix(repo)
+
+    said = sorted((f.path, f.code) for f in findings if f.code in ("PTC015", "PTC016"))
+    assert said == [
+        ("charts/app/values.yaml", "PTC015"),
+        ("charts/web/values.yaml", "PTC015"),
+        ("charts/worker/values.yaml", "PTC015"),
+        ("kubectl-values.yaml", "PTC016"),  # no chart names it
+        ("values/postgresql.yaml", "PTC015"),  # an Argo CD Application's Bitnami chart
+        ("values/redis.yaml", "PTC015"),  # a helmfile release's Bitnami chart
+    ]
+    for name in ("app", "web", "worker"):
+        fixed = repo / "charts" / name
+        staged = tmp_path / name
+        _rendered_with_dependencies(fixed, repo, staged)  # renders: the setting is in
+        values = (staged / "values.yaml").read_text()
+        (staged / "values.yaml").write_text(values.replace("allowInsecureImages: true", "x: 1"))
+        refused = render.render(staged, {})[""]
+        assert isinstance(refused, str) and "substituted" in refused, name  # the guard is real
+
+
+def test_pr_body_says_what_is_set_beside_the_rewrites(tmp_path: Path) -> None:
+    from migrate.pr import body as pr_body
+
+    shutil.copytree(FIXTURES / "helm" / "bitnami_guard" / "in", tmp_path, dirs_exist_ok=True)
+    results = list(engine.run(["."], CONFIG, tmp_path, fix=True, write=False, jobs=1))
+    text = pr_body.body(pr_body.summarise(REGISTRY, results), (), plan="", renovate="{}")
+
+    section = text.split("### Also changed", 1)[1].split("###", 1)[0]
+    assert "`values/redis.yaml:4`" in section and "allowInsecureImages: true" in section
+    assert "`kubectl-values.yaml:4`" in section and "not known" in section
+    assert "No other byte of any file changes" not in text

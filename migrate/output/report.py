@@ -199,6 +199,10 @@ def lines(findings: Iterable[Finding]) -> str:
     )
 
 
+# What a rewrite changes beside its references, or would need to (a chart's guard setting).
+BESIDE = ("PTC015", "PTC016")
+
+
 def fix_notes(results: Iterable[FileResult], registry: str) -> str:
     """What `fix` says on stderr besides its rewrites: files it could not read, what provers
     refused or could not verify, and what each CI system it touched needs to log in (CI
@@ -207,7 +211,12 @@ def fix_notes(results: Iterable[FileResult], registry: str) -> str:
     from migrate.provers import protocol as provers
 
     results = list(results)
-    said = [f for r in results for f in r.findings if f.code == "PTC900" or f.code in provers.CODES]
+    said = [
+        f
+        for r in results
+        for f in r.findings
+        if f.code in ("PTC900", *BESIDE) or f.code in provers.CODES
+    ]
     kinds = {r.file_kind for r in results if r.changed} & {s.NAME for s in CI_SCANNERS}
     if not kinds:
         return lines(said)

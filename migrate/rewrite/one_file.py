@@ -9,7 +9,7 @@ from migrate.config import Config
 from migrate.context import FileContext
 from migrate.findings import Finding, Status, file_error
 from migrate.kinds.registry import scanner_for
-from migrate.occurrence import ScanError
+from migrate.occurrence import Occurrence, ScanError
 from migrate.rewrite import edits, source, suppressions
 from migrate.rewrite.held import holder
 from migrate.rewrite.results import FileResult, lean
@@ -99,11 +99,12 @@ def _rewrite(candidate: Candidate, settings: Settings) -> FileResult | None:
             ],
         )
         verify(scanner, context, new_text, occurrences, verdicts, rewrites, config)
+        beside = _beside(display, kind, src, occurrences, rewrites)
         after = src.encode(new_text)
         del new_text
         held = holder(settings, candidate.real, repo, src.stamp) if after != src.raw else None
         if held is not None:
-            return FileResult(display, kind, report(), src.raw, after, held=held)
+            return FileResult(display, kind, report(*beside), src.raw, after, held=held)
         if settings.write and after != src.raw:
             write(candidate.real, after, src.raw, src.stamp, settings.tidied)
     except (edits.EditConflict, Unverified, ScanError, OSError) as exc:
@@ -111,4 +112,24 @@ def _rewrite(candidate: Candidate, settings: Settings) -> FileResult | None:
         failed = file_error(display, 1, 1, f"not rewritten: {reason}", kind)
         return FileResult(display, kind, report(failed), src.raw)
     written = settings.write and after != src.raw
-    return FileResult(display, kind, report(), src.raw, after, written)
+    return FileResult(display, kind, report(*beside), src.raw, after, written)
+
+
+def _beside(
+    display: str,
+    kind: str,
+    src: source.Source,
+    occurrences: list[Occurrence],
+    rewrites: bytearray,
+) -> list[Finding]:
+    """What the rewrite changes beside its references, or would need to, once per file: at
+    the first rewritten reference that says it."""
+    out: dict[tuple[str, str], Finding] = {}
+    for occ, rewritten in zip(occurrences, rewrites):
+        if rewritten and occ.beside is not None and occ.beside not in out:
+            code, message = occ.beside
+            line, column = src.position(occ.at)
+            out[occ.beside] = Finding(
+                display, line, column, line, column, code, Status.UNRESOLVED, message, kind
+            )
+    return list(out.values())
