@@ -11,6 +11,7 @@ with. `of(repo)` finds the latter once per run."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,8 @@ SETTING = "global.security.allowInsecureImages"
 _TEMPLATE_SUFFIXES = (".yaml", ".yml", ".tpl", ".txt")
 _MAX_DEPTH = 4
 _MAX_FILE = 1 << 20  # a release file larger than this is not a helmfile
+# An Argo CD Application document (not a CRD that describes one, which names `valueFiles` too).
+_APPLICATION = re.compile(r"(?m)^kind:[ \t]*Application[ \t]*$")
 
 
 def bitnami(source: str) -> bool:
@@ -85,7 +88,7 @@ def _releases(repo: Repo) -> Iterator[tuple[Path, str]]:
             continue
         if name.startswith("helmfile") or "/helmfile.d/" in f"/{relative}":
             yield from _helmfile(path.parent, _load_all(text))
-        elif "valueFiles" in text and "argoproj.io" in text:
+        elif "valueFiles" in text and _APPLICATION.search(text):
             yield from _argo(repo.root, _load_all(text))
 
 
@@ -94,8 +97,9 @@ def _load_all(text: str) -> list[Any]:
     import yaml
 
     plain = "\n".join(line for line in text.split("\n") if "{{" not in line)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's where there is one
     try:
-        return [d for d in yaml.safe_load_all(plain) if isinstance(d, dict)]
+        return [d for d in yaml.load_all(plain, Loader=loader) if isinstance(d, dict)]
     except yaml.YAMLError:
         return []
 
