@@ -97,9 +97,9 @@ def _load_all(text: str) -> list[Any]:
     import yaml
 
     plain = "\n".join(line for line in text.split("\n") if "{{" not in line)
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's where there is one
-    try:
-        return [d for d in yaml.load_all(plain, Loader=loader) if isinstance(d, dict)]
+    try:  # libyaml's safe loader where there is one
+        docs = yaml.load_all(plain, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        return [d for d in docs if isinstance(d, dict)]
     except yaml.YAMLError:
         return []
 
