@@ -227,3 +227,22 @@ def test_pr_body_says_what_is_set_beside_the_rewrites(tmp_path: Path) -> None:
     assert "`values/redis.yaml:4`" in section and "allowInsecureImages: true" in section
     assert "`kubectl-values.yaml:4`" in section and "not known" in section
     assert "No other byte of any file changes" not in text
+
+
+def test_a_rewrite_that_would_change_another_reference_is_left_with_a_reason(
+    tmp_path: Path,
+) -> None:
+    """One registry for two images, one of them suppressed: rewriting the other would move
+    both. The rewrite is left out and says why; the re-scan check is never the message."""
+    values = (
+        "global:\n  image:\n    registry: docker.io\n"
+        "tempo:\n  image:\n    repository: grafana/tempo\n    tag: 2.6.0\n"
+        "agent:\n  image:\n    repository: grafana/agent  # ecr-ptc: ignore\n    tag: v0.43.3\n"
+    )
+    (tmp_path / "values.yaml").write_text(values)
+    findings = _fix(tmp_path)
+
+    assert (tmp_path / "values.yaml").read_text() == values
+    assert not [f for f in findings if f.code == "PTC900"]
+    (left,) = [f for f in findings if f.status is Status.REFUSED]
+    assert left.code == "PTC004" and left.line == 6 and "a value they share" in left.message

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from migrate import __version__
-from migrate.findings import CODES, Finding, Severity
+from migrate.findings import CODES, Finding, Severity, Status
 from migrate.output.printable import printable, printable_path
 
 if TYPE_CHECKING:
@@ -215,7 +215,7 @@ def fix_notes(results: Iterable[FileResult], registry: str) -> str:
         f
         for r in results
         for f in r.findings
-        if f.code in ("PTC900", *BESIDE) or f.code in provers.CODES
+        if f.code in ("PTC900", *BESIDE) or f.code in provers.CODES or f.status is Status.REFUSED
     ]
     kinds = {r.file_kind for r in results if r.changed} & {s.NAME for s in CI_SCANNERS}
     if not kinds:
