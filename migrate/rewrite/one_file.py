@@ -159,7 +159,7 @@ def _culprits(index: int | None, occurrences: list[Occurrence], rewrites: bytear
         return []
     if rewrites[index]:
         return [index]
-    spans = {(p.start, p.end) for p in occurrences[index].parts}
+    spans = {(p.start, p.end) for p in occurrences[index].parts if not p.role.startswith("allow")}
     return [
         i
         for i, occ in enumerate(occurrences)
