@@ -202,6 +202,7 @@ def test_a_guarded_chart_renders_after_fix_because_the_setting_is_inserted(
         ("charts/app/values.yaml", "PTC015"),
         ("charts/web/values.yaml", "PTC015"),
         ("charts/worker/values.yaml", "PTC015"),
+        ("flux/mongodb/mongodb.yaml", "PTC015"),  # a Flux HelmRelease's values, generated
         ("kubectl-values.yaml", "PTC016"),  # no chart names it
         ("values/postgresql.yaml", "PTC015"),  # an Argo CD Application's Bitnami chart
         ("values/redis.yaml", "PTC015"),  # a helmfile release's Bitnami chart

@@ -55,8 +55,8 @@ def claims(path: Path, text: str) -> bool:
 
 
 def included(path: Path, repo: Repo) -> bool:
-    """A values file a helmfile release or an Argo CD Application installs a chart with,
-    whatever its name (`values/redis.yaml`)."""
+    """A values file a helmfile release, an Argo CD Application or a Flux HelmRelease installs
+    a chart with, whatever its name (`values/redis.yaml`)."""
     return path.name.lower().endswith(YAML_SUFFIXES) and path.resolve() in _guard.of(repo)
 
 
@@ -87,9 +87,9 @@ _SET = (
     "relocated images otherwise"
 )
 _UNKNOWN = (
-    f"a Bitnami-style image whose chart is not known here (no Chart.yaml, helmfile or Argo CD "
-    f"Application names it): a Bitnami chart's {_guard.CALL} refuses the relocated image "
-    f"unless {_guard.SETTING}: true, which is not set here"
+    "a Bitnami-style image whose chart is not known here (no Chart.yaml, helmfile, Argo CD "
+    f"Application or Flux HelmRelease names it): a Bitnami chart's {_guard.CALL} refuses the "
+    f"relocated image unless {_guard.SETTING}: true, which is not set here"
 )
 _BY_HAND = (
     f"the chart's {_guard.CALL} refuses the relocated image unless {_guard.SETTING}: true, "

@@ -7,7 +7,7 @@ https://github.com/bitnami/charts/blob/main/bitnami/common/templates/_errors.tpl
 Which values files configure such a chart: those of a chart in the repository that carries the
 guard (itself, a chart it vendors, or one of the repository it depends on) or that depends on a
 Bitnami chart; and those a helmfile release or an Argo CD Application installs a Bitnami chart
-with. `of(repo)` finds the latter once per run."""
+with, or a Flux HelmRelease takes its values from. `of(repo)` finds the latter once per run."""
 
 from __future__ import annotations
 
@@ -26,6 +26,9 @@ _MAX_DEPTH = 4
 _MAX_FILE = 1 << 20  # a release file larger than this is not a helmfile
 # An Argo CD Application document (not a CRD that describes one, which names `valueFiles` too).
 _APPLICATION = re.compile(r"(?m)^kind:[ \t]*Application[ \t]*$")
+_FLUX = re.compile(
+    r"(?m)^kind:[ \t]*(?:HelmRelease|HelmRepository)[ \t]*$|configMapGenerator|secretGenerator"
+)
 
 
 def bitnami(source: str) -> bool:
@@ -69,12 +72,13 @@ def _calls(templates: Path) -> bool:
 
 
 def of(repo: Repo) -> dict[Path, str]:
-    """Values file (real path) -> the chart a helmfile release or an Argo CD Application of
-    the repository installs with it."""
+    """Values file (real path) -> the chart a helmfile release, an Argo CD Application or a
+    Flux HelmRelease of the repository installs with it."""
     return repo.memo(of, lambda: dict(_releases(repo)))
 
 
 def _releases(repo: Repo) -> Iterator[tuple[Path, str]]:
+    flux = _Flux()
     for relative in repo.files:
         name = relative.rsplit("/", 1)[-1].lower()
         if not name.endswith((".yaml", ".yml", ".gotmpl")):
@@ -90,6 +94,57 @@ def _releases(repo: Repo) -> Iterator[tuple[Path, str]]:
             yield from _helmfile(path.parent, _load_all(text))
         elif "valueFiles" in text and _APPLICATION.search(text):
             yield from _argo(repo.root, _load_all(text))
+        elif _FLUX.search(text):
+            flux.read(path, _load_all(text))
+    yield from flux.values()
+
+
+class _Flux:
+    """Flux: a HelmRelease takes its values `valuesFrom` a ConfigMap or Secret, which the
+    kustomization beside it generates from files (`configMapGenerator`); its chart comes from
+    a HelmRepository, named by `sourceRef`."""
+
+    def __init__(self) -> None:
+        self.urls: dict[str, str] = {}  # HelmRepository name -> url
+        self.releases: list[tuple[Path, str, str, set[str]]] = []  # dir, chart, source, maps
+        self.generated: dict[tuple[Path, str], list[Path]] = {}  # (dir, map name) -> files
+
+    def read(self, path: Path, docs: list[Any]) -> None:
+        for doc in docs:
+            spec = _dict(doc.get("spec"))
+            if doc.get("kind") == "HelmRepository":
+                name = _dict(doc.get("metadata")).get("name")
+                self.urls[str(name)] = str(spec.get("url") or "")
+            elif doc.get("kind") == "HelmRelease":
+                chart = _dict(_dict(spec.get("chart")).get("spec"))
+                source = _dict(chart.get("sourceRef"))
+                listed = spec.get("valuesFrom")
+                maps = {str(_dict(v).get("name")) for v in _list(listed)}
+                if isinstance(chart.get("chart"), str):
+                    entry = (path.parent, chart["chart"], str(source.get("name") or ""), maps)
+                    self.releases.append(entry)
+            else:
+                for key in ("configMapGenerator", "secretGenerator"):
+                    for generator in _list(doc.get(key)):
+                        files = _list(_dict(generator).get("files"))
+                        self.generated[(path.parent, str(_dict(generator).get("name")))] = [
+                            path.parent / str(f).rpartition("=")[2] for f in files
+                        ]
+
+    def values(self) -> Iterator[tuple[Path, str]]:
+        for directory, chart, source, maps in self.releases:
+            described = f"{self.urls.get(source, source)} {chart}".strip()
+            for name in maps:
+                for file in self.generated.get((directory, name), ()):
+                    yield file.resolve(), described
+
+
+def _dict(value: object) -> dict[Any, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _load_all(text: str) -> list[Any]:
