@@ -185,6 +185,7 @@ def _printed_whole(path: str, node: Scalar, evidence: Evidence | None) -> bool:
         evidence is not None
         and path in evidence.images
         and path not in evidence.tails
+        and path not in evidence.heads
         and not _NOT_WHOLE.search(path.rpartition(".")[2])
         and "/" in node.value
         and _looks_like_image(node.value)

@@ -33,6 +33,7 @@ class Evidence:
     images: set[str] = field(default_factory=set)  # those on container image lines
     indirect: set[str] = field(default_factory=set)  # `with`/`range`/`toYaml` subjects
     tails: set[str] = field(default_factory=set)  # put after another value and a '/'
+    heads: set[str] = field(default_factory=set)  # put before a '/' and another value
     texts: str = ""  # every template, joined: for the precedence patterns
 
     def of(self, path: str) -> bool | None:
@@ -91,6 +92,7 @@ def read(templates: Iterable[tuple[str, str]]) -> Evidence:
         text = pending.pop()
         found.images.update(m[1][1:] for m in _VALUES.finditer(text))
         found.tails.update(_tails(text))
+        found.heads.update(_heads(text))
         for helper in _INCLUDE.findall(text):
             if helper not in seen and helper in helpers:
                 seen.add(helper)
@@ -129,6 +131,21 @@ def _tails(text: str) -> Iterator[str]:
                 prefixes = [m[1][1:] for m in prior if m]
                 if not _guarded(text, match.start(), value[1][1:], prefixes):
                     yield value[1][1:]
+
+
+def _heads(text: str) -> Iterator[str]:
+    """Values a template writes right before a '/' and another value: a registry or a
+    namespace, never a whole image."""
+    for match in _AFTER_SLASH.finditer(text):
+        if match[1]:
+            yield match[1][1:]
+    for match in _PRINTF.finditer(text):
+        between = re.split(r"%[sv]", match[1])[1:]  # between[i]: the text after argument i
+        arguments = re.findall(r"\([^()]*\)|[^\s()]+", match[2])
+        for argument, after in zip(arguments, between):
+            value = _VALUES.fullmatch(argument)
+            if value and after.startswith("/"):
+                yield value[1][1:]
 
 
 def _guarded(text: str, at: int, tail: str, prefixes: list[str]) -> bool:
