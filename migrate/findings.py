@@ -53,6 +53,10 @@ CODES: dict[str, Code] = {
             Severity.WARNING,
             "pulled while the CI job is set up, before any step can log in: not rewritten",
         ),
+        Code(
+            "PTC016", Severity.INFO, "chart setting changed beside the rewrite: the chart needs it"
+        ),
+        Code("PTC017", Severity.WARNING, "the chart may refuse the rewrite: a setting it needs"),
         Code("PTC900", Severity.ERROR, "file could not be read or parsed"),
     )
 }

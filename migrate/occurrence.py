@@ -21,6 +21,14 @@ class Part(NamedTuple):
                      rest follows elsewhere (a chart's `docker.io/library` + `traefik`, a
                      chart-wide `global.hub`, an ARG default before `/library/node`); becomes
                      the target name less what follows it
+    role 'allow':    a `false` that must be `true` for the rewrite to work (a Bitnami-style
+                     chart's global.security.allowInsecureImages); becomes `true`
+    role 'allow-key', 'allow-security', 'allow-global': an empty span at the start of a line
+                     (or the end of the file) where that setting's missing keys go; becomes
+                     those lines, indented as the lines around them
+    role 'library':  an official Docker Hub name after a head that serves other images too
+                     (`global.image.registry: docker.io` + `memcached`); becomes
+                     `library/<name>`, so that the head's rewrite is the same for every image
     """
 
     role: str
@@ -52,6 +60,9 @@ class Occurrence:
     # A Crossplane package named without a registry, as written: `written` is it under
     # Crossplane's default registry, and the config's `crossplane-registry` may name another.
     package: str | None = None
+    # What its rewrite changes beside it, or would need to, said once per file when it is
+    # rewritten: (code, message), e.g. a Bitnami-style chart's guard setting (`allow` parts).
+    beside: tuple[str, str] | None = None
 
 
 class ScanError(Exception):

@@ -33,6 +33,44 @@ def _rendered(chart: Path) -> list[images.Rendered]:
     return images.images(out)
 
 
+def _rendered_with_dependencies(chart: Path, root: Path, copy: Path) -> list[images.Rendered]:
+    """Rendered as `helm dependency build` would have it: the repository's own charts it
+    depends on copied into a copy's charts/."""
+    from migrate.provers import helm_deps
+
+    shutil.copytree(chart, copy)
+    helm_deps.stage(copy, helm_deps.found(chart, render.missing, root), shutil.copytree)
+    return _rendered(copy)
+
+
+# Repository-shaped cases (charts under charts/, each depending on the others): every chart
+# renders with its dependencies found in the repository.
+REPOSITORIES = sorted(
+    p.name
+    for p in (FIXTURES / "helm").iterdir()
+    if (p / "in").is_dir() and not (p / "in" / "Chart.yaml").is_file()
+)
+
+
+@needs_helm
+@pytest.mark.parametrize("case", REPOSITORIES)
+def test_fixture_chart_repositories_render_with_their_own_dependencies(
+    case: str, tmp_path: Path
+) -> None:
+    original = FIXTURES / "helm" / case / "in"
+    shutil.copytree(original, tmp_path / "repo")
+    findings = _fix(tmp_path / "repo")
+    codes = {f.code for f in findings}
+    assert not codes & {"PTC010", "PTC011", "PTC900"}, [f.message for f in findings]
+    for chart in sorted(p.parent for p in original.glob("charts/*/Chart.yaml")):
+        relative = chart.relative_to(original)
+        before = _rendered_with_dependencies(chart, original, tmp_path / "before" / relative)
+        fixed = tmp_path / "repo" / relative
+        after = _rendered_with_dependencies(fixed, tmp_path / "repo", tmp_path / "after" / relative)
+        assert list(compare.wrong(before, after, CONFIG)) == [], relative
+        assert compare.unmigrated(after) == {}, relative
+
+
 @needs_helm
 @pytest.mark.parametrize("case", CASES)
 def test_fixture_charts_render_their_cache_targets(case: str, tmp_path: Path) -> None:
@@ -49,7 +87,10 @@ def test_fixture_charts_render_their_cache_targets(case: str, tmp_path: Path) ->
     left = compare.unmigrated(after)
     if case == "null_defaults":
         assert left == {"quay.io/acme/app:1.0": left["quay.io/acme/app:1.0"]}
-        assert "PTC014" in codes
+        (left_alone,) = [f for f in findings if f.code == "PTC014"]
+        # where the image is defined: the template line that gives it as a default
+        assert (left_alone.path, left_alone.line) == ("templates/deployment.yaml", 10)
+        assert "a default in the chart's templates" in left_alone.message
     elif case == "shared_anchor":
         assert list(left) == ["nginx:1.27"] and "PTC012" in codes
     elif case == "global_image_registry":
@@ -112,3 +153,97 @@ def test_pr_body_lists_rewrites_not_render_verified(tmp_path: Path) -> None:
     assert len(summary.unverified) == 4  # every rewrite of a chart that does not render alone
     section = text.split("### Review these: not render-verified", 1)[1].split("###", 1)[0]
     assert f"`templates/deployment.yaml:13`  busybox:1.36 → {REGISTRY}/docker-hub/" in section
+
+
+@needs_helm
+def test_an_image_left_alone_is_reported_at_its_values_key(tmp_path: Path) -> None:
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "Chart.yaml").write_text("apiVersion: v2\nname: left\nversion: 0.1.0\n")
+    (tmp_path / "values.yaml").write_text(
+        "image:\n  repository: nginx  # ecr-ptc: ignore\n  tag: '1.27'\n"
+        "sidecar:\n  image:\n    repository: redis\n    tag: '7.4'\n"
+    )
+    (tmp_path / "templates" / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\nspec:\n  containers:\n"
+        '    - name: x\n      image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"\n'
+        '    - name: y\n      image: "{{ .Values.sidecar.image.repository }}:'
+        '{{ .Values.sidecar.image.tag }}"\n'
+    )
+    (tmp_path / "prod-values.yaml").write_text("sidecar:\n  image:\n    repository: memcached\n")
+    findings = _fix(tmp_path)
+    left = {(f.path, f.line) for f in findings if f.code == "PTC014"}
+    assert left == {("values.yaml", 2)}  # nginx, left alone: at its key, not at 1:1
+
+
+@pytest.mark.corpus
+@needs_helm
+def test_a_template_default_is_reported_at_its_template_line(tmp_path: Path) -> None:
+    copy = tmp_path / "traefik"
+    shutil.copytree(corpus() / "charts" / "traefik" / "traefik", copy)
+    (left,) = [f for f in _fix(copy) if f.code == "PTC014"]
+    assert left.path == "templates/_helpers.tpl"
+    assert '"traefik"' in (copy / left.path).read_text().split("\n")[left.line - 1]
+
+
+@needs_helm
+def test_a_guarded_chart_renders_after_fix_because_the_setting_is_inserted(
+    tmp_path: Path,
+) -> None:
+    """Bitnami-style charts fail the render on a relocated image unless
+    global.security.allowInsecureImages is true: fix sets it, said once per file (PTC016),
+    and reports a values file whose chart it cannot know (PTC017)."""
+    original = FIXTURES / "helm" / "bitnami_guard" / "in"
+    repo = tmp_path / "repo"
+    shutil.copytree(original, repo)
+    findings = _fix(repo)
+
+    said = sorted((f.path, f.code) for f in findings if f.code in ("PTC016", "PTC017"))
+    assert said == [
+        ("charts/app/values.yaml", "PTC016"),
+        ("charts/web/values.yaml", "PTC016"),
+        ("charts/worker/values.yaml", "PTC016"),
+        ("flux/mongodb/mongodb.yaml", "PTC016"),  # a Flux HelmRelease's values, generated
+        ("kubectl-values.yaml", "PTC017"),  # no chart names it
+        ("values/postgresql.yaml", "PTC016"),  # an Argo CD Application's Bitnami chart
+        ("values/redis.yaml", "PTC016"),  # a helmfile release's Bitnami chart
+    ]
+    for name in ("app", "web", "worker"):
+        fixed = repo / "charts" / name
+        staged = tmp_path / name
+        _rendered_with_dependencies(fixed, repo, staged)  # renders: the setting is in
+        values = (staged / "values.yaml").read_text()
+        (staged / "values.yaml").write_text(values.replace("allowInsecureImages: true", "x: 1"))
+        refused = render.render(staged, {})[""]
+        assert isinstance(refused, str) and "substituted" in refused, name  # the guard is real
+
+
+def test_pr_body_says_what_is_set_beside_the_rewrites(tmp_path: Path) -> None:
+    from migrate.pr import body as pr_body
+
+    shutil.copytree(FIXTURES / "helm" / "bitnami_guard" / "in", tmp_path, dirs_exist_ok=True)
+    results = list(engine.run(["."], CONFIG, tmp_path, fix=True, write=False, jobs=1))
+    text = pr_body.body(pr_body.summarise(REGISTRY, results), (), plan="", renovate="{}")
+
+    section = text.split("### Also changed", 1)[1].split("###", 1)[0]
+    assert "`values/redis.yaml:4`" in section and "allowInsecureImages: true" in section
+    assert "`kubectl-values.yaml:4`" in section and "not known" in section
+    assert "No other byte of any file changes" not in text
+
+
+def test_a_rewrite_that_would_change_another_reference_is_left_with_a_reason(
+    tmp_path: Path,
+) -> None:
+    """One registry for two images, one of them suppressed: rewriting the other would move
+    both. The rewrite is left out and says why; the re-scan check is never the message."""
+    values = (
+        "global:\n  image:\n    registry: docker.io\n"
+        "tempo:\n  image:\n    repository: grafana/tempo\n    tag: 2.6.0\n"
+        "agent:\n  image:\n    repository: grafana/agent  # ecr-ptc: ignore\n    tag: v0.43.3\n"
+    )
+    (tmp_path / "values.yaml").write_text(values)
+    findings = _fix(tmp_path)
+
+    assert (tmp_path / "values.yaml").read_text() == values
+    assert not [f for f in findings if f.code == "PTC900"]
+    (left,) = [f for f in findings if f.status is Status.REFUSED]
+    assert left.code == "PTC004" and left.line == 6 and "a value they share" in left.message

@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
-from migrate.context import STANDALONE, FileContext
+from migrate.context import STANDALONE, FileContext, Repo
 from migrate.facts.charts import Chart
+from migrate.facts.charts import guard as _guard
 from migrate.facts.charts import of as charts_of
 from migrate.facts.charts.evidence import Evidence
 from migrate.kinds import helm_images as _helm_images
 from migrate.kinds.helm_images import Head
 from migrate.kinds.paths import YAML_SUFFIXES, in_helm_templates
-from migrate.occurrence import Occurrence, ScanError
+from migrate.occurrence import Occurrence, Part, ScanError
 from migrate.syntax import yaml as _yaml
-from migrate.syntax.yaml import Mapping, Node, Scalar, Sequence
+from migrate.syntax.yaml import Mapping, Node, Scalar, Sequence, fields
 
 NAME = "helm"
 # Values files by name anywhere, and any YAML beside a Chart.yaml (`is_values`).
@@ -52,6 +54,12 @@ def claims(path: Path, text: str) -> bool:
     return by_name(path)
 
 
+def included(path: Path, repo: Repo) -> bool:
+    """A values file a helmfile release, an Argo CD Application or a Flux HelmRelease installs
+    a chart with, whatever its name (`values/redis.yaml`)."""
+    return path.name.lower().endswith(YAML_SUFFIXES) and path.resolve() in _guard.of(repo)
+
+
 def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
     if not _yaml.mentions(text, _WORDS, context):
         return
@@ -68,7 +76,117 @@ def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
         return
     for doc in docs:
         found = _document(doc, defaults, evidence)
+        if len(docs) == 1 and any(occ.parts for occ in found):
+            found = _guarded(found, doc, text, chart, context)
         yield from sorted(found, key=lambda occ: occ.at)  # walk order is not text order
+
+
+# Bitnami-style charts' guard against relocated images (`migrate.facts.charts.guard`).
+_SET = (
+    f"sets {_guard.SETTING}: true beside the rewrite: the chart's {_guard.CALL} refuses "
+    "relocated images otherwise"
+)
+_UNKNOWN = (
+    "a Bitnami-style image whose chart is not known here (no Chart.yaml, helmfile, Argo CD "
+    f"Application or Flux HelmRelease names it): a Bitnami chart's {_guard.CALL} refuses the "
+    f"relocated image unless {_guard.SETTING}: true, which is not set here"
+)
+_BY_HAND = (
+    f"the chart's {_guard.CALL} refuses the relocated image unless {_guard.SETTING}: true, "
+    "which is not set here ({}): set it by hand"
+)
+
+
+def _guarded(
+    found: list[Occurrence], doc: Node | None, text: str, chart: Chart | None, ctx: FileContext
+) -> list[Occurrence]:
+    """The rewritable references of a values file of a chart that carries the guard, each
+    with the part that sets the guard's setting (one edit, however many carry it); where the
+    chart is not known and the images look Bitnami's, each says so instead."""
+    carried = _carries(chart, ctx)
+    if carried is None and not any(_bitnami_image(occ.written) for occ in found if occ.parts):
+        return found
+    allowance = _allowance(doc, text) if carried is not False else None
+    if carried is False or isinstance(allowance, tuple) and not allowance:
+        return found  # not guarded, or already allowed
+    if carried is None or isinstance(allowance, str):
+        why = _UNKNOWN if carried is None else _BY_HAND.format(allowance)
+        beside = ("PTC017", why)
+        return [replace(o, beside=beside) if o.parts else o for o in found]
+    assert isinstance(allowance, tuple)
+    return [
+        replace(o, parts=(*o.parts, *allowance), beside=("PTC016", _SET)) if o.parts else o
+        for o in found
+    ]
+
+
+def _carries(chart: Chart | None, ctx: FileContext) -> bool | None:
+    """Does the file's chart carry the guard? None: the chart is not known."""
+    if ctx.path is None:
+        return None
+    repo = ctx.repo
+    if chart is not None:
+        root = repo.root if repo else None
+        if repo is None:
+            return _guard.carries(chart.root, root)
+        return repo.memo(("guard", chart.root), lambda: _guard.carries(chart.root, root))
+    if repo is None:
+        return None
+    source = _guard.of(repo).get(ctx.path.resolve())
+    return None if source is None else _guard.bitnami(source)
+
+
+def _bitnami_image(written: str) -> bool:
+    return "/bitnami/" in f"/{written}" or written.startswith("bitnami/")
+
+
+def _allowance(doc: Node | None, text: str) -> tuple[Part, ...] | str:
+    """The part that makes `global.security.allowInsecureImages` true, () when it is, or why
+    it cannot be set by a minimal edit."""
+    if not isinstance(doc, Mapping) or text[doc.start : doc.start + 1] in ("{", "["):
+        return "the values are not a block mapping"
+    path: list[str] = []
+    node: Node = doc
+    for key in ("global", "security", "allowInsecureImages"):
+        value = fields(node).get(key) if isinstance(node, Mapping) else None
+        if value is None:
+            if path and not _indented(node, text):
+                return f"{'.'.join(path)} is not a block mapping of its own lines"
+            if not path:
+                if not _only_comments(text[doc.end :]):
+                    return "the values file goes on after its mapping"
+                return (Part("allow-global", len(text), len(text)),)
+            start = _line_start(text, node.start)
+            role = "allow-security" if key == "security" else "allow-key"
+            return (Part(role, start, start),)
+        path.append(key)
+        node = value
+    if isinstance(node, Scalar) and node.tag == _BOOL and node.value == "true":
+        return ()
+    if isinstance(node, Scalar) and node.tag == _BOOL and node.value == "false" and node.span:
+        return (Part("allow", *node.span),)
+    return f"{_guard.SETTING} is set to something else than false"
+
+
+_BOOL = "tag:yaml.org,2002:bool"
+
+
+def _indented(node: Node, text: str) -> bool:
+    """A block mapping whose first key starts its own line, after nothing but spaces."""
+    if not isinstance(node, Mapping) or not node.flat:
+        return False
+    start = _line_start(text, node.start)
+    return text[node.start : node.start + 1] not in ("{", "") and not text[
+        start : node.start
+    ].strip(" ")
+
+
+def _line_start(text: str, at: int) -> int:
+    return text.rfind("\n", 0, at) + 1
+
+
+def _only_comments(text: str) -> bool:
+    return all(not line.strip() or line.lstrip().startswith("#") for line in text.split("\n"))
 
 
 def _chart(context: FileContext) -> Chart | None:

@@ -45,6 +45,12 @@ _FILE = re.compile(
 )
 
 
+# Keys whose value is a part of an image, never all of it: a registry before the name, ...
+_NOT_WHOLE = re.compile(
+    r"registry|hub|namespace|repository|name$|tag|digest|version|policy", re.IGNORECASE
+)
+
+
 @dataclass(frozen=True)
 class Head:
     key: str  # where it is set: 'global.hub', 'registry' (the map's own), ...
@@ -128,7 +134,7 @@ def sites(doc: Node | None, evidence: Evidence | None) -> Iterator[Site]:
             found = string(value)
             if found is not None:
                 if (
-                    image_like(k.value)
+                    (image_like(k.value) or _printed_whole(here, found, evidence))
                     and id(found) not in seen
                     and _is_image(found, here, evidence)
                 ):
@@ -163,12 +169,27 @@ def _map_site(
     if (
         repository is None
         and name is not None
-        and image_like(key)
+        and (image_like(key) or (evidence is not None and f"{path}.name" in evidence.images))
         and ("repository" in keys or extra)
         and _looks_like_image(name.value)
     ):
         return site(name, "name")
     return None
+
+
+def _printed_whole(path: str, node: Scalar, evidence: Evidence | None) -> bool:
+    """A string under a key that does not say `image`, which a container's image line prints
+    itself, first: `druid.exporter: quay.io/org/exporter` and `{{ .Values.druid.exporter }}`.
+    A path (`/`) it must hold; a tag or registry beside a name never is a whole image."""
+    return (
+        evidence is not None
+        and path in evidence.images
+        and path not in evidence.tails
+        and path not in evidence.heads
+        and not _NOT_WHOLE.search(path.rpartition(".")[2])
+        and "/" in node.value
+        and _looks_like_image(node.value)
+    )
 
 
 def _looks_like_image(value: str) -> bool:
@@ -203,8 +224,10 @@ def occurrence(
     if head is None and evidence and _name_path(site) in evidence.tails:
         after = "the chart's templates put another value before it"
         return _yaml.unresolved(kind, name + suffix, site.name, after)
-    if head is None and site.named:
-        return None  # a bare `name`: only a chart-wide registry and namespace make it an image
+    if head is None and site.named and not (evidence and _name_path(site) in evidence.images):
+        # A bare `name`: only a chart-wide registry and namespace make it an image, or the
+        # templates printing it as the start of a container's image.
+        return None
     if head is None:
         if inline_tag or not site.is_map:
             return _yaml.reference(kind, site.name, "ref", written=name if site.is_map else None)
@@ -235,11 +258,12 @@ def occurrence(
         parts = (Part("registry", *head.node.span), Part("path", *site.name.span))
         return Occurrence(kind, written, parts, *site.name.span)
     namespaced = "/" in head.value or "/" in rest  # Docker Hub adds `library/` otherwise
+    head_part = Part("head", *head.node.span)
     if head.shared and not namespaced and _docker_hub(head.value):
-        # One head for every image, but `library/` would go into it for this one only.
-        mixed = f"{head.key} serves Docker Hub images with and without a namespace"
-        return _yaml.unresolved(kind, written, site.name, mixed)
-    return Occurrence(kind, written, (Part("head", *head.node.span),), *site.name.span)
+        # One head for every image: `library/` goes into this image's own name, not the head.
+        library = Part("library", *site.name.span)
+        return Occurrence(kind, written, (head_part, library), *site.name.span)
+    return Occurrence(kind, written, (head_part,), *site.name.span)
 
 
 def _name_path(site: Site) -> str:

@@ -1,6 +1,7 @@
 """A Helm chart's templates: Go templates, not YAML, so read line by line. A literal container
 image (`image: busybox:1.36`, no `{{` in the value: a test hook, an init container) is found
-and rewritten like any other; templated ones are the values files' business."""
+and rewritten like any other; templated ones are the values files' business. Go-templated YAML
+elsewhere in a chart (`files/*.yaml`, rendered through `tpl`) is read the same way."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from migrate.context import STANDALONE, FileContext
+from migrate.facts.charts import chart_root
 from migrate.facts.charts.evidence import in_container
-from migrate.kinds.paths import in_helm_templates
+from migrate.kinds.paths import YAML_SUFFIXES, in_helm_templates
 from migrate.occurrence import Occurrence, Part
 
 NAME = "helm-template"
@@ -28,7 +30,15 @@ def by_name(path: Path) -> bool:
 
 
 def claims(path: Path, text: str) -> bool:
-    return by_name(path)
+    """Under templates/, or Go-templated YAML elsewhere in a chart (`files/job.yaml`, which a
+    template reads with `.Files.Get` and `tpl`): Go, not YAML, either way."""
+    if by_name(path):
+        return True
+    return (
+        "{{" in text
+        and path.name.lower().endswith(YAML_SUFFIXES)
+        and chart_root(path.parent) is not None
+    )
 
 
 def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:

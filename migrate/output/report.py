@@ -71,7 +71,7 @@ _GROUPS: tuple[tuple[tuple[Status, ...], str, str], ...] = (
     ((Status.PRIVATE,), "is private", "are private"),
     ((Status.SUPPRESSED,), "is suppressed", "are suppressed"),
 )
-_EXTRA = ("PTC006", "PTC013")  # a second finding about a reference already counted
+_EXTRA = ("PTC006", "PTC013", "PTC016", "PTC017")  # about what is already counted
 
 
 def summary(report: Report) -> str:
@@ -261,6 +261,10 @@ def lines(findings: Iterable[Finding]) -> str:
     )
 
 
+# What a rewrite changes beside its references, or would need to (a chart's guard setting).
+BESIDE = ("PTC016", "PTC017")
+
+
 def fix_notes(results: Iterable[FileResult], registry: str) -> str:
     """What `fix` says on stderr besides its rewrites: files it could not read, what provers
     refused or could not verify, and what each CI system it touched needs to log in (CI
@@ -269,7 +273,12 @@ def fix_notes(results: Iterable[FileResult], registry: str) -> str:
     from migrate.provers import protocol as provers
 
     results = list(results)
-    said = [f for r in results for f in r.findings if f.code == "PTC900" or f.code in provers.CODES]
+    said = [
+        f
+        for r in results
+        for f in r.findings
+        if f.code in ("PTC900", *BESIDE) or f.code in provers.CODES or f.status is Status.REFUSED
+    ]
     kinds = {r.file_kind for r in results if r.changed} & {s.NAME for s in CI_SCANNERS}
     if not kinds:
         return lines(said)

@@ -13,6 +13,7 @@ from migrate.config import Rule
 from migrate.findings import Finding
 from migrate.kinds import ci_login
 from migrate.output.printable import printable, printable_path
+from migrate.output.report import BESIDE
 
 if TYPE_CHECKING:
     from migrate.rewrite.results import FileResult
@@ -33,6 +34,7 @@ class Summary:
     skipped: tuple[Finding, ...]  # references left alone, and files that could not be read
     files: tuple[str, ...]  # the changed files
     unverified: tuple[Finding, ...] = ()  # rewrites no renderer checked (PTC011: their file)
+    beside: tuple[Finding, ...] = ()  # what rewrites change beside references, or would need
 
 
 def summarise(registry: str, results: Iterable[FileResult]) -> Summary:
@@ -40,9 +42,11 @@ def summarise(registry: str, results: Iterable[FileResult]) -> Summary:
     skipped: list[Finding] = []
     files: list[str] = []
     unverified: list[Finding] = []
+    beside: list[Finding] = []
     for result in results:
         if result.changed:
             files.append(result.path)
+            beside.extend(f for f in result.findings if f.code in BESIDE)
             rewrites.extend(f for f in result.findings if f.target and f.original)
             if any(f.code == "PTC011" for f in result.findings):
                 unverified.extend(f for f in result.findings if f.target and f.original)
@@ -53,7 +57,9 @@ def summarise(registry: str, results: Iterable[FileResult]) -> Summary:
             if f.code in SKIPPED_CODES
             or (f.code in ("PTC001", "PTC002") and not (result.changed and f.target))
         )
-    return Summary(registry, tuple(rewrites), tuple(skipped), tuple(files), tuple(unverified))
+    return Summary(
+        registry, tuple(rewrites), tuple(skipped), tuple(files), tuple(unverified), tuple(beside)
+    )
 
 
 def _counts(summary: Summary) -> list[tuple[str, str, int, int]]:
@@ -109,7 +115,12 @@ def body(
     intro = (
         f"Rewrites **{_plural(len(summary.rewrites), 'image reference')}** in "
         f"**{_plural(len(summary.files), 'file')}** to the pull-through cache in "
-        f"`{summary.registry}`. No other byte of any file changes."
+        f"`{summary.registry}`. "
+        + (
+            "Beside them, only the chart settings under *Also changed* change."
+            if any(f.code == "PTC016" for f in summary.beside)
+            else "No other byte of any file changes."
+        )
     )
     head = [
         f"## {TITLE}",
@@ -130,6 +141,12 @@ def body(
         for f in summary.rewrites
     ]
     tail = []
+    if summary.beside:
+        tail += ["", "### Also changed, and why", ""]
+        tail += [
+            f"- `{printable_path(f.path)}:{f.line}` {f.code}: {printable(f.message)}"
+            for f in summary.beside
+        ]
     if summary.unverified:
         tail += ["", "### Review these: not render-verified", ""]
         tail += ["Helm could not render their chart on its own; static rules alone decided:", ""]

@@ -7,12 +7,14 @@ rewrite reached is reported (PTC014)."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from migrate import reference
 from migrate.config import Config
 from migrate.context import Repo
 from migrate.facts.charts import chart_root
@@ -49,6 +51,7 @@ def _objections(
     unit: Path, changes: Mapping[Path, Change], repo: Repo, config: Config
 ) -> Iterator[Objection]:
     from migrate.provers import helm_compare as compare  # the renderer: only for a chart
+    from migrate.provers import helm_deps as deps
     from migrate.provers import helm_render as render
     from migrate.provers import rendered as images
 
@@ -57,16 +60,18 @@ def _objections(
         yield from _each(changes, "PTC011", f"not render-verified: {missing}", blocks=False)
         return
     overrides = {str(p): _text(c.before) for p, c in changes.items() if _is_override(unit, p)}
-    before = render.render(unit, overrides)
+    # Dependencies the repository holds, rendered from staging copies, never from the user's.
+    local = deps.found(unit, render.missing, repo.root)
     with tempfile.TemporaryDirectory(prefix="ecr-ptc-helm-", dir=_scratch(repo)) as tmp:
+        staged = unit
+        if local:
+            staged = Path(tmp) / "before" / unit.name
+            _copy(unit, staged)
+            deps.stage(staged, local, _copy)
+        before = render.render(staged, overrides)
         copy = Path(tmp) / unit.name
-        shutil.copytree(
-            unit,
-            copy,
-            symlinks=True,
-            ignore=shutil.ignore_patterns(".git"),
-            copy_function=_link_or_copy,
-        )
+        _copy(unit, copy)
+        deps.stage(copy, local, _copy)
         for path, change in changes.items():
             target = copy / path.relative_to(unit)
             target.unlink()  # a hard link to the original: never written through
@@ -92,12 +97,13 @@ def _objections(
             yield from _each(changes, "PTC010", message + ": the chart's rewrites are not written")
             return
         for image, where in compare.unmigrated(now).items():
+            path, line, why = _defined_at(unit, image, where, concerned, name)
             yield Objection(
-                _reported_on(unit, concerned),
-                1,
+                path,
+                line,
                 "PTC014",
                 f"with {what}, Helm renders {image} ({_where(where)}), which no rewrite reaches: "
-                "its name comes from the chart's templates or a value left alone",
+                f"its name comes from {why}",
                 False,
             )
 
@@ -108,6 +114,16 @@ def _scratch(repo: Repo) -> Path | None:
     rather than ~300 ms to copy); else the system's temp directory."""
     git = repo.root / ".git"
     return git if git.is_dir() and os.access(git, os.W_OK) else None
+
+
+def _copy(source: Path, target: Path) -> None:
+    shutil.copytree(
+        source,
+        target,
+        symlinks=True,
+        ignore=shutil.ignore_patterns(".git"),
+        copy_function=_link_or_copy,
+    )
 
 
 def _link_or_copy(source: str, target: str) -> None:
@@ -146,15 +162,90 @@ def _first_changed_line(change: Change) -> int:
     return 1
 
 
+_VALUES_NAME = re.compile(r"^(?:.*[._-])?values(?:[._-].*)?\.ya?ml$", re.IGNORECASE)
+
+
 def _is_override(chart: Path, path: Path) -> bool:
-    """A values file of the chart other than its own values.yaml (and not a template)."""
+    """A values file of the chart other than its own values.yaml: beside Chart.yaml or named
+    as one (`ci/prod-values.yaml`); not a template, nor Go-templated YAML (`files/job.yaml`)."""
     relative = path.relative_to(chart)
-    return relative.parts[0] != "templates" and relative != Path("values.yaml")
+    if relative.parts[0] == "templates" or relative == Path("values.yaml"):
+        return False
+    return len(relative.parts) == 1 or bool(_VALUES_NAME.match(relative.name))
 
 
 def _reported_on(chart: Path, concerned: Mapping[Path, Change]) -> Path:
     values = chart / "values.yaml"
     return values if values in concerned or len(concerned) != 1 else next(iter(concerned))
+
+
+def _defined_at(
+    chart: Path, image: str, where: str, concerned: Mapping[Path, Change], name: str
+) -> tuple[Path, int, str]:
+    """Where an image left pulling from upstream is defined: a values key that names it whole
+    (the override file, then values.yaml), else a template literal that gives it as a default
+    (the rendered template, then the helpers), else a values key with its bare name, else the
+    first line of the values file. A bare name (`traefik`) comes last in the values: it is
+    often the key of some other, disabled, component."""
+    names = _names(image)
+    values: list[tuple[Path, str]] = []
+    if name != _DEFAULTS:
+        values.append((Path(name), _text(concerned[Path(name)].after)))
+    defaults = chart / "values.yaml"
+    if defaults in concerned:
+        values.append((defaults, _text(concerned[defaults].after)))
+    elif (text := _read(defaults)) is not None:
+        values.append((defaults, text))
+    templates = chart / "templates"
+    rendered = templates / _where(where).partition("/")[2]
+    helpers = sorted(p for p in templates.rglob("*.tpl") if p.is_file())
+    whole = [n for n in names if "/" in n or ":" in n]
+    for candidates, files, pattern in (
+        (whole, values, _VALUE_LINE),
+        (names, [(p, _read(p)) for p in (rendered, *helpers)], _LITERAL),
+        (names, values, _VALUE_LINE),
+    ):
+        for candidate in candidates:
+            found = re.compile(pattern.format(re.escape(candidate)))
+            for path, text in files:
+                if text is not None and (line := _line_of(text, found)) is not None:
+                    return path, line, _WHY[pattern]
+    return _reported_on(chart, concerned), 1, "the chart's templates or a value left alone"
+
+
+_VALUE_LINE = r"^[ \t]*(?:-[ \t]+)?[\w.\"'-]+:[ \t]+[\"']?{}(?:[\"'\s#:@]|$)"
+_LITERAL = r"[\"'`]{}[\"'`]"
+_WHY = {_VALUE_LINE: "a value left alone", _LITERAL: "a default in the chart's templates"}
+
+
+def _names(image: str) -> list[str]:
+    """What a chart may have written of an image, longest first: the whole reference, the name,
+    the name without its registry (and without Docker Hub's `library/`)."""
+    try:
+        ref = reference.parse(image)
+    except reference.ReferenceError:
+        return [image]
+    name = image.split("@", 1)[0]
+    if ref.tag and name.endswith(f":{ref.tag}"):
+        name = name[: -len(ref.tag) - 1]
+    out = [image, name, ref.path]
+    if ref.path.startswith("library/"):
+        out.append(ref.path.removeprefix("library/"))
+    return list(dict.fromkeys(n for n in out if n))
+
+
+def _line_of(text: str, pattern: re.Pattern[str]) -> int | None:
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.lstrip().startswith("#") and pattern.search(line):
+            return number
+    return None
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text("utf-8", "replace") if path.is_file() else None
+    except OSError:
+        return None
 
 
 def _rel(chart: Path, name: str) -> str:

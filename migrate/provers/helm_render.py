@@ -46,7 +46,10 @@ def render(chart: Path, overrides: Mapping[str, str]) -> dict[str, dict[str, str
                     # charts/; the engine alone would render it without them, silently.
                     absent = _enabled(loaded, loaded.merge_values(values), missing)
                     if absent:
-                        out[name] = f"dependencies not vendored in charts/: {', '.join(absent)}"
+                        out[name] = (
+                            "dependencies neither vendored in charts/ nor in this repository: "
+                            + ", ".join(absent)
+                        )
                     else:
                         out[name] = _render(loaded, values)
                 except helm_python.HelmError as exc:
@@ -54,6 +57,17 @@ def render(chart: Path, overrides: Mapping[str, str]) -> dict[str, dict[str, str
     except helm_python.HelmError as exc:
         return dict.fromkeys(("", *overrides), _first_line(str(exc)))
     return out
+
+
+def missing(chart: Path) -> set[str]:
+    """The dependencies Helm does not find in the chart's charts/ (none when it cannot say)."""
+    import helm_python
+
+    try:
+        listed = helm_python.dependency_list(chart)
+    except helm_python.HelmError:
+        return set()
+    return {d["name"] for d in listed if d.get("status") not in ("ok", "unpacked")}
 
 
 def _render(chart: Any, values: dict[str, Any] | None) -> dict[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from typing import NamedTuple
 
 from migrate.classify import Verdict
@@ -35,6 +36,10 @@ def plan(text: str, occurrence: Occurrence, verdict: Verdict, registry: str) -> 
             new = verdict.repository
         elif role == "head":
             new = _head(old, occurrence, verdict)
+        elif role == "library":
+            new = f"library/{old}"
+        elif role.startswith("allow"):
+            new = _allow(text, role, start)
         else:
             raise ValueError(f"unknown role {role!r}")
         if new != old:
@@ -48,9 +53,45 @@ def _head(old: str, occurrence: Occurrence, verdict: Verdict) -> str:
     assert verdict.target_name
     name = _written_name(occurrence.written, verdict)
     rest = name[len(old) :]
+    if any(part.role == "library" for part in occurrence.parts):
+        rest = "/library" + rest  # the name takes `library/`: the head stays the same for all
     if not name.startswith(old + "/") or not verdict.target_name.endswith(rest):
         raise EditConflict(f"{old!r} does not lead {name!r} in its cache target")
     return verdict.target_name[: len(verdict.target_name) - len(rest)]
+
+
+_SETTING: tuple[str, ...] = ("global", "security", "allowInsecureImages")
+
+
+def _allow(text: str, role: str, at: int) -> str:
+    """`global.security.allowInsecureImages: true`, or the part of it that is missing, as lines
+    inserted at `at` (a line's start, or the end of the text), indented as the lines there."""
+    if role == "allow":
+        return "true"
+    newline = "\r\n" if "\r\n" in text else "\n"
+    if role == "allow-global":
+        found = re.search(r"(?m)^( +)[^ #\r\n-]", text)
+        step = len(found[1]) if found else 2
+        keys, indent, lead = _SETTING, 0, "" if not text or text.endswith("\n") else newline
+    else:
+        indent = len(text[at:]) - len(text[at:].lstrip(" "))
+        step = max(indent - _parent_indent(text, at, indent), 1)
+        keys, lead = _SETTING[2 if role == "allow-key" else 1 :], ""
+    lines = [
+        f"{' ' * (indent + step * depth)}{key}:{' true' if key == keys[-1] else ''}{newline}"
+        for depth, key in enumerate(keys)
+    ]
+    return lead + "".join(lines)
+
+
+def _parent_indent(text: str, at: int, indent: int) -> int:
+    """The indentation of the key whose mapping starts at `at`: the nearest line above that is
+    indented less (comments and blank lines aside)."""
+    for line in reversed(text[:at].split("\n")):
+        body = line.lstrip(" ")
+        if body.strip() and not body.startswith("#") and len(line) - len(body) < indent:
+            return len(line) - len(body)
+    return 0
 
 
 def _written_name(old: str, verdict: Verdict) -> str:

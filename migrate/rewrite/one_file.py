@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import gc
 
+from migrate.classify import Verdict
 from migrate.config import Config
 from migrate.context import FileContext
 from migrate.findings import Finding, Status, file_error
-from migrate.kinds.registry import scanner_for
-from migrate.occurrence import ScanError
+from migrate.kinds.registry import Scanner, scanner_for
+from migrate.occurrence import Occurrence, ScanError
 from migrate.rewrite import edits, source, suppressions
 from migrate.rewrite.held import holder
 from migrate.rewrite.results import FileResult, lean
@@ -89,21 +90,15 @@ def _rewrite(candidate: Candidate, settings: Settings) -> FileResult | None:
     if not any(rewrites):
         return FileResult(display, kind, report(), src.raw)
     try:
-        new_text = edits.apply(
-            src.text,
-            [
-                e
-                for occ, v, rewrite in zip(occurrences, verdicts, rewrites)
-                if rewrite
-                for e in edits.plan(src.text, occ, v, config.registry)
-            ],
-        )
-        verify(scanner, context, new_text, occurrences, verdicts, rewrites, config)
+        new_text = _verified(scanner, context, src.text, occurrences, verdicts, rewrites, config)
+        if new_text is None:
+            return FileResult(display, kind, report(), src.raw)
+        beside = _beside(display, kind, src, occurrences, rewrites)
         after = src.encode(new_text)
         del new_text
         held = holder(settings, candidate.real, repo, src.stamp) if after != src.raw else None
         if held is not None:
-            return FileResult(display, kind, report(), src.raw, after, held=held)
+            return FileResult(display, kind, report(*beside), src.raw, after, held=held)
         if settings.write and after != src.raw:
             write(candidate.real, after, src.raw, src.stamp, settings.tidied)
     except (edits.EditConflict, Unverified, ScanError, OSError) as exc:
@@ -111,4 +106,82 @@ def _rewrite(candidate: Candidate, settings: Settings) -> FileResult | None:
         failed = file_error(display, 1, 1, f"not rewritten: {reason}", kind)
         return FileResult(display, kind, report(failed), src.raw)
     written = settings.write and after != src.raw
-    return FileResult(display, kind, report(), src.raw, after, written)
+    return FileResult(display, kind, report(*beside), src.raw, after, written)
+
+
+_SHARED = (
+    "{}: left as written: rewriting it would also change how another reference of this file "
+    "reads (a value they share)"
+)
+
+
+def _verified(
+    scanner: Scanner,
+    context: FileContext,
+    text: str,
+    occurrences: list[Occurrence],
+    verdicts: list[Verdict],
+    rewrites: bytearray,
+    config: Config,
+) -> str | None:
+    """The rewritten text, verified by a re-scan. A rewrite that changes how another
+    reference reads (two images composed from one shared value) is left out, with a verdict
+    that says why, and the rest tried again: the check is never what the user reads. None:
+    nothing is left to rewrite."""
+    assert config.registry is not None
+    while True:
+        planned = [
+            e
+            for occ, v, rewrite in zip(occurrences, verdicts, rewrites)
+            if rewrite
+            for e in edits.plan(text, occ, v, config.registry)
+        ]
+        new_text = edits.apply(text, planned)
+        try:
+            verify(scanner, context, new_text, occurrences, verdicts, rewrites, config)
+            return new_text
+        except Unverified as exc:
+            culprits = _culprits(exc.index, occurrences, rewrites)
+            if not culprits:
+                raise
+            for i in culprits:
+                rewrites[i] = False
+                written = occurrences[i].written
+                verdicts[i] = Verdict(Status.REFUSED, "PTC004", _SHARED.format(written))
+            if not any(rewrites):
+                return None
+
+
+def _culprits(index: int | None, occurrences: list[Occurrence], rewrites: bytearray) -> list[int]:
+    """The rewrites to leave out when the re-scan read occurrence `index` wrong: itself if it
+    was rewritten, else the rewritten ones that edit a span it is composed from."""
+    if index is None:
+        return []
+    if rewrites[index]:
+        return [index]
+    spans = {(p.start, p.end) for p in occurrences[index].parts if not p.role.startswith("allow")}
+    return [
+        i
+        for i, occ in enumerate(occurrences)
+        if rewrites[i] and any((p.start, p.end) in spans for p in occ.parts)
+    ]
+
+
+def _beside(
+    display: str,
+    kind: str,
+    src: source.Source,
+    occurrences: list[Occurrence],
+    rewrites: bytearray,
+) -> list[Finding]:
+    """What the rewrite changes beside its references, or would need to, once per file: at
+    the first rewritten reference that says it."""
+    out: dict[tuple[str, str], Finding] = {}
+    for occ, rewritten in zip(occurrences, rewrites):
+        if rewritten and occ.beside is not None and occ.beside not in out:
+            code, message = occ.beside
+            line, column = src.position(occ.at)
+            out[occ.beside] = Finding(
+                display, line, column, line, column, code, Status.UNRESOLVED, message, kind
+            )
+    return list(out.values())

@@ -23,7 +23,9 @@ def in_text_order(found: Iterable[Occurrence]) -> list[Occurrence]:
 
 
 class Unverified(Exception):
-    pass
+    def __init__(self, message: str, index: int | None = None) -> None:
+        super().__init__(message)
+        self.index = index  # the occurrence read back wrong, when one is
 
 
 def verify(
@@ -42,10 +44,14 @@ def verify(
     if len(again) != len(occurrences):
         raise Unverified(f"re-scan found {len(again)} references instead of {len(occurrences)}")
     checked: dict[str, None] = {}
-    for occ, verdict, rewritten, found in zip(occurrences, verdicts, rewrites, again):
+    for index, (occ, verdict, rewritten, found) in enumerate(
+        zip(occurrences, verdicts, rewrites, again)
+    ):
         expected = verdict.target if rewritten else occ.written
         if found.kind != occ.kind or found.written != expected:
-            raise Unverified(f"re-scan read {found.written!r} where {expected!r} was expected")
+            raise Unverified(
+                f"re-scan read {found.written!r} where {expected!r} was expected", index
+            )
         if rewritten and found.written not in checked:
             again_verdict = classify(found.written, config)
             if again_verdict.status is not Status.CACHED:  # e.g. a name Docker finds too long

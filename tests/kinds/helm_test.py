@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from migrate.context import FileContext, Repo
 from migrate.kinds import helm
 
 Found = tuple[str, str, list[tuple[str, str]], "str | None"]
@@ -227,3 +228,31 @@ def test_claims_any_yaml_beside_a_chart_but_not_its_templates(tmp_path: Path) ->
     assert not helm.claims(tmp_path / "Chart.yaml", "")
     assert not helm.claims(tmp_path / "requirements.yaml", "")
     assert not helm.claims(tmp_path / "templates" / "values.yaml", "")
+
+
+def test_a_value_the_templates_print_before_a_slash_is_never_a_whole_image(
+    tmp_path: Path,
+) -> None:
+    """Any key the templates print as an image counts (`druid.exporter`), but not one they
+    print before a '/' and another value: a registry or a namespace."""
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "Chart.yaml").write_text("apiVersion: v2\nname: h\nversion: 0.1.0\n")
+    (tmp_path / "templates" / "pod.yaml").write_text(
+        "spec:\n  containers:\n    - name: a\n"
+        '      image: "{{ .Values.proxy }}/{{ .Values.image.repository }}"\n'
+        "    - name: b\n"
+        '      image: {{ printf "%s/%s" .Values.printed .Values.image.repository }}\n'
+        "    - name: c\n"
+        "      image: {{ .Values.exporter }}\n"
+    )
+    values = (
+        "proxy: docker.io/library\nprinted: docker.io/library\n"
+        "exporter: quay.io/org/exporter:1.0\nimage:\n  repository: nginx\n  tag: '1.27'\n"
+    )
+    (tmp_path / "values.yaml").write_text(values)
+    context = FileContext(tmp_path / "values.yaml", Repo(tmp_path))
+    found = [(o.written, o.unresolved) for o in helm.scan(values, context)]
+    assert found == [
+        ("quay.io/org/exporter:1.0", None),
+        ("nginx:1.27", "the chart's templates put another value before it"),
+    ]

@@ -33,6 +33,7 @@ class Evidence:
     images: set[str] = field(default_factory=set)  # those on container image lines
     indirect: set[str] = field(default_factory=set)  # `with`/`range`/`toYaml` subjects
     tails: set[str] = field(default_factory=set)  # put after another value and a '/'
+    heads: set[str] = field(default_factory=set)  # put before a '/' and another value
     texts: str = ""  # every template, joined: for the precedence patterns
 
     def of(self, path: str) -> bool | None:
@@ -91,6 +92,7 @@ def read(templates: Iterable[tuple[str, str]]) -> Evidence:
         text = pending.pop()
         found.images.update(m[1][1:] for m in _VALUES.finditer(text))
         found.tails.update(_tails(text))
+        found.heads.update(_heads(text))
         for helper in _INCLUDE.findall(text):
             if helper not in seen and helper in helpers:
                 seen.add(helper)
@@ -98,22 +100,82 @@ def read(templates: Iterable[tuple[str, str]]) -> Evidence:
     return found
 
 
-_AFTER_SLASH = re.compile(r"\}\}/\{\{-?\s*(?:default\s+\S+\s+)?\$?\.Values((?:\.[\w-]+)+)")
+_AFTER_SLASH = re.compile(
+    r"(?:\{\{-?\s*\$?\.Values((?:\.[\w-]+)+)\s*-?)?"  # the value before the '/', if one
+    r"\}\}/\{\{-?\s*(?:default\s+\S+\s+)?\$?\.Values((?:\.[\w-]+)+)"
+)
 _PRINTF = re.compile(r"printf\s+\"([^\"]*)\"((?:\s+(?:\([^()]*\)|[^\s()}]+))+)")
+_BLOCK = re.compile(r"\{\{-?\s*(if|with|range|define|block|else|end)\b([^}]*)")
+# What a chart puts before a name that the values scanner knows as a registry: the map's own
+# `registry`/`hub` (a sibling of the name) or a chart-wide one.
+_PREFIX_KEYS = ("registry", "hub")
+_CHART_WIDE = ("global.imageRegistry", "global.image.registry", "global.registry", "global.hub")
 
 
 def _tails(text: str) -> Iterator[str]:
     """Values a template writes right after a '/': `{{ a }}/{{ .Values.b }}`,
-    `printf "%s/%s" a .Values.b`. Such a value is the end of a name, never a whole one."""
+    `printf "%s/%s" a .Values.b`. Such a value is the end of a name, never a whole one; unless
+    the '/' and the registry before it are printed only `if` that registry is set: over an
+    empty registry the value is printed alone."""
     for match in _AFTER_SLASH.finditer(text):
-        yield match[1][1:]
+        prefixes = [match[1][1:]] if match[1] else []
+        if not _guarded(text, match.start(), match[2][1:], prefixes):
+            yield match[2][1:]
     for match in _PRINTF.finditer(text):
         before = re.split(r"%[sv]", match[1])  # before[i]: the format's text before argument i
         arguments = re.findall(r"\([^()]*\)|[^\s()]+", match[2])
         for index, argument in enumerate(arguments[: len(before) - 1]):
             value = _VALUES.fullmatch(argument)
             if value and before[index].endswith("/"):
+                prior = [_VALUES.fullmatch(a) for a in arguments[:index]]
+                prefixes = [m[1][1:] for m in prior if m]
+                if not _guarded(text, match.start(), value[1][1:], prefixes):
+                    yield value[1][1:]
+
+
+def _heads(text: str) -> Iterator[str]:
+    """Values a template writes right before a '/' and another value: a registry or a
+    namespace, never a whole image."""
+    for match in _AFTER_SLASH.finditer(text):
+        if match[1]:
+            yield match[1][1:]
+    for match in _PRINTF.finditer(text):
+        between = re.split(r"%[sv]", match[1])[1:]  # between[i]: the text after argument i
+        arguments = re.findall(r"\([^()]*\)|[^\s()]+", match[2])
+        for argument, after in zip(arguments, between):
+            value = _VALUES.fullmatch(argument)
+            if value and after.startswith("/"):
                 yield value[1][1:]
+
+
+def _guarded(text: str, at: int, tail: str, prefixes: list[str]) -> bool:
+    """Every value printed before `tail` is a registry the values scanner knows, and `at` lies
+    in the first branch of an `if`/`with` on one of them, so the prefix is there only when set."""
+    parent = tail.rpartition(".")[0]
+    known = {f"{parent}.{k}" if parent else k for k in _PREFIX_KEYS} | set(_CHART_WIDE)
+    if not prefixes or not set(prefixes) <= known:
+        return False
+    return any(p in prefixes for p in _open_conditions(text[:at]))
+
+
+def _open_conditions(text: str) -> Iterator[str]:
+    """The values paths tested by the `if`/`with` blocks open at the end of `text`, in their
+    first branch (not after an `else`)."""
+    stack: list[list[str]] = []
+    for match in _BLOCK.finditer(text):
+        word = match[1]
+        if word == "end":
+            if stack:
+                stack.pop()
+        elif word == "else":
+            if stack:
+                stack[-1] = []  # the other branch: the registry is not known to be set
+        elif word in ("if", "with"):
+            stack.append([m[1][1:] for m in _VALUES.finditer(match[2])])
+        else:
+            stack.append([])
+    for paths in stack:
+        yield from paths
 
 
 def _defines(text: str, helpers: dict[str, str]) -> None:
