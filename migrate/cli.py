@@ -155,8 +155,10 @@ def rules_plan(emit: str, puller: str | None, **given: Any) -> int:
          default=8, show_default=True)  # fmt: skip
 @option("--registry-url", help="Reach the registry API here instead of https://<registry host>.",
          metavar="URL")  # fmt: skip
+@option("--timeout", help="Seconds the whole run may take; a reference not warmed by then is an "
+         "error.", type=click.FloatRange(1, 86400), default=1800, show_default=True)  # fmt: skip
 @command(cli, formats_=formats.NAMES["warm"])
-def warm(concurrency: int, registry_url: str | None, **given: Any) -> int:
+def warm(concurrency: int, registry_url: str | None, timeout: float, **given: Any) -> int:
     """Pull every reference's manifest through the cache, so it is filled before the first
     deploy.
 
@@ -167,8 +169,12 @@ def warm(concurrency: int, registry_url: str | None, **given: Any) -> int:
     from migrate.aws import warm as warming
 
     options = session.with_account(read_options(**given))
-    warmed, errors = warming.run_for(options, concurrency=concurrency, base_url=registry_url)
+    warmed, errors = warming.run_for(
+        options, concurrency=concurrency, base_url=registry_url, deadline=timeout
+    )
     click.echo(formats.warm(options.output)(warmed, errors), nl=False)
+    if warmed.interrupted is not None:  # the results so far are out; now end as told to
+        raise warmed.interrupted
     if errors or warmed.errors:
         return EXIT_ERROR
     return EXIT_FINDINGS if warmed.failed else EXIT_OK
