@@ -389,10 +389,12 @@ def _manifest(headers: dict[str, str], body: bytes) -> _Manifest:
                 f"the body's digest is {digest}, not the {said.strip()} the registry named "
                 "(cut short or altered)"
             )
+    served = headers.get("content-type", "").split(";")[0].strip().lower() or None
+    if served is not None and served not in MANIFEST_TYPES:
+        return problem(f"the media type {served[:80]!r} is not an image index or manifest")
     document = _json(body)
     if not isinstance(document, dict):
         return problem("the body is not a JSON object")
-    served = headers.get("content-type", "").split(";")[0].strip().lower() or None
     written = document.get("mediaType")
     if written is not None and not isinstance(written, str):
         return problem("its mediaType is not a string")
