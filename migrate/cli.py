@@ -214,13 +214,23 @@ def pr(branch: str, force_branch: bool, push: str | None, open_pr: bool, body_fi
     except migration.MigrationError as exc:
         if exc.body and not body_file:  # committed, not pushed: the description is still due
             click.echo(exc.body, nl=False)
-        nothing = exc.kind is migration.Failure.NOTHING
-        raise SessionError(str(exc), EXIT_FINDINGS if nothing else EXIT_ERROR) from None
+        # Line by line: each escaped on its own, so git's several lines stay lines (not `\n`).
+        click.echo(f"ecr-ptc: {printable(str(exc))}", err=True)
+        for line in exc.detail:
+            click.echo(_detail(line), err=True)
+        return EXIT_FINDINGS if exc.kind is migration.Failure.NOTHING else EXIT_ERROR
     if done.url:
         click.echo(done.url)
     elif not (body_file or open_pr):  # with --open the description went into the PR
         click.echo(done.body, nl=False)
     return EXIT_OK
+
+
+def _detail(line: str) -> str:
+    """A line under an error, escaped; never one an Actions runner reads as a workflow command
+    (it trims the line before looking for `::`)."""
+    shown = printable(line)
+    return "  " + shown.lstrip().replace(":", "\\x3a", 1) if shown.lstrip()[:2] == "::" else shown
 
 
 def main(argv: Sequence[str] | None = None) -> int:

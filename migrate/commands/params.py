@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from migrate.commands import session
+from migrate.output import formats
 
 debug: list[bool] = []  # set by --debug: cli.main() prints the traceback of an unexpected error
 
@@ -66,10 +67,6 @@ COMMON = (
     ),
     DEBUG,
 )
-FORMAT_HELP = (
-    "text: path:line:col: CODE message; json: every field; sarif: SARIF 2.1.0 for code "
-    "scanning; github: Actions annotations."
-)
 
 
 def command(
@@ -83,7 +80,7 @@ def command(
         if formats_:
             func = option(
                 "--format",
-                help=FORMAT_HELP,
+                help=formats.help_for(tuple(formats_)),
                 type=click.Choice(sorted(formats_)),
                 default="text",
                 show_default=True,
