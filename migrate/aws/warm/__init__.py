@@ -115,13 +115,11 @@ def run(
     except BaseException as exc:  # noqa: BLE001  Ctrl-C, SIGTERM: report what is done, then go
         interrupted = exc
     finally:
-        stop.set()
-        registry.close()
+        stop.set()  # the watchdog ends the requests under way; no worker takes another
+    collected = list(_collect(found, futures, unfinished))
+    registry.close()
     secrets = (*registry.secrets, *account.secrets)
-    results = [
-        replace(result, message=one_line(result.message, secrets))
-        for result in _collect(found, futures, unfinished)
-    ]
+    results = [replace(result, message=one_line(result.message, secrets)) for result in collected]
     notes: tuple[str, ...] = ()
     if check.denied:
         notes = (f"cannot tell cached from filled: {check.denied}",)

@@ -133,7 +133,9 @@ class _Watchdog:
         self._closed.set()
 
     def _run(self) -> None:
-        while not self._closed.wait(_TICK):
+        closed = False
+        while not closed:  # one last look after close: a stop just before it is still obeyed
+            closed = self._closed.wait(_TICK)
             stopped, now = self.stop.is_set(), time.monotonic()
             with self._lock:
                 due = [w for w in self._watched if not w.fired and (stopped or now >= w.until)]
