@@ -7,7 +7,9 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from migrate.aws.warm.registry import Answer, Registry, Stopped, Unreachable
+from migrate.aws.warm.answer import Answer
+from migrate.aws.warm.deadline import Stopped
+from migrate.aws.warm.registry import Registry, Unreachable
 from migrate.aws.warm.targets import Target
 
 STATUSES = (
