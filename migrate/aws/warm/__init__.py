@@ -146,7 +146,11 @@ def _start(
             except queue.Empty:
                 return
             futures[n].set_running_or_notify_cancel()
-            futures[n].set_result(one(found[n]))
+            try:
+                result = one(found[n])
+            except BaseException as exc:  # noqa: BLE001  never a future left without a result
+                result = Result(found[n], "error", f"not warmed: {type(exc).__name__}")
+            futures[n].set_result(result)
 
     for n in range(min(concurrency, len(found))):
         threading.Thread(target=work, name=f"warm-{n}", daemon=True).start()
