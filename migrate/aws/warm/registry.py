@@ -120,7 +120,12 @@ class Registry:
         fields = dict(_CHALLENGE.findall(challenge))
         try:
             realm = urllib.parse.urlsplit(fields.get("realm", ""))
-            same = (realm.scheme, realm.hostname, realm.port) == (self.scheme, self.host, self.port)
+            default = {"https": 443, "http": 80}.get(self.scheme)
+            same = (realm.scheme, realm.hostname, realm.port or default) == (
+                self.scheme,
+                self.host,
+                self.port or default,
+            )
         except ValueError:  # a port that is not a number
             return None
         if not same or not _SAFE_PATH.fullmatch(realm.path or "/"):
