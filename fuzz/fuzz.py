@@ -3,6 +3,7 @@ a plain hypothesis-driven loop. See fuzz/README.md.
 
     python fuzz/fuzz.py reference -max_total_time=60          # atheris
     python fuzz/fuzz.py dockerfile --hypothesis --examples 20000
+    python fuzz/fuzz.py warm --hypothesis --examples 20000
 """
 
 from __future__ import annotations
@@ -19,12 +20,18 @@ sys.path.insert(0, str(ROOT))
 SEEDS = {
     "reference": [ROOT / "fixtures" / "vectors" / "image_references.tsv"],
     "dockerfile": sorted((ROOT / "fixtures" / "dockerfile").glob("*.in.*")),
+    "warm": [],  # targets.WARM_SEEDS: raw registry answers, written by _seed_corpus
 }
 
 
 def _seed_corpus(target: str) -> Path:
     corpus = ROOT / ".pytest_cache" / "fuzz-corpus" / target
     corpus.mkdir(parents=True, exist_ok=True)
+    if target == "warm":
+        from fuzz.targets import WARM_SEEDS
+
+        for index, answer in enumerate(WARM_SEEDS):
+            (corpus / f"seed-{index}").write_bytes(answer)
     for index, seed in enumerate(p for p in SEEDS[target] if p.is_file()):
         if target == "reference":  # one reference per corpus entry: the TSV's first column
             for row, line in enumerate(seed.read_text(encoding="utf-8").splitlines()):
@@ -86,7 +93,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("target", choices=["reference", "dockerfile"])
+    parser.add_argument("target", choices=["reference", "dockerfile", "warm"])
     parser.add_argument("--hypothesis", action="store_true", help="a plain loop, no atheris")
     parser.add_argument("--examples", type=int, default=5000)
     options, rest = parser.parse_known_args()

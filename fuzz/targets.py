@@ -8,14 +8,26 @@ reference:  parse() returns an ImageRef or raises ReferenceError; a parsed refer
 dockerfile: scan() never raises, spans are in bounds and hold what they claim, and the whole
             per-file pipeline (one_file.process: scan, classify, plan, splice, re-scan, write)
             turns any input into findings, never an exception, and is idempotent.
+warm:       whatever a registry sends back (the bytes are its raw HTTP answers, one per request,
+            split by WARM_NEXT), http.client's parsing, the registry client and `warm` turn it
+            into one of the statuses, never an exception; a good status only for a body whose
+            digest it reports; no form of the token in the message.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import http.client
+import io
 import tempfile
+import threading
 from pathlib import Path
 
 from migrate import reference
+from migrate.aws.errors import one_line
+from migrate.aws.warm import pull, registry
+from migrate.aws.warm.targets import Target
 from migrate.classify import classify
 from migrate.config import Config
 from migrate.findings import Status
@@ -82,4 +94,96 @@ def _pipeline(raw: bytes) -> None:
     assert path.read_bytes() == after
 
 
-TARGETS = {"reference": reference_target, "dockerfile": dockerfile_target}
+WARM_NEXT = b"\n--next--\n"
+WARM_BASE = "http://127.0.0.1:9"  # never dialled: the connection below answers from the bytes
+_PASSWORD = "fuzzPasswordThatMustNeverBePrinted00"
+
+
+class _Socket:
+    """What http.client needs of a socket: each response read takes the next answer."""
+
+    def __init__(self, answers: list[bytes]) -> None:
+        self.answers = answers
+
+    def sendall(self, data: bytes) -> None:
+        pass
+
+    def makefile(self, mode: str) -> io.BytesIO:
+        return io.BytesIO(self.answers.pop(0) if len(self.answers) > 1 else self.answers[0])
+
+    def close(self) -> None:
+        pass
+
+
+class _Connection(http.client.HTTPConnection):
+    def __init__(self, answers: list[bytes]) -> None:
+        super().__init__("127.0.0.1", 9)
+        self.answers = answers
+
+    def connect(self) -> None:
+        self.sock = _Socket(self.answers)
+
+
+class _Replaying(registry.Registry):
+    def __init__(self, answers: list[bytes]) -> None:
+        super().__init__(WARM_BASE, "AWS", _PASSWORD)
+        self._replay = _Connection(answers)
+
+    def _connection(self, fresh: bool, until: float) -> http.client.HTTPConnection:
+        return self._replay
+
+
+def warm_target(data: bytes) -> None:
+    answers = data.split(WARM_NEXT)[:4]
+    client = _Replaying(list(answers))  # it takes them one by one
+    target = Target(f"{REGISTRY}/quay/a/b:1", "quay/a/b", "quay", "1", None, (("D", 1, 6),))
+    try:
+        result = pull.warm(target, client, lambda _: False, lambda _: None, pull.Retry(2))
+    finally:
+        client.close()
+    assert result.status in pull.STATUSES, result
+    assert result.attempts <= 2, result
+    if result.status in pull.GOOD:
+        bodies = [answer.split(b"\r\n\r\n", 1)[-1] for answer in answers]
+        assert result.digest is not None and any(
+            result.digest.endswith(hashlib.new(algorithm, body[:n]).hexdigest())
+            for body in bodies
+            for n in range(len(body) + 1)
+            for algorithm in ("sha256", "sha512")
+        ), result
+    shown = one_line(result.message, client.secrets)
+    wire = base64.b64encode(f"AWS:{_PASSWORD}".encode()).decode()
+    assert _PASSWORD not in shown and wire not in shown, shown
+    assert threading.active_count() < 50  # every watchdog ends with its registry
+
+
+def _warm_seed(status: str, headers: dict[str, str], body: bytes) -> bytes:
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    return f"HTTP/1.1 {status}\r\n{head}Content-Length: {len(body)}\r\n\r\n".encode() + body
+
+
+_IMAGE = (
+    b'{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json", '
+    b'"config": {"digest": "sha256:' + b"a" * 64 + b'"}, "layers": []}'
+)
+WARM_SEEDS = [
+    _warm_seed(
+        "200 OK",
+        {
+            "Content-Type": "application/vnd.oci.image.manifest.v1+json",
+            "Docker-Content-Digest": "sha256:" + hashlib.sha256(_IMAGE).hexdigest(),
+        },
+        _IMAGE,
+    ),
+    _warm_seed(
+        "401 Unauthorized",
+        {"WWW-Authenticate": f'Bearer realm="{WARM_BASE}/token",service="s"'},
+        b"{}",
+    )
+    + WARM_NEXT
+    + _warm_seed("200 OK", {"Content-Type": "application/json"}, b'{"token": "abc"}'),
+    _warm_seed("404 Not Found", {}, b'{"errors": [{"code": "MANIFEST_UNKNOWN", "message": "x"}]}'),
+    _warm_seed("429 Too Many Requests", {"Retry-After": "nan"}, b"{}"),
+]
+
+TARGETS = {"reference": reference_target, "dockerfile": dockerfile_target, "warm": warm_target}

@@ -172,8 +172,10 @@ def rules_plan(emit: str, puller: str | None, **given: Any) -> int:
          default=8, show_default=True)  # fmt: skip
 @option("--registry-url", help="Reach the registry API here instead of https://<registry host>.",
          metavar="URL")  # fmt: skip
+@option("--timeout", help="Seconds the whole run may take; a reference not warmed by then is an "
+         "error.", type=click.FloatRange(1, 86400), default=1800, show_default=True)  # fmt: skip
 @command(cli, formats_=formats.NAMES["warm"])
-def warm(concurrency: int, registry_url: str | None, **given: Any) -> int:
+def warm(concurrency: int, registry_url: str | None, timeout: float, **given: Any) -> int:
     """Pull every reference's manifest through the cache, so it is filled before the first
     deploy.
 
@@ -184,8 +186,12 @@ def warm(concurrency: int, registry_url: str | None, **given: Any) -> int:
     from migrate.aws import warm as warming
 
     options = session.with_account(read_options(**given))
-    warmed, errors = warming.run_for(options, concurrency=concurrency, base_url=registry_url)
+    warmed, errors = warming.run_for(
+        options, concurrency=concurrency, base_url=registry_url, deadline=timeout
+    )
     click.echo(formats.warm(options.output)(warmed, errors), nl=False)
+    if warmed.interrupted is not None:  # the results so far are out; now end as told to
+        raise warmed.interrupted
     if errors or warmed.errors:
         return EXIT_ERROR
     return EXIT_FINDINGS if warmed.failed else EXIT_OK
@@ -225,13 +231,23 @@ def pr(branch: str, force_branch: bool, push: str | None, open_pr: bool, body_fi
     except migration.MigrationError as exc:
         if exc.body and not body_file:  # committed, not pushed: the description is still due
             click.echo(exc.body, nl=False)
-        nothing = exc.kind is migration.Failure.NOTHING
-        raise SessionError(str(exc), EXIT_FINDINGS if nothing else EXIT_ERROR) from None
+        # Line by line: each escaped on its own, so git's several lines stay lines (not `\n`).
+        click.echo(f"ecr-ptc: {printable(str(exc))}", err=True)
+        for line in exc.detail:
+            click.echo(_detail(line), err=True)
+        return EXIT_FINDINGS if exc.kind is migration.Failure.NOTHING else EXIT_ERROR
     if done.url:
         click.echo(done.url)
     elif not (body_file or open_pr):  # with --open the description went into the PR
         click.echo(done.body, nl=False)
     return EXIT_OK
+
+
+def _detail(line: str) -> str:
+    """A line under an error, escaped; never one an Actions runner reads as a workflow command
+    (it trims the line before looking for `::`)."""
+    shown = printable(line)
+    return "  " + shown.lstrip().replace(":", "\\x3a", 1) if shown.lstrip()[:2] == "::" else shown
 
 
 def main(argv: Sequence[str] | None = None) -> int:

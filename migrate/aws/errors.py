@@ -128,7 +128,14 @@ def one_line(text: str, secrets: Iterable[str] = (), limit: int = 300) -> str:
     text = " ".join(text.split())
     known = {*secrets, *(os.environ.get(name, "") for name in _SECRET_VARIABLES)}
     for secret in sorted((s for s in known if len(s) >= 8), key=len, reverse=True):
-        for form in {secret, urllib.parse.quote(secret, safe=""), urllib.parse.quote_plus(secret)}:
+        for form in _forms(secret):
             text = text.replace(form, "<redacted>")
     text = _SECRETS.sub("<redacted>", text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _forms(secret: str) -> set[str]:
+    """The ways a secret is written when echoed: as sent, percent-encoded (as a path or a
+    query would carry it), and with `/` escaped (as some JSON encoders write it)."""
+    quoted = {urllib.parse.quote(secret, safe=s) for s in ("", "/")}
+    return {secret, *quoted, urllib.parse.quote_plus(secret), secret.replace("/", "\\/")}

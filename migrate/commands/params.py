@@ -10,6 +10,7 @@ import click
 from click.core import ParameterSource
 
 from migrate.commands import session
+from migrate.output import formats
 
 debug: list[bool] = []  # set by --debug: cli.main() prints the traceback of an unexpected error
 
@@ -97,10 +98,6 @@ GLOBAL = (
     click.option("-v", "--verbose", help="Say which config file is used.", is_flag=True,
                  expose_value=False, callback=remember("verbose")),
 )  # fmt: skip
-FORMAT_HELP = (
-    "text: path:line:col: CODE message; json: every field; sarif: SARIF 2.1.0 for code "
-    "scanning; github: Actions annotations."
-)
 
 
 def command(
@@ -114,7 +111,7 @@ def command(
         if formats_:
             func = option(
                 "--format",
-                help=FORMAT_HELP,
+                help=formats.help_for(tuple(formats_)),
                 type=click.Choice(sorted(formats_)),
                 default="text",
                 show_default=True,

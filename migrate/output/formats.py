@@ -8,7 +8,7 @@ them, so a hook run never loads the rules or warm output.
     warm       warm                                                 output/warm.py
 
 A new format is one function in its subject's module, one entry in its FORMATTERS and one
-name here (tests/output_formats_test.py holds each FORMATTERS to its NAMES)."""
+name (and its description) here (tests/output_formats_test.py holds each FORMATTERS to its NAMES)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,17 @@ NAMES: dict[str, tuple[str, ...]] = {
     "rules": ("text", "json", "sarif", "github"),
     "warm": ("text", "json"),
 }
+# What each name gives, for `--format`'s help, which lists only the names its command offers.
+DESCRIPTIONS: dict[str, str] = {
+    "text": "a line per result, path:line:col and what to do",
+    "json": "every field",
+    "sarif": "SARIF 2.1.0 for code scanning",
+    "github": "Actions annotations",
+}
+
+
+def help_for(names: Sequence[str]) -> str:
+    return "; ".join(f"{name}: {DESCRIPTIONS[name]}" for name in names) + "."
 
 
 def findings(name: str) -> Callable[[Report], str]:

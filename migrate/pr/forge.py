@@ -8,6 +8,7 @@ quote the API's answer, with any token it echoes redacted and its control charac
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -34,6 +35,18 @@ _LIMIT = 300  # characters of the API's words in one line
 
 class ForgeError(Exception):
     pass
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """urllib follows a 30x with the request's headers, the token among them, to wherever the
+    Location says (plain http and another host included): refuse, so the 30x is an HTTPError."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+_MAX_ANSWER = 1024 * 1024  # a create answer is a few KiB
 
 
 @dataclass(frozen=True)
@@ -137,10 +150,21 @@ def open_request(
             "description": body,
             "remove_source_branch": True,
         }
-        answer = _post(target, payload)
-        return redact(str(answer.get("web_url", "")), (target.token,))
+        return _web_url(target, _post(target, payload), "web_url", "merge request")
     payload = {"title": title, "head": head, "base": base, "body": body}
-    return redact(str(_post(target, payload).get("html_url", "")), (target.token,))
+    return _web_url(target, _post(target, payload), "html_url", "pull request")
+
+
+def _web_url(target: Target, answer: dict[str, object], key: str, what: str) -> str:
+    """The request's page, which the API must name: an answer without it (a proxy's page, an
+    API that is not the forge's) is an error, not a success with nothing to show."""
+    url = answer.get(key)
+    if not isinstance(url, str) or urllib.parse.urlsplit(url).scheme not in ("https", "http"):
+        raise ForgeError(
+            f"{target.name} API answered without the {what}'s {key}: look on {target.name} "
+            f"whether it was opened"
+        )
+    return redact(url, (target.token,))
 
 
 def _post(target: Target, payload: dict[str, object]) -> dict[str, object]:
@@ -157,15 +181,21 @@ def _post(target: Target, payload: dict[str, object]) -> dict[str, object]:
         },
     )
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-            answer = json.loads(response.read() or b"{}")
+        with _OPENER.open(request, timeout=TIMEOUT) as response:
+            answer = json.loads(response.read(_MAX_ANSWER) or b"{}")
     except urllib.error.HTTPError as exc:
+        if 300 <= exc.code < 400:
+            where = redact(str(exc.headers.get("Location") or "elsewhere"), secrets)
+            raise ForgeError(
+                f"{name} API answered {exc.code}, a redirect to {where}: not followed, the "
+                f"token goes to the API URL only (set {name.upper()}_API_URL if that is the API)"
+            ) from None
         raise ForgeError(f"{name} API: {exc.code} {redact(_explain(exc), secrets)}") from None
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         reason = redact(str(getattr(exc, "reason", exc)), secrets)
         where = redact(f"{parts.scheme}://{parts.netloc}", secrets)
         raise ForgeError(f"{name} API at {where}: {reason}") from None
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's recursion
         raise ForgeError(f"{name} API answered with something that is not JSON") from None
     return answer if isinstance(answer, dict) else {}
 
@@ -173,8 +203,8 @@ def _post(target: Target, payload: dict[str, object]) -> dict[str, object]:
 def _explain(error: urllib.error.HTTPError) -> str:
     """The API's own words: GitHub's `message` + `errors[].message`, GitLab's `message`."""
     try:
-        answer = json.loads(error.read() or b"{}")
-    except (json.JSONDecodeError, OSError):
+        answer = json.loads(error.read(_MAX_ANSWER) or b"{}")
+    except (ValueError, RecursionError, OSError):
         return str(error.reason)
     if not isinstance(answer, dict):
         return str(error.reason)

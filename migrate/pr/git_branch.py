@@ -30,9 +30,12 @@ class Failure(enum.Enum):
 
 
 class GitError(Exception):
-    def __init__(self, message: str, kind: Failure = Failure.GIT) -> None:
+    def __init__(
+        self, message: str, kind: Failure = Failure.GIT, detail: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(message)
         self.kind = kind
+        self.detail = detail  # lines to show under the message: git's own words, one per line
 
 
 @dataclass(frozen=True)
@@ -69,12 +72,13 @@ class Repository:
         )
         if status != 0:
             # All of git's words: a rejected push explains itself over several lines (hints).
-            detail = [line for line in _redact(str(err or out)).strip().splitlines() if line]
+            detail = [line.rstrip() for line in _redact(str(err or out)).strip().splitlines()]
+            detail = [line for line in detail if line]
             if not detail:
                 raise GitError(f"git {args[0]} failed: exit {status}", kind)
             if len(detail) == 1:
                 raise GitError(f"git {args[0]} failed: {detail[0]}", kind)
-            raise GitError(f"git {args[0]} failed:\n" + "\n".join(f"  {d}" for d in detail), kind)
+            raise GitError(f"git {args[0]} failed:", kind, tuple(f"  {d}" for d in detail))
         return str(out)
 
     def relative(self, cwd: Path, display: str) -> str:

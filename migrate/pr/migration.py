@@ -62,17 +62,20 @@ class Done:
 
 
 class MigrationError(Exception):
-    def __init__(self, message: str, kind: Failure, body: str | None = None) -> None:
+    def __init__(
+        self, message: str, kind: Failure, body: str | None = None, detail: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(message)
         self.kind = kind
         self.body = body  # the description, when the migration got that far
+        self.detail = detail  # lines under the message (git's answer, what to do next)
 
 
 def run(request: Request, fix: Fix, say: Callable[[str], None]) -> Done:
     try:
         return _run(request, fix, say)
     except GitError as exc:
-        raise MigrationError(str(exc), exc.kind) from None
+        raise MigrationError(str(exc), exc.kind, detail=exc.detail) from None
 
 
 def _run(request: Request, fix: Fix, say: Callable[[str], None]) -> Done:
@@ -84,6 +87,8 @@ def _run(request: Request, fix: Fix, say: Callable[[str], None]) -> Done:
     if not touched:
         raise GitError("nothing to migrate: no reference needs rewriting", Failure.NOTHING)
     repo.refuse_dirty(touched)
+    if request.body_file:  # a --body-file that would be refused is refused before any commit
+        _body_file(request, repo, None)
     if request.remote:
         remote_url = repo.remote_url(request.remote)  # an unknown remote fails before any commit
         if request.open_pr:  # as do a missing token and an API URL that is not https
@@ -125,22 +130,37 @@ def _run(request: Request, fix: Fix, say: Callable[[str], None]) -> Done:
             pushed = exc  # the description is still written: the work is done but for the push
     body = _describe(found, migration, limit=request.open_pr and pushed is None)
     if request.body_file:
-        try:
-            request.body_file.write_text(body, encoding="utf-8")
-        except OSError as exc:
-            raise GitError(f"cannot write {request.body_file}: {exc.strerror}") from None
+        _body_file(request, repo, body)
     if pushed is not None:
         raise MigrationError(
-            f"{request.branch} is committed ({migration.commit[:12]}) but not pushed. {pushed}\n"
-            "Rerun the same command to push it (the branch is reused), or push it yourself: "
-            f"git push -u {request.remote} {request.branch}",
+            f"{request.branch} is committed ({migration.commit[:12]}) but not pushed. {pushed}",
             Failure.PUSH,
             body,
+            (
+                *pushed.detail,
+                (
+                    "Rerun the same command to push it (the branch is reused), or push it "
+                    f"yourself: git push -u {request.remote} {request.branch}"
+                ),
+            ),
         )
     url = None
     if request.open_pr and request.remote:
         url = _open(repo, request, migration, body)
     return Done(migration, body, url)
+
+
+def _body_file(request: Request, repo: Repository, body: str | None) -> None:
+    from migrate.pr import body_file
+
+    assert request.body_file is not None
+    try:
+        if body is None:
+            body_file.check(request.body_file, request.cwd, repo.root)
+        else:
+            body_file.write(request.body_file, body, request.cwd, repo.root)
+    except body_file.BodyFileError as exc:
+        raise GitError(str(exc), Failure.REFUSED if body is None else Failure.GIT) from None
 
 
 def _open(repo: Repository, request: Request, migration: Migration, body: str) -> str:

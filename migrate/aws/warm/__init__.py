@@ -12,27 +12,34 @@ Off the hook path: cli.py imports this package only for `warm`; boto3 is importe
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, replace
+from concurrent.futures import Future, as_completed
+from concurrent.futures import TimeoutError as Overdue
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from migrate.aws import client as aws
 from migrate.aws.errors import AwsDenied, AwsError, one_line
-from migrate.aws.warm.pull import GOOD, Result, Retry, warm
-from migrate.aws.warm.registry import Registry
+from migrate.aws.warm.pull import GOOD, STOPPED, Result, Retry, warm
+from migrate.aws.warm.registry import DEADLINE, Registry
 from migrate.aws.warm.targets import Target, targets
 
 __all__ = ["Result", "Retry", "Target", "Warmed", "run", "targets"]
 
 CONCURRENCY = 8
+RUN_DEADLINE = 1800.0  # seconds for the whole run; what is left then is an error, not a hang
+_JOIN = 2.0  # seconds the stopped workers get to close their connections before we go
 
 
 @dataclass(frozen=True)
 class Warmed:
     results: tuple[Result, ...]  # in the order of the targets
     notes: tuple[str, ...] = ()
+    # Ctrl-C or SIGTERM ended the run: the results so far are printed, then this is raised.
+    interrupted: BaseException | None = field(default=None, compare=False)
 
     @property
     def failed(self) -> bool:
@@ -70,30 +77,98 @@ def run(
     base_url: str | None = None,
     concurrency: int = CONCURRENCY,
     retry: Retry | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], object] | None = None,
     progress: Callable[[Iterable[Future[Result]]], Iterator[Future[Result]]] | None = None,
+    deadline: float = RUN_DEADLINE,
+    request_deadline: float = DEADLINE,
 ) -> Warmed:
-    """Raises AwsError when no registry token can be had; every other failure is a Result."""
+    """Raises AwsError when no registry token can be had; every other failure is a Result, and
+    every target has one: when the run's deadline passes, or Ctrl-C or SIGTERM arrives, the
+    requests under way end at once and the references not done say so."""
     if not found:
         return Warmed(())
+    until = time.monotonic() + deadline
     user, password = aws.authorization(account)
-    secrets = (password, *account.secrets)
-    registry = Registry(base_url or f"https://{account.registry}", user, password)
+    stop = threading.Event()
+    registry = Registry(
+        base_url or f"https://{account.registry}",
+        user,
+        password,
+        deadline=request_deadline,
+        stop=stop,
+    )
     check = _CacheCheck(account)
-    results: list[Result | None] = [None] * len(found)
-    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="warm") as pool:
-        futures: dict[Future[Result], int] = {
-            pool.submit(warm, target, registry, check, sleep, retry or Retry()): n
-            for n, target in enumerate(found)
-        }
-        done: Iterable[Future[Result]] = as_completed(futures)
-        for future in progress(done) if progress else done:
-            result = future.result()
-            results[futures[future]] = replace(result, message=one_line(result.message, secrets))
+    pause = sleep or stop.wait  # a retry's wait ends when the run stops
+
+    def one(target: Target) -> Result:
+        return warm(target, registry, check, pause, retry or Retry())
+
+    futures = _start(found, one, concurrency, stop)
+    interrupted: BaseException | None = None
+    unfinished = STOPPED
+    try:
+        done: Iterable[Future[Result]] = as_completed(futures, timeout=until - time.monotonic())
+        for _ in progress(done) if progress else done:
+            pass
+    except Overdue:
+        unfinished = f"not warmed: the run's deadline ({deadline:g} s) passed first"
+    except BaseException as exc:  # noqa: BLE001  Ctrl-C, SIGTERM: report what is done, then go
+        interrupted = exc
+    finally:
+        stop.set()  # the watchdog ends the requests under way; no worker takes another
+    collected = list(_collect(found, futures, unfinished))
+    registry.close()
+    secrets = (*registry.secrets, *account.secrets)
+    results = [replace(result, message=one_line(result.message, secrets)) for result in collected]
     notes: tuple[str, ...] = ()
     if check.denied:
         notes = (f"cannot tell cached from filled: {check.denied}",)
-    return Warmed(tuple(r for r in results if r is not None), notes)
+    return Warmed(tuple(results), notes, interrupted)
+
+
+def _start(
+    found: Sequence[Target],
+    one: Callable[[Target], Result],
+    concurrency: int,
+    stop: threading.Event,
+) -> list[Future[Result]]:
+    """Daemon workers, not a ThreadPoolExecutor: its threads are joined at exit, so one stuck
+    in a call nothing can interrupt (DNS, an AWS call) would keep a stopped run alive."""
+    futures: list[Future[Result]] = [Future() for _ in found]
+    todo: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for n in range(len(found)):
+        todo.put(n)
+
+    def work() -> None:
+        while not stop.is_set():
+            try:
+                n = todo.get_nowait()
+            except queue.Empty:
+                return
+            futures[n].set_running_or_notify_cancel()
+            try:
+                result = one(found[n])
+            except BaseException as exc:  # noqa: BLE001  never a future left without a result
+                result = Result(found[n], "error", f"not warmed: {type(exc).__name__}")
+            futures[n].set_result(result)
+
+    for n in range(min(concurrency, len(found))):
+        threading.Thread(target=work, name=f"warm-{n}", daemon=True).start()
+    return futures
+
+
+def _collect(
+    found: Sequence[Target], futures: Sequence[Future[Result]], unfinished: str
+) -> Iterator[Result]:
+    """Each target's result, in order; the workers still busy get a moment to finish."""
+    wait_until = time.monotonic() + _JOIN
+    for target, future in zip(found, futures):
+        if future.running():
+            try:
+                future.result(timeout=max(0.0, wait_until - time.monotonic()))
+            except Overdue:
+                pass
+        yield future.result() if future.done() else Result(target, "error", unfinished)
 
 
 def label(future: Any) -> str:
@@ -102,7 +177,11 @@ def label(future: Any) -> str:
 
 
 def run_for(
-    options: Any, *, concurrency: int = CONCURRENCY, base_url: str | None = None
+    options: Any,
+    *,
+    concurrency: int = CONCURRENCY,
+    base_url: str | None = None,
+    deadline: float = RUN_DEADLINE,
 ) -> tuple[Warmed, tuple[Any, ...]]:
     """`ecr-ptc warm` on a session's options: the references `fix` would write (nothing is
     written) and those already on the cache, warmed; with the files that could not be read."""
@@ -128,6 +207,13 @@ def run_for(
             return progress.track(done, label, sys.stderr, noun="reference")
 
     warmed = session.aws_call(
-        lambda: run(found, account, base_url=base_url, concurrency=concurrency, progress=track)
+        lambda: run(
+            found,
+            account,
+            base_url=base_url,
+            concurrency=concurrency,
+            progress=track,
+            deadline=deadline,
+        )
     )
     return warmed, tuple(report.errors)

@@ -7,7 +7,9 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from migrate.aws.warm.registry import Answer, Registry, Unreachable
+from migrate.aws.warm.answer import Answer
+from migrate.aws.warm.deadline import Stopped
+from migrate.aws.warm.registry import Registry, Unreachable
 from migrate.aws.warm.targets import Target
 
 STATUSES = (
@@ -21,7 +23,7 @@ STATUSES = (
     "throttled",  # still throttled after the retries
     "digest-mismatch",  # the tag serves another digest than the one pinned beside it
     "digest-only",  # pinned by digest alone and not in the cache: cannot be filled
-    "error",  # anything else: the registry unreachable, a server error
+    "error",  # anything else: unreachable, too slow, a server error, an unusable answer
 )
 GOOD = frozenset({"cached", "filled", "served", "skipped"})
 _RETRIED = frozenset({429, 500, 502, 503, 504})
@@ -55,7 +57,26 @@ def warm(
     target: Target,
     registry: Registry,
     was_cached: Callable[[Target], bool | None],
-    sleep: Callable[[float], None],
+    sleep: Callable[[float], object],
+    retry: Retry,
+) -> Result:
+    """Never raises: whatever the registry answers, it is this reference's result."""
+    try:
+        return _warm(target, registry, was_cached, sleep, retry)
+    except Stopped:
+        return Result(target, "error", STOPPED)
+    except Exception as exc:  # noqa: BLE001  one hostile answer must not lose every result
+        return Result(target, "error", f"cannot use the registry's answer: {type(exc).__name__}")
+
+
+STOPPED = "not warmed: the run was stopped before this reference finished"
+
+
+def _warm(
+    target: Target,
+    registry: Registry,
+    was_cached: Callable[[Target], bool | None],
+    sleep: Callable[[float], object],
     retry: Retry,
 ) -> Result:
     if target.skipped:
@@ -64,25 +85,36 @@ def warm(
     answer, attempts = _get(target, registry, sleep, retry)
     if isinstance(answer, str):
         return Result(target, "error", f"cannot reach the registry: {answer}", None, attempts)
+    if answer.problem is not None:
+        return Result(
+            target,
+            "error",
+            f"the registry answered 200 with no usable manifest: {answer.problem}",
+            None,
+            attempts,
+        )
     if answer.status == 200:
         return _served(target, answer, before, attempts)
     return _refused(target, answer, attempts)
 
 
 def _get(
-    target: Target, registry: Registry, sleep: Callable[[float], None], retry: Retry
+    target: Target, registry: Registry, sleep: Callable[[float], object], retry: Retry
 ) -> tuple[Answer | str, int]:
     attempt = 0
     while True:
         attempt += 1
         try:
-            answer: Answer | str = registry.manifest(target.repository, target.pulled_by)
+            got = registry.manifest(target.repository, target.pulled_by)
+            answer: Answer | str = got
+            retried = got.status in _RETRIED
         except Unreachable as exc:
-            answer = str(exc)
-        retried = isinstance(answer, str) or answer.status in _RETRIED
+            answer, retried = str(exc), exc.retry
         if not retried or attempt >= retry.attempts:
             return answer, attempt
         sleep(retry.wait(attempt, None if isinstance(answer, str) else answer.retry_after))
+        if registry.stop.is_set():
+            raise Stopped()
 
 
 def _served(target: Target, answer: Answer, before: bool | None, attempts: int) -> Result:

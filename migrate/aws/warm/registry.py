@@ -5,37 +5,33 @@ registry that asks for it (`WWW-Authenticate: Bearer realm=...`).
 https://github.com/opencontainers/distribution-spec/blob/main/spec.md#pulling-manifests
 
 No redirects are followed (a manifest is never redirected, and a redirect must not carry the
-credentials elsewhere); layers are never fetched.
+credentials elsewhere); layers are never fetched. A registry is a stranger: every request has a
+deadline and the run's stop event ends every request at once (deadline.py), and an answer is used
+only when it is what it says it is (answer.py).
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import http.client
-import json
 import re
 import ssl
 import threading
+import time
 import urllib.parse
-from dataclasses import dataclass
 
 from migrate import __version__
+from migrate.aws.warm import answer
+from migrate.aws.warm.answer import ACCEPT
+from migrate.aws.warm.deadline import Stopped, Watchdog, Watched, connect
 
-INDEX_TYPES = (
-    "application/vnd.oci.image.index.v1+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-)
-ACCEPT = ", ".join(
-    (
-        *INDEX_TYPES,
-        "application/vnd.oci.image.manifest.v1+json",
-        "application/vnd.docker.distribution.manifest.v2+json",
-    )
-)
-MAX_MANIFEST = 4 * 1024 * 1024  # the spec's suggested limit for a manifest
-TIMEOUT = 30.0
+TIMEOUT = 30.0  # seconds a socket may wait for the next byte (ECR may fetch from the upstream)
+DEADLINE = 60.0  # seconds one request may take in all: connect, headers and body
 _CHALLENGE = re.compile(r'(\w+)="([^"]*)"')
+# RFC 7235's token68: what a Bearer token may be. Anything else (a CR LF, a space) would be a
+# header injection, and http.client refuses it with a ValueError quoting the value.
+_TOKEN68 = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+_SAFE_PATH = re.compile(r"/[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*")
 
 
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -56,73 +52,101 @@ def check_url(base_url: str) -> str:
 
 
 class Unreachable(Exception):
-    """The registry could not be reached or broke the connection (network, TLS, protocol)."""
+    """The registry could not be reached, broke the connection, or took too long. `retry`:
+    whether asking again may help (a timed-out request took its whole deadline already)."""
 
-
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    digest: str | None = None  # Docker-Content-Digest, else the sha256 of the body
-    media_type: str | None = None
-    children: tuple[str, ...] = ()  # the manifests an index lists
-    code: str | None = None  # the registry's error code: MANIFEST_UNKNOWN, DENIED, ...
-    message: str = ""  # its error message, on one line
-    retry_after: float | None = None
+    def __init__(self, message: str, retry: bool = True) -> None:
+        super().__init__(message)
+        self.retry = retry
 
 
 class Registry:
     """One registry, shared by the warming threads: each thread keeps its own connection."""
 
-    def __init__(self, base_url: str, user: str, password: str, timeout: float = TIMEOUT) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        user: str,
+        password: str,
+        timeout: float = TIMEOUT,
+        *,
+        deadline: float = DEADLINE,
+        stop: threading.Event | None = None,
+    ) -> None:
         url = urllib.parse.urlsplit(check_url(base_url))
         self.scheme, self.host, self.port = url.scheme, url.hostname or "", url.port
         self.root = url.path.rstrip("/")
-        self.timeout = timeout
-        self._basic = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+        self.timeout, self.deadline = timeout, deadline
+        self.stop = stop or threading.Event()
+        self._watchdog = Watchdog(self.stop)
+        credentials = f"{user}:{password}"
+        self._basic = "Basic " + base64.b64encode(credentials.encode()).decode()
+        self._secrets = {password, credentials, self._basic, *_encodings(credentials.encode())}
         self._bearer: dict[str, str] = {}  # repository -> token, when the registry asks for one
         self._lock = threading.Lock()
         self._local = threading.local()
 
-    def manifest(self, repository: str, reference: str) -> Answer:
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Everything secret this client sends, in every form it takes on the wire: the password,
+        `user:password` and its base64 (the Basic credentials ECR hands out), the header values,
+        the Bearer tokens realms gave. A registry that echoes a request must not print them."""
+        with self._lock:
+            bearer = set(self._bearer.values())
+        return tuple({*self._secrets, *bearer, *(f"Bearer {t}" for t in bearer)})
+
+    def close(self) -> None:
+        self._watchdog.close()
+
+    def manifest(self, repository: str, reference: str) -> answer.Answer:
+        """Raises Unreachable or Stopped; every answer the registry gives is an Answer."""
+        until = time.monotonic() + self.deadline
         path = f"{self.root}/v2/{repository}/manifests/{reference}"
-        status, headers, body = self._get(path, self._authorization(repository))
+        status, headers, body = self._get(path, self._authorization(repository), until)
         if status == 401 and headers.get("www-authenticate", "").lower().startswith("bearer"):
-            token = self._token(headers["www-authenticate"], repository)
+            token = self._token(headers["www-authenticate"], repository, until)
             if token is not None:
-                status, headers, body = self._get(path, f"Bearer {token}")
-        return _answer(status, headers, body)
+                status, headers, body = self._get(path, f"Bearer {token}", until)
+        return answer.read(status, headers, body)
 
     def _authorization(self, repository: str) -> str:
         with self._lock:
             token = self._bearer.get(repository)
         return f"Bearer {token}" if token else self._basic
 
-    def _token(self, challenge: str, repository: str) -> str | None:
+    def _token(self, challenge: str, repository: str, until: float) -> str | None:
         """Trade the Basic credentials for a Bearer token at the realm, which must be this
-        registry's host: the credentials go nowhere else."""
+        registry's scheme, host and port: the credentials go nowhere else."""
         fields = dict(_CHALLENGE.findall(challenge))
-        realm = urllib.parse.urlsplit(fields.get("realm", ""))
-        if realm.hostname != self.host or realm.scheme != self.scheme:
+        try:
+            realm = urllib.parse.urlsplit(fields.get("realm", ""))
+            default = {"https": 443, "http": 80}.get(self.scheme)
+            same = (realm.scheme, realm.hostname, realm.port or default) == (
+                self.scheme,
+                self.host,
+                self.port or default,
+            )
+        except ValueError:  # a port that is not a number
+            return None
+        if not same or not _SAFE_PATH.fullmatch(realm.path or "/"):
             return None
         query = {"scope": fields.get("scope") or f"repository:{repository}:pull"}
         if "service" in fields:
             query["service"] = fields["service"]
-        path = f"{realm.path}?{urllib.parse.urlencode(query)}"
-        status, _, body = self._get(path, self._basic, accept="application/json")
-        if status != 200:
+        path = f"{realm.path or '/'}?{urllib.parse.urlencode(query)}"
+        status, _, body = self._get(path, self._basic, until, accept="application/json")
+        given = answer.json_or_none(body) if status == 200 else None
+        if not isinstance(given, dict):
             return None
-        try:
-            answer = json.loads(body)
-            token = str(answer.get("token") or answer.get("access_token") or "")
-        except (ValueError, AttributeError):
+        token = given.get("token") or given.get("access_token")
+        if not isinstance(token, str) or len(token) > 16384 or not _TOKEN68.fullmatch(token):
             return None
-        if token:
-            with self._lock:
-                self._bearer[repository] = token
-        return token or None
+        with self._lock:
+            self._bearer[repository] = token
+        return token
 
     def _get(
-        self, path: str, authorization: str, accept: str = ACCEPT
+        self, path: str, authorization: str, until: float, accept: str = ACCEPT
     ) -> tuple[int, dict[str, str], bytes]:
         headers = {
             "Accept": accept,
@@ -130,74 +154,65 @@ class Registry:
             "User-Agent": f"ecr-ptc/{__version__}",
         }
         for attempt in (1, 2):  # a kept-alive connection the server closed: reconnect once
-            connection = self._connection(fresh=attempt == 2)
-            try:
-                connection.request("GET", path, headers=headers)
-                response = connection.getresponse()
-                body = response.read(MAX_MANIFEST + 1)
-                found = {k.lower(): v for k, v in response.getheaders()}
-                if response.will_close:
+            if self.stop.is_set():
+                raise Stopped()
+            connection = self._connection(fresh=attempt == 2, until=until)
+            with self._watchdog.watching(connection, until) as watched:
+                try:
+                    connection.request("GET", path, headers=headers)
+                    response = connection.getresponse()
+                    body = response.read(answer.MAX_MANIFEST + 1)
+                    found = {k.lower(): v for k, v in response.getheaders()}
+                    if response.will_close:
+                        connection.close()
+                except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
                     connection.close()
-                return response.status, found, body
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                    self._overdue(watched, until)
+                    if attempt == 2:
+                        raise Unreachable("the registry closed the connection") from None
+                    continue
+                except (OSError, http.client.HTTPException) as exc:
+                    connection.close()
+                    self._overdue(watched, until)
+                    raise Unreachable(str(exc) or type(exc).__name__) from None
+                except ValueError:  # what http.client will not send: a control character
+                    connection.close()
+                    raise Unreachable("the registry's answer asked for a malformed request",
+                                      retry=False) from None  # fmt: skip
+            if watched.fired:  # a body cut short by the deadline may still look complete
                 connection.close()
-                if attempt == 2:
-                    raise Unreachable("the registry closed the connection") from None
-            except (OSError, http.client.HTTPException) as exc:
-                connection.close()
-                raise Unreachable(str(exc) or type(exc).__name__) from None
+                self._overdue(watched, until)
+            return response.status, found, body
         raise AssertionError("unreachable")
 
-    def _connection(self, fresh: bool) -> http.client.HTTPConnection:
+    def _overdue(self, watched: Watched, until: float) -> None:
+        if self.stop.is_set():
+            raise Stopped()
+        if watched.fired or time.monotonic() >= until:
+            raise Unreachable(
+                f"no complete answer within {self.deadline:g} s", retry=False
+            ) from None
+
+    def _connection(self, fresh: bool, until: float) -> http.client.HTTPConnection:
         connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
-        if connection is None or fresh:
+        if connection is None or fresh or connection.sock is None:
+            if connection is not None:
+                connection.close()
             if self.scheme == "https":
                 connection = http.client.HTTPSConnection(
                     self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
                 )
             else:
                 connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            stop = self.stop
+            connection._create_connection = (  # type: ignore[attr-defined]
+                lambda address, timeout, source=None: connect(address, timeout, until, stop)
+            )
             self._local.connection = connection
         return connection
 
 
-def _answer(status: int, headers: dict[str, str], body: bytes) -> Answer:
-    retry_after = _seconds(headers.get("retry-after"))
-    if status != 200:
-        code, message = _error(body)
-        return Answer(status, code=code, message=message, retry_after=retry_after)
-    if len(body) > MAX_MANIFEST:
-        return Answer(502, code="TOO_LARGE", message="the manifest is larger than 4 MiB")
-    digest = headers.get("docker-content-digest") or "sha256:" + hashlib.sha256(body).hexdigest()
-    media_type = headers.get("content-type", "").split(";")[0].strip() or None
-    children: tuple[str, ...] = ()
-    try:
-        document = json.loads(body)
-    except ValueError:
-        document = {}
-    if isinstance(document, dict):
-        media_type = media_type or document.get("mediaType")
-        if media_type in INDEX_TYPES or "manifests" in document:
-            children = tuple(
-                str(m["digest"])
-                for m in document.get("manifests") or ()
-                if isinstance(m, dict) and "digest" in m
-            )
-    return Answer(200, digest, media_type, children)
-
-
-def _error(body: bytes) -> tuple[str | None, str]:
-    """The distribution spec's `{"errors": [{"code", "message"}]}`, on one line."""
-    try:
-        errors = json.loads(body).get("errors") or []
-        first = errors[0]
-        return str(first.get("code") or "") or None, " ".join(str(first.get("message")).split())
-    except (ValueError, AttributeError, IndexError, TypeError):
-        return None, " ".join(body[:200].decode("utf-8", "replace").split())
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None  # an HTTP date: fall back to our own backoff
+def _encodings(secret: bytes) -> tuple[str, ...]:
+    standard = base64.b64encode(secret).decode()
+    urlsafe = base64.urlsafe_b64encode(secret).decode()
+    return (standard, standard.rstrip("="), urlsafe, urlsafe.rstrip("="))
