@@ -19,8 +19,11 @@ MAX_FILE_SIZE = 10 * 1024 * 1024
 MAX_MAX_FILE_SIZE = 1024 * 1024 * 1024
 _TOP_KEYS = {
     "registry", "rules", "lint", "exclude", "private", "max-file-size", "official-images",
-    "templates",
+    "templates", "prove",
 }  # fmt: skip
+# `prove:` / --prove: auto proves where the renderer is installed, off writes on the static rules
+# alone, require refuses (exit 2) a rewrite that cannot be proven.
+PROVE_MODES = ("auto", "off", "require")
 _LINT_KEYS = {"fail-on", "require-ci-credentials"}
 _RULE_KEYS = {"upstream", "upstream-prefix"}
 # A Docker Hub path component: what `library/<name>` can hold (distribution/reference).
@@ -63,6 +66,7 @@ class Config:
     # lint: a CI job pulling from the cache must declare registry credentials (PTC013)
     require_ci_credentials: bool = False
     templates: Defaults | None = None  # `templates:`; None: Defaults()
+    prove: str = "auto"  # one of PROVE_MODES
 
     def with_registry(self, registry: str | None) -> Config:
         return replace(self, registry=registry) if registry else self
@@ -236,6 +240,11 @@ def _build(path: Path, data: Any) -> Config:
         config = replace(
             config, templates=_templates(path, top["templates"], _line(top, "templates"))
         )
+    if "prove" in top:
+        if not isinstance(top["prove"], str) or top["prove"] not in PROVE_MODES:
+            modes = ", ".join(PROVE_MODES)
+            raise ConfigError(path, _line(top, "prove"), f"prove: one of {modes}")
+        config = replace(config, prove=top["prove"])
     return config
 
 

@@ -66,6 +66,15 @@ COMMON = (
     ),
     DEBUG,
 )
+# fix and pr: whether a rewrite is proven by Helm's renderer and `kubectl kustomize` first
+PROVE = option(
+    "--prove",
+    help="auto: prove rewrites where Helm's renderer / kubectl is installed; off: static rules "
+    "only (fast hooks); require: exit 2 on a rewrite that cannot be proven (CI). Default: "
+    "`prove:` in the config, else auto.",
+    type=click.Choice(("auto", "off", "require")),
+    default=None,
+)
 FORMAT_HELP = (
     "text: path:line:col: CODE message; json: every field; sarif: SARIF 2.1.0 for code "
     "scanning; github: Actions annotations."
@@ -130,6 +139,7 @@ def read_options(**given: Any) -> session.Options:
         given["aws"],
         given["exclude"],
         given.get("format") or "text",
+        given.get("prove"),
     )
     if click.get_current_context().meta.get("ecr-ptc.verbose"):
         click.echo(f"ecr-ptc: {session.config_note(found.config)}", err=True)

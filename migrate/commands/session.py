@@ -53,6 +53,7 @@ def options(
     aws: bool = False,
     exclude: tuple[str, ...] = (),
     output: str = "text",
+    prove: str | None = None,
 ) -> Options:
     cwd = Path.cwd()
     try:
@@ -71,6 +72,8 @@ def options(
         config = config.with_registry(registry.lower())
     if exclude:
         config = replace(config, exclude=config.exclude + exclude)
+    if prove:
+        config = replace(config, prove=prove)
     return Options(paths or (".",), config, output, aws, cwd)
 
 
