@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import urllib.parse
@@ -245,6 +244,8 @@ def rewritten(changed: Iterable[tuple[str, int]], check: bool) -> str:
 
 def unified_diff(changes: Iterable[tuple[str, bytes, bytes]]) -> str:
     """`fix --diff`: a git-style unified diff of each changed file, which `git apply` takes."""
+    import difflib  # --diff only
+
     out: list[str] = []
     for path, before, after in changes:
         for line in difflib.unified_diff(
