@@ -14,6 +14,7 @@ import pytest
 from migrate.config import Config
 from migrate.provers import kustomize
 from migrate.provers import kustomize_build as build
+from migrate.provers import kustomize_cache as kept
 from migrate.rewrite import engine
 from tests.helpers import CORPUS, FIXTURES, REGISTRY
 
@@ -47,6 +48,7 @@ def _run(
 
     monkeypatch.setattr(kustomize._Run, "minimal", minimal)
     monkeypatch.setattr(build, "images", images)
+    monkeypatch.setattr(kept, "load", lambda root, digest: None)  # every build counted
     results = engine.run(["."], Config(registry=REGISTRY), root, fix=True, write=False, jobs=1)
     said = {(r.path, f.code) for r in results for f in r.findings if f.code in ("PTC010", "PTC011")}
     monkeypatch.undo()
@@ -138,3 +140,34 @@ def test_what_transforms_images(kustomization: str, transforms: bool, tmp_path: 
 
     assert run._transforms("o") is transforms
     assert run._transforms("base") is False
+
+
+@needs_kubectl
+def test_before_builds_are_kept_between_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second run on the same files builds nothing before the rewrite; a changed file under a
+    kustomization it reads builds it again; a broken entry is built again."""
+    _shared_base(tmp_path, 2)
+    _git(tmp_path)
+    real, built = build.images, []
+
+    def images(cmd: list[str], directory: Path) -> list[str] | str:
+        built.append(directory)
+        return real(cmd, directory)
+
+    monkeypatch.setattr(build, "images", images)
+
+    def before_builds() -> set[str]:
+        built.clear()
+        list(engine.run(["."], Config(registry=REGISTRY), tmp_path, fix=True, jobs=1))
+        return {p.relative_to(tmp_path).as_posix() for p in built if p.is_relative_to(tmp_path)}
+
+    assert before_builds() == {"base", "overlay"}
+    assert before_builds() == set()
+    (tmp_path / "base" / "notes.txt").write_text("any file under a kustomization is an input\n")
+    assert before_builds() == {"base", "overlay"}  # the overlay reads the base
+    for entry in (tmp_path / ".git" / kept.DIRECTORY).iterdir():
+        entry.write_text('{"format": 1, "images": [1]}')
+    assert before_builds() == {"base", "overlay"}
+    assert before_builds() == set()

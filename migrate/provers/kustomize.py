@@ -29,6 +29,7 @@ from migrate.facts.kustomize.graph import Graph, Node
 from migrate.facts.kustomize.graph import of as graph_of
 from migrate.kinds.paths import YAML_SUFFIXES
 from migrate.provers import kustomize_build as build
+from migrate.provers import kustomize_cache as kept
 from migrate.provers.protocol import Change, Objection, is_cache_target
 
 NAME = "kustomize"
@@ -176,7 +177,18 @@ class _Run:
             self._selected(affected, rewritten) if self.minimal else affected,
         )
         fresh = [node.dir for node, _ in affected if node.dir not in self._built]
-        self._built.update(zip(fresh, _builds(cmd, [self._dir(self.repo.root, d) for d in fresh])))
+        keys = {d: kept.key(self.repo.root, cmd, self.graph.closure(d)) for d in fresh}
+        for directory in fresh:  # built by an earlier run on the same files
+            hit = kept.load(self.repo.root, keys[directory])
+            if hit is not None:
+                self._built[directory] = hit
+        fresh = [d for d in fresh if d not in self._built]
+        for directory, images in zip(
+            fresh, _builds(cmd, [self._dir(self.repo.root, d) for d in fresh])
+        ):
+            self._built[directory] = images
+            if not isinstance(images, str):
+                kept.store(self.repo.root, keys[directory], images)
         buildable = []
         for node, files in affected:
             before = self._built[node.dir]
