@@ -153,3 +153,44 @@ def test_a_chart_without_the_renderer(
         assert code == 1 and _files(in_tmp) == _files(CHART / "out")
         assert ("PTC011" in err) is (mode == "auto")
         assert ("not proven (--prove off)" in err) is (mode == "off")
+
+
+@pytest.mark.parametrize("mode", ["off", "require"])
+def test_pr(
+    mode: str, in_tmp: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`pr --prove require` commits nothing it cannot prove; `--prove off` commits, saying once
+    how many rewrites went unproven."""
+    import subprocess
+
+    env = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.invalid",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.invalid",
+        "GIT_CONFIG_GLOBAL": str(in_tmp.parent / "gitconfig"),
+        "GIT_CONFIG_NOSYSTEM": "1",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    shutil.copytree(KUSTOMIZE / "in", in_tmp, dirs_exist_ok=True)
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "init"]):
+        subprocess.run(["git", *args], cwd=in_tmp, check=True)
+    monkeypatch.setattr(build, "command", lambda: None)
+
+    code = main(["pr", "--registry", REGISTRY, "--prove", mode, "."])
+
+    branches = subprocess.run(
+        ["git", "branch", "--format=%(refname:short)"],
+        cwd=in_tmp,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    err = capsys.readouterr().err
+    if mode == "require":
+        assert code == 2 and branches == ["main"]
+        assert "--prove require: a rewrite could not be proven; nothing was committed" in err
+    else:
+        assert code == 0 and "ecr-ptc/migrate" in branches
+        assert err.count("not proven (--prove off)") == 1
