@@ -15,6 +15,7 @@ from migrate.commands.params import (
     DEBUG,
     EMITTERS,
     GLOBAL,
+    PROVE,
     command,
     debug,
     option,
@@ -88,13 +89,14 @@ def lint_references(fail_on: tuple[str, ...], require_ci_credentials: bool, **gi
 
 @click.option("--diff", is_flag=True, help="Print a unified diff; write nothing.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if anything would change.")
+@PROVE
 @command(cli)
 def fix(diff: bool, check: bool, **given: Any) -> int:
     """Rewrite references in place to pull-through cache URLs.
 
     \b
     Exit codes: 0 nothing to change, 1 files changed (or would change with --check/--diff),
-    2 some input could not be read or a rewrite could not be verified.
+    2 some input could not be read, or under --prove require a rewrite could not be proven.
     """
     options = session.with_account(read_options(**given))
     results, report = session.run(options, fix=True, write=not (diff or check))
@@ -108,7 +110,7 @@ def fix(diff: bool, check: bool, **given: Any) -> int:
     click.echo(output.fix_notes(results, options.config.registry or ""), err=True, nl=False)
     if report.skipped_tests:
         click.echo(f"ecr-ptc: {output.skipped(report.skipped_tests)}", err=True)
-    if report.errors:
+    if report.errors or report.unproven:
         return EXIT_ERROR
     return EXIT_FINDINGS if changed else EXIT_OK
 
@@ -206,6 +208,7 @@ def warm(concurrency: int, registry_url: str | None, timeout: float, **given: An
 @option("--open", "open_pr", help="Push and open the GitHub PR / GitLab MR.", is_flag=True)
 @option("--body-file", help="Write the PR description here (default: stdout).",
          type=click.Path(dir_okay=False))  # fmt: skip
+@PROVE
 @command(cli)
 def pr(branch: str, force_branch: bool, push: str | None, open_pr: bool, body_file: str | None,
        **given: Any) -> int:  # fmt: skip
@@ -223,7 +226,12 @@ def pr(branch: str, force_branch: bool, push: str | None, open_pr: bool, body_fi
 
     def fix(write: bool) -> list[Any]:
         results, report = session.run(options, fix=True, write=write)
-        click.echo("" if write else output.lines(report.errors), err=True, nl=False)
+        if not write:  # the dry run: said once, and --prove require stops before any commit
+            said = output.lines([*report.errors, *report.unproven]) + output.unproven(results)
+            click.echo(said, err=True, nl=False)
+            if report.unproven:
+                raise SessionError("--prove require: a rewrite could not be proven; nothing "
+                                   "was committed")  # fmt: skip
         return results
 
     try:

@@ -19,9 +19,12 @@ MAX_FILE_SIZE = 10 * 1024 * 1024
 MAX_MAX_FILE_SIZE = 1024 * 1024 * 1024
 _TOP_KEYS = {
     "registry", "rules", "lint", "exclude", "private", "max-file-size", "official-images",
-    "templates", "ci", "include-tests", "crossplane-registry",
+    "templates", "ci", "include-tests", "crossplane-registry", "prove",
 }  # fmt: skip
 _CI_KEYS = {"github-runners-have-ecr-credential-helper"}
+# `prove:` / --prove: auto proves where the renderer is installed, off writes on the static rules
+# alone, require refuses (exit 2) a rewrite that cannot be proven.
+PROVE_MODES = ("auto", "off", "require")
 _LINT_KEYS = {"fail-on", "require-ci-credentials"}
 _RULE_KEYS = {"upstream", "upstream-prefix"}
 _HOST = re.compile(
@@ -75,6 +78,7 @@ class Config:
     # Crossplane's `--registry`, which a package named without one is pulled from; None: its
     # default (migrate.kinds.containers.CROSSPLANE_REGISTRY)
     crossplane_registry: str | None = None
+    prove: str = "auto"  # one of PROVE_MODES
 
     def with_registry(self, registry: str | None) -> Config:
         return replace(self, registry=registry) if registry else self
@@ -261,6 +265,11 @@ def _build(path: Path, data: Any) -> Config:
         config = replace(
             config, templates=_templates(path, top["templates"], _line(top, "templates"))
         )
+    if "prove" in top:
+        if not isinstance(top["prove"], str) or top["prove"] not in PROVE_MODES:
+            modes = ", ".join(PROVE_MODES)
+            raise ConfigError(path, _line(top, "prove"), f"prove: one of {modes}")
+        config = replace(config, prove=top["prove"])
     return config
 
 

@@ -4,6 +4,8 @@ files are not written, the rest are, and results keep the walk's order."""
 from __future__ import annotations
 
 import os
+import re
+import shutil
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -143,3 +145,28 @@ def test_a_held_rewrite_is_checked_like_any_other_before_it_is_written(tmp_path:
     assert [f.code for f in result.findings] == ["PTC001", "PTC900"]
     assert "changed on disk" in result.findings[-1].message
     assert (tmp_path / "Dockerfile").read_text() == "FROM nginx:1.27\n"
+
+
+def test_a_prover_is_imported_only_for_names_its_unit_can_claim(tmp_path: Path) -> None:
+    """The registry asks a prover's module only about names its FILES matches: every name the
+    module's `unit` claims must match (here: every file of the fixtures and a chart + overlay)."""
+    from migrate.provers.registry import PROVERS, Lazy
+    from tests.helpers import FIXTURES
+
+    shutil.copytree(FIXTURES / "kustomize" / "overlay" / "in", tmp_path / "k")
+    shutil.copytree(FIXTURES / "helm" / "namespace_name" / "in", tmp_path / "c")
+    (tmp_path / "k" / "Dockerfile").write_text("FROM nginx\n")
+    repo = Repo(tmp_path)
+    names = {p.name for p in FIXTURES.rglob("*") if p.is_file()}
+    for prover in PROVERS:
+        assert isinstance(prover, Lazy)
+        module = prover.load()
+        assert module.NAME == prover.NAME
+        claimed = [p for p in tmp_path.rglob("*") if p.is_file() and module.unit(p, repo)]
+        assert claimed, prover.NAME
+        for path in claimed:
+            assert prover.unit(path, repo) == module.unit(path, repo)
+        for name in names:
+            if not re.search(prover.FILES, name):
+                assert module.unit(tmp_path / "c" / "templates" / name, repo) is None, name
+                assert module.unit(tmp_path / "k" / "base" / name, repo) is None, name

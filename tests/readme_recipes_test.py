@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -337,3 +338,37 @@ def test_hook_file_selection(path: str) -> None:
             hook.get("exclude", "^$"), path
         )
         assert chosen is (path in SELECTED)
+
+
+def test_pre_commit_recipe_hook_does_not_prove_and_ci_requires_it(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The fix hook runs as the recipe says (`--prove=off`): it builds nothing and says once what
+    went unproven; the CI command beside the recipe (`--prove=require`) exits 2 where it cannot
+    prove (here: no kubectl)."""
+    from migrate.cli import main
+    from migrate.provers import kustomize_build as build
+    from tests.helpers import FIXTURES
+
+    [repo] = _yaml(recipe("pre-commit"))["repos"]
+    [args] = [h["args"] for h in repo["hooks"] if h["id"] == "ecr-ptc-fix"]
+    assert "--prove=off" in args
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "`ecr-ptc fix --check\n--prove=require`" in readme
+    tree = FIXTURES / "kustomize" / "overlay"
+    shutil.copytree(tree / "in", in_tmp, dirs_exist_ok=True)
+    built: list[Path] = []
+    monkeypatch.setattr(build, "command", lambda: ["kubectl", "kustomize"])
+    monkeypatch.setattr(build, "images", lambda cmd, d: built.append(d) or [])
+
+    assert main([*_hook_entry("ecr-ptc-fix")[1:], *args, "."]) == 1
+    assert built == []
+    assert capsys.readouterr().err.count("not proven (--prove off)") == 1
+
+    shutil.copytree(tree / "in", in_tmp, dirs_exist_ok=True)
+    monkeypatch.setattr(build, "command", lambda: None)
+    assert main(["fix", "--check", "--prove=require", "--registry", REGISTRY, "."]) == 2
+
+
+def _hook_entry(hook: str) -> list[str]:
+    return str(_hooks()[hook]["entry"]).split()

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from migrate.kinds import declared
 from tests.helpers import REGISTRY
 
 FORBIDDEN = (
@@ -104,3 +105,56 @@ def test_the_installed_console_script_under_importtime(project: Path) -> None:
     imported = re.findall(r"^import time:\s+\d+ \|\s+\d+ \|\s*(\S+)$", done.stderr, re.MULTILINE)
     assert "migrate.cli" in imported
     assert _loaded(imported) == []
+
+
+# A hook on one Dockerfile uses the Dockerfile kind and the build index alone: no YAML library
+# (ruamel.yaml, PyYAML), no other kind, no prover, no chart or kustomize facts.
+_OTHER_KINDS = tuple(f"migrate.kinds.{name}" for name in declared.KINDS if name != "dockerfile")
+NOT_FOR_A_DOCKERFILE = (
+    "ruamel",
+    "yaml",
+    "_yaml",
+    "migrate.syntax.yaml",
+    "migrate.syntax.libyaml",
+    "migrate.syntax.jsonc",
+    "migrate.facts.charts",
+    "migrate.facts.kustomize",
+    "migrate.facts.gitlab",
+    "migrate.provers.helm",
+    "migrate.provers.kustomize",
+    "migrate.provers.kustomize_build",
+    "difflib",
+    *_OTHER_KINDS,
+)
+
+
+@pytest.mark.parametrize(
+    ("args", "writes"),
+    [
+        pytest.param(["lint", "Dockerfile"], False, id="lint"),
+        pytest.param(["fix", "--registry", REGISTRY, "Dockerfile"], True, id="fix"),
+    ],
+)
+def test_a_dockerfile_hook_imports_only_what_it_uses(
+    project: Path, args: list[str], writes: bool
+) -> None:
+    """Measured with callgrind by bench/startup.py (no timing here)."""
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)  # the build index is read
+    done = subprocess.run(
+        [sys.executable, "-c", _WRAPPER, json.dumps(args)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    modules = json.loads(done.stderr.rsplit("MODULES ", 1)[1])
+    assert "migrate.kinds.dockerfile" in modules and "migrate.facts.builds" in modules
+    assert ("alpine" in (project / "Dockerfile").read_text()) and writes is (
+        REGISTRY in (project / "Dockerfile").read_text()
+    )
+    unused = [
+        m for m in modules if any(m == f or m.startswith(f + ".") for f in NOT_FOR_A_DOCKERFILE)
+    ]
+    assert unused == []

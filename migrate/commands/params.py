@@ -98,6 +98,15 @@ GLOBAL = (
     click.option("-v", "--verbose", help="Say which config file is used.", is_flag=True,
                  expose_value=False, callback=remember("verbose")),
 )  # fmt: skip
+# fix and pr: whether a rewrite is proven by Helm's renderer and `kubectl kustomize` first
+PROVE = option(
+    "--prove",
+    help="auto: prove rewrites where Helm's renderer / kubectl is installed; off: static rules "
+    "only (fast hooks); require: exit 2 on a rewrite that cannot be proven (CI). Default: "
+    "`prove:` in the config, else auto.",
+    type=click.Choice(("auto", "off", "require")),
+    default=None,
+)
 
 
 def command(
@@ -160,6 +169,7 @@ def read_options(**given: Any) -> session.Options:
         given["exclude"],
         given.get("format") or "text",
         bool(_given(ctx, "include_tests", given)),
+        given.get("prove"),
     )
     if ctx.meta.get("ecr-ptc.verbose"):
         click.echo(f"ecr-ptc: {session.config_note(found.config)}", err=True)

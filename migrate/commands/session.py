@@ -54,6 +54,7 @@ def options(
     exclude: tuple[str, ...] = (),
     output: str = "text",
     include_tests: bool = False,
+    prove: str | None = None,
 ) -> Options:
     cwd = Path.cwd()
     try:
@@ -74,6 +75,8 @@ def options(
         config = replace(config, exclude=config.exclude + exclude)
     if include_tests:
         config = replace(config, include_tests=True)
+    if prove:
+        config = replace(config, prove=prove)
     return Options(paths or (".",), config, output, aws, cwd)
 
 

@@ -14,38 +14,26 @@
                                        Kubernetes files there to their own kinds
 
 A new kind is one module beside this one plus one line in `SCANNERS`, with its fixtures under
-`fixtures/<NAME>/`; `scripts/generate.py` then brings the pre-commit `files:` and the docs'
-list of kinds up to date.
+`fixtures/<NAME>/`; `scripts/generate.py` then brings the pre-commit `files:`, the docs' list
+of kinds and `declared.py` up to date.
+
+A kind's module is imported only when a file needs it: the registry knows each kind's NAME and
+FILES from `declared.py` (generated from the modules), and asks a kind's `claims` only for paths
+its FILES matches (every path of the kind, so no claim is missed and the order still decides
+ties). A hook on one Dockerfile imports the Dockerfile kind alone, and no YAML library.
 """
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol
+from types import ModuleType
+from typing import Any, Protocol
 
 from migrate.context import FileContext, Repo
-from migrate.kinds import (
-    azure_pipelines,
-    bitbucket,
-    buildkite,
-    circleci,
-    cloudbuild,
-    compose,
-    devcontainer,
-    dockerfile,
-    dotenv,
-    drone,
-    github_actions,
-    gitlab_ci,
-    helm,
-    helm_templates,
-    json_patch,
-    kubernetes,
-    kustomize,
-    woodpecker,
-)
+from migrate.kinds import declared
 from migrate.occurrence import Occurrence
 
 
@@ -60,32 +48,73 @@ class Scanner(Protocol):
     def scan(self, text: str, context: FileContext = ...) -> Iterator[Occurrence]: ...
 
 
+class Kind:
+    """A kind's module, imported the first time more than its NAME and FILES is asked of it."""
+
+    def __init__(self, module: str) -> None:
+        self.module = f"{__package__}.{module}"
+        found = declared.KINDS.get(module)
+        if found is None:  # a kind declared.py does not know yet (generate.py --check says so)
+            loaded = self.load()
+            found = (loaded.NAME, loaded.FILES, hasattr(loaded, "included"))
+        self.NAME, self.FILES, self.includes = found
+        self._files: re.Pattern[str] | None = None
+
+    def load(self) -> ModuleType:
+        return importlib.import_module(self.module)
+
+    def may_claim(self, posix: str) -> bool:
+        """Its FILES matches the path: only then can the kind claim the file."""
+        if self._files is None:
+            self._files = re.compile(self.FILES)
+        return self._files.search(posix) is not None
+
+    def by_name(self, path: Path) -> bool:
+        return bool(self.load().by_name(path))
+
+    def claims(self, path: Path, text: str) -> bool:
+        return bool(self.load().claims(path, text))
+
+    def scan(self, text: str, context: FileContext | None = None) -> Iterator[Occurrence]:
+        module = self.load()
+        return module.scan(text) if context is None else module.scan(text, context)  # type: ignore[no-any-return]
+
+    def __getattr__(self, name: str) -> Any:  # the module's other names (included, is_values)
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.load(), name)
+
+    def __repr__(self) -> str:
+        return f"<kind {self.NAME} ({self.module})>"
+
+
 # Order decides ties: the first scanner that claims a file scans it. CI kinds come before the
 # generic ones, whose content sniffing (a top-level `services:`, YAML beside a Chart.yaml) would
 # otherwise take CI files.
-CI_SCANNERS: tuple[Scanner, ...] = (
-    github_actions,
-    gitlab_ci,
-    bitbucket,
-    circleci,
-    azure_pipelines,
-    drone,
-    woodpecker,
-    cloudbuild,
-    buildkite,
-    devcontainer,
+CI_SCANNERS: tuple[Kind, ...] = (
+    Kind("github_actions"),
+    Kind("gitlab_ci"),
+    Kind("bitbucket"),
+    Kind("circleci"),
+    Kind("azure_pipelines"),
+    Kind("drone"),
+    Kind("woodpecker"),
+    Kind("cloudbuild"),
+    Kind("buildkite"),
+    Kind("devcontainer"),
 )
-SCANNERS: tuple[Scanner, ...] = (
-    dockerfile,
+SCANNERS: tuple[Kind, ...] = (
+    Kind("dockerfile"),
     *CI_SCANNERS,
-    compose,
-    kustomize,
-    helm,
-    helm_templates,
-    kubernetes,
-    json_patch,
-    dotenv,
+    Kind("compose"),
+    Kind("kustomize"),
+    Kind("helm"),
+    Kind("helm_templates"),
+    Kind("kubernetes"),
+    Kind("json_patch"),
+    Kind("dotenv"),
 )
+_KIND = {kind.module.rsplit(".", 1)[1]: kind for kind in SCANNERS}
 
 # What pre-commit's `files:` holds (tests/precommit_test.py compares .pre-commit-hooks.yaml).
 FILES = "|".join(f"(?:{files})" for files in dict.fromkeys(s.FILES for s in SCANNERS))
@@ -97,16 +126,16 @@ def is_candidate(path: Path) -> bool:
     return _FILES.search(path.as_posix()) is not None
 
 
-def scanner_for(path: Path, text: str, repo: Repo | None = None) -> Scanner | None:
+def scanner_for(path: Path, text: str, repo: Repo | None = None) -> Kind | None:
+    posix = path.as_posix()
     for scanner in SCANNERS:
-        if scanner.claims(path, text):
+        if scanner.may_claim(posix) and scanner.claims(path, text):
             if getattr(scanner, "DEFERS_TO_GENERIC", False) and _generic(path, text):
                 continue
             return scanner
     if repo is not None:  # only for files no name or content claims: repository facts cost
         for scanner in SCANNERS:
-            included = getattr(scanner, "included", None)
-            if included is not None and included(path, repo):
+            if scanner.includes and scanner.included(path, repo):
                 return scanner
     return None
 
@@ -115,8 +144,8 @@ def _generic(path: Path, text: str) -> bool:
     """A file of a generic kind: by its name Compose, Helm values or Kustomize, or by its content
     a Kubernetes manifest."""
     return (
-        compose.by_name(path)
-        or kustomize.by_name(path)
-        or helm.is_values(path)
-        or kubernetes.claims(path, text)
+        _KIND["compose"].by_name(path)
+        or _KIND["kustomize"].by_name(path)
+        or _KIND["helm"].is_values(path)
+        or _KIND["kubernetes"].claims(path, text)
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import urllib.parse
@@ -37,6 +36,11 @@ class Report:
     @property
     def errors(self) -> list[Finding]:
         return [f for f in self.findings if f.code == "PTC900"]
+
+    @property
+    def unproven(self) -> list[Finding]:
+        """Rewrites refused because they could not be proven (--prove require): exit 2."""
+        return [f for f in self.findings if f.code == "PTC011" and f.status is Status.REFUSED]
 
 
 def _paint(text: str, severity: Severity | None, color: bool) -> str:
@@ -281,10 +285,23 @@ def fix_notes(results: Iterable[FileResult], registry: str) -> str:
     ]
     kinds = {r.file_kind for r in results if r.changed} & {s.NAME for s in CI_SCANNERS}
     if not kinds:
-        return lines(said)
+        return lines(said) + unproven(results)
     from migrate.kinds import ci_login
 
-    return lines(said) + ci_login.text(kinds, registry)
+    return lines(said) + unproven(results) + ci_login.text(kinds, registry)
+
+
+def unproven(results: Iterable[FileResult]) -> str:
+    """--prove off: one line for the whole run, how many rewrites no prover checked."""
+    count = sum(r.unproven for r in results)
+    files = sum(1 for r in results if r.unproven)
+    if not count:
+        return ""
+    s, fs = "s" if count != 1 else "", "s" if files != 1 else ""
+    return (
+        f"ecr-ptc: {count} rewrite{s} in {files} file{fs} not proven (--prove off): "
+        "written on the static rules, without Helm renders or kustomize builds\n"
+    )
 
 
 def rewritten(changed: Iterable[tuple[str, int]], check: bool) -> str:
@@ -298,6 +315,8 @@ def rewritten(changed: Iterable[tuple[str, int]], check: bool) -> str:
 
 def unified_diff(changes: Iterable[tuple[str, bytes, bytes]]) -> str:
     """`fix --diff`: a git-style unified diff of each changed file, which `git apply` takes."""
+    import difflib  # --diff only
+
     out: list[str] = []
     for path, before, after in changes:
         for line in difflib.unified_diff(

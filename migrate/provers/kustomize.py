@@ -16,6 +16,7 @@ Refusing a file can break another override, so both checks repeat until nothing 
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -28,9 +29,21 @@ from migrate.facts.kustomize.graph import Graph, Node
 from migrate.facts.kustomize.graph import of as graph_of
 from migrate.kinds.paths import YAML_SUFFIXES
 from migrate.provers import kustomize_build as build
+from migrate.provers import kustomize_cache as kept
 from migrate.provers.protocol import Change, Objection, is_cache_target
 
 NAME = "kustomize"
+# Kustomization keys that never change an image field (anything else may: `replacements`,
+# `transformers`, `vars`, ...); patches are read for what they touch.
+_PLAIN = frozenset({
+    "apiVersion", "kind", "metadata", "resources", "bases", "components", "namespace",
+    "namePrefix", "nameSuffix", "commonLabels", "labels", "commonAnnotations",
+    "configMapGenerator", "secretGenerator", "generatorOptions", "buildMetadata", "sortOptions",
+    "openapi", "crds",
+})  # fmt: skip
+_PATCH_KEYS = frozenset({"patches", "patchesStrategicMerge", "patchesJson6902"})
+_TOP_KEY = re.compile(r"""^(?:"|')?([A-Za-z_][\w-]*)(?:"|')?[ \t]*:(?:[ \t]|$)""")
+_TOUCHES = re.compile(r"image|containers", re.IGNORECASE)
 # The prover reads many small files, several times: libyaml's import pays off at once.
 _PARSING = Parsing(fast=True)
 _NOT_VERIFIED = "rewrite not verified by kustomize build"
@@ -55,7 +68,7 @@ def prove(
     notes: dict[str, Objection] = {}
     while True:
         refused = list(run.static())
-        if not refused:
+        if not refused and config.prove != "off":  # off: the static rule alone, no builds
             notes, refused = run.rendered()
         if not refused:
             break
@@ -159,9 +172,23 @@ class _Run:
             for node, _ in affected:
                 notes[node.dir] = self._note(node.file, "kubectl is not on PATH: static rules only")
             return notes, []
-        refused: list[Objection] = []
+        every, affected = (
+            affected,
+            self._selected(affected, rewritten) if self.minimal else affected,
+        )
         fresh = [node.dir for node, _ in affected if node.dir not in self._built]
-        self._built.update(zip(fresh, _builds(cmd, [self._dir(self.repo.root, d) for d in fresh])))
+        keys = {d: kept.key(self.repo.root, cmd, self.graph.closure(d)) for d in fresh}
+        for directory in fresh:  # built by an earlier run on the same files
+            hit = kept.load(self.repo.root, keys[directory])
+            if hit is not None:
+                self._built[directory] = hit
+        fresh = [d for d in fresh if d not in self._built]
+        for directory, images in zip(
+            fresh, _builds(cmd, [self._dir(self.repo.root, d) for d in fresh])
+        ):
+            self._built[directory] = images
+            if not isinstance(images, str):
+                kept.store(self.repo.root, keys[directory], images)
         buildable = []
         for node, files in affected:
             before = self._built[node.dir]
@@ -171,24 +198,119 @@ class _Run:
                 )
             else:
                 buildable.append((node, files, before))
-        if not buildable:
-            return notes, refused
-        with tempfile.TemporaryDirectory(prefix="ecr-ptc-kustomize-") as tmp:
-            staged = self._stage(Path(tmp), affected)
-            if staged is None:
-                for node, _, _ in buildable:
-                    notes[node.dir] = self._note(node.file, "the tree is too large to stage")
-                return notes, refused
-            afters = _builds(cmd, [self._dir(staged, node.dir) for node, _, _ in buildable])
-            for (node, files, before), after in zip(buildable, afters):
-                problem = self._compare(before, after)
-                if problem is not None:
-                    where = node.dir or "."
-                    for rel in sorted(files & rewritten):
-                        refused.append(
-                            self._objection(rel, 0, f"kubectl kustomize {where}: {problem}")
-                        )
-        return notes, refused
+        problems: dict[str, str] = {}
+        if buildable:
+            with tempfile.TemporaryDirectory(prefix="ecr-ptc-kustomize-") as tmp:
+                staged = self._stage(Path(tmp), affected)
+                if staged is None:
+                    for node, _, _ in buildable:
+                        notes[node.dir] = self._note(node.file, "the tree is too large to stage")
+                else:
+                    afters = _builds(cmd, [self._dir(staged, n.dir) for n, _, _ in buildable])
+                    for (node, _, before), after in zip(buildable, afters):
+                        problem = self._compare(before, after)
+                        if problem is not None:
+                            problems[node.dir] = problem
+        built = {node.dir for node, _ in affected}
+        return notes, self._verdicts(every, built, problems, notes, rewritten)
+
+    def _verdicts(
+        self,
+        every: list[tuple[Node, set[str]]],
+        built: set[str],
+        problems: dict[str, str],
+        notes: dict[str, Objection],
+        rewritten: set[str],
+    ) -> list[Objection]:
+        """The refusals of every affected kustomization: its own build's, or, for one not
+        built, what the builds of the kustomizations it reads found (it only adds their images,
+        untransformed: `_selected`), as building it would have; its notes likewise."""
+        affected = {node.dir for node, _ in every}
+        memo: dict[str, tuple[str | None, Objection | None]] = {}
+
+        def verdict(directory: str) -> tuple[str | None, Objection | None]:
+            if directory in memo:
+                return memo[directory]
+            memo[directory] = (None, None)  # a cycle: kustomize refuses it, nothing to add
+            if directory in built:
+                found = (problems.get(directory), notes.get(directory))
+            else:
+                found = (None, None)
+                for level in sorted(self._with_components(directory)):
+                    for kind, rel in self.graph.node(level).resources:
+                        if kind != "dir" or rel not in affected:
+                            continue
+                        problem, note = verdict(rel)
+                        if problem is not None and found[0] is None:
+                            found = (problem, None)
+                        elif note is not None and found == (None, None):
+                            found = (None, note)
+            memo[directory] = found
+            return found
+
+        refused: list[Objection] = []
+        for node, files in every:
+            problem, note = verdict(node.dir)
+            if problem is not None:
+                where = node.dir or "."
+                for rel in sorted(files & rewritten):
+                    refused.append(self._objection(rel, 0, f"kubectl kustomize {where}: {problem}"))
+            elif note is not None and node.dir not in notes:
+                notes[node.dir] = note._replace(path=self.repo.root / node.file)
+        return refused
+
+    # Prove only what can change. A kustomization's build is its resources' images (its own
+    # files and its bases' builds), then its transformations: `images:`, patches, replacements,
+    # components, plugins. One that transforms no image field builds every image of a base
+    # exactly as the base's own build does, in the same order; so if the base's build shows the
+    # rewrite right (each image the same or its cache target), so does its user's, and if the
+    # base's shows it wrong, its user says so too (above: the same refusal as before). Hence
+    # only these are built: a kustomization whose own files (or its components') are rewritten,
+    # the smallest that contains the rewrite; and one that transforms images (itself or a
+    # component), where the result can differ from its bases'. "Transforms" is decided on the
+    # text and errs towards building: any key beyond the plain ones below, any patch naming
+    # `image` or `containers`, a patch file outside the repository, a kustomization not read.
+    minimal = True  # False: build every kustomization that reads a rewrite (tests compare)
+
+    def _selected(
+        self, affected: list[tuple[Node, set[str]]], rewritten: set[str]
+    ) -> list[tuple[Node, set[str]]]:
+        out = []
+        for node, files in affected:
+            level = self._with_components(node.dir)
+            if self.graph.files_of(level) & rewritten or any(map(self._transforms, level)):
+                out.append((node, files))
+        return out
+
+    def _with_components(self, directory: str) -> set[str]:
+        """The kustomization and the components it applies (theirs too)."""
+        out: set[str] = set()
+        todo = [directory]
+        while todo:
+            current = todo.pop()
+            if current not in out:
+                out.add(current)
+                todo += [r for k, r in self.graph.node(current).components if k == "dir"]
+        return out
+
+    def _transforms(self, directory: str) -> bool:
+        node = self.graph.node(directory)
+        text = self.before(node.file)
+        if text is None or node.kustomization is None or node.kustomization.entries:
+            return True
+        for line in text.splitlines():
+            if not line or line[0] in " \t#-" or line.startswith(("---", "...")):
+                continue
+            key = _TOP_KEY.match(line)
+            if key is None or key[1] not in _PLAIN and key[1] not in _PATCH_KEYS:
+                return True
+        if any(_TOUCHES.search(p.value) for p in node.kustomization.inline_patches):
+            return True
+        for kind, rel in node.patches:
+            patch = self.before(rel) if kind == "file" else None
+            if patch is None or _TOUCHES.search(patch):
+                return True
+        return False
 
     def _compare(self, before: list[str], after: list[str] | str) -> str | None:
         if isinstance(after, str):

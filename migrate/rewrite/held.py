@@ -47,8 +47,11 @@ def ruled_in_order(
             units.setdefault((result.held.prover, result.held.unit), {})[result.held.real] = index
     rulings = _rulings(units, waiting, settings)
     for held in units.values():
+        ruling = next(rulings)
+        if settings.config.prove == "require":
+            ruling = _required(ruling, held)
         objections: dict[Path, list[Objection]] = {}
-        for objection in next(rulings):
+        for objection in ruling:
             objections.setdefault(objection.path, []).append(objection)
         for real, found in objections.items():
             if real in held:
@@ -57,8 +60,30 @@ def ruled_in_order(
                 display = display_path(real, cwd)
                 waiting.append(FileResult(display, None, tuple(_objected(display, found))))
         for i in held.values():
+            if settings.config.prove == "off" and waiting[i].after is not None:
+                waiting[i] = replace(waiting[i], unproven=_rewrites(waiting[i]))
             waiting[i] = lean(_write_held(waiting[i], settings))
     yield from waiting
+
+
+def _required(ruling: list[Objection], held: dict[Path, int]) -> list[Objection]:
+    """--prove require: a unit any of whose rewrites could not be proven (PTC011) is not
+    written at all. The whole unit, not just the files the note is on: a prover's note may sit
+    on a file this run does not rewrite (a kustomization whose build could not run), and
+    refusing part of a unit could break what the prover's static rules checked over all of it
+    (an overlay's `images:` renamed with its base refused)."""
+    unproven = [o for o in ruling if o.code == "PTC011" and not o.blocks]
+    if not unproven:
+        return ruling
+    why = f"not proven, not written (--prove require): {unproven[0].message}"
+    out = [o._replace(blocks=True) if o in unproven else o for o in ruling]
+    noted = {o.path for o in out if o.blocks}
+    out += [Objection(real, 1, "PTC011", why, True) for real in held if real not in noted]
+    return out
+
+
+def _rewrites(result: FileResult) -> int:
+    return sum(1 for f in result.findings if f.target)
 
 
 def _rulings(

@@ -30,6 +30,7 @@ class FileResult:
     after: bytes | None = None  # set when a rewrite was planned and verified
     written: bool = False
     held: Held | None = None
+    unproven: int = 0  # --prove off: rewrites a prover would have checked, written unproven
 
     @property
     def changed(self) -> bool:

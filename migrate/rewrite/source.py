@@ -7,7 +7,6 @@ import errno
 import os
 import signal
 import stat
-import tempfile
 import time
 from array import array
 from dataclasses import dataclass, field
@@ -106,6 +105,8 @@ def write_atomic(path: Path, data: bytes, expected: bytes, stamp: Stamp | None =
     (where permitted) ownership and extended attributes are copied; on any failure, SIGINT and
     SIGTERM included, the temp file is removed.
     """
+    import tempfile  # with shutil and random: only a run that writes pays for them
+
     info = os.stat(path)
     try:
         # The name is cut so the temp name stays within NAME_MAX (255) for any original name.

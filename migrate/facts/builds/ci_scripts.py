@@ -18,8 +18,7 @@ from pathlib import Path
 from migrate.context import Repo
 from migrate.facts.builds import scripts
 from migrate.occurrence import ScanError
-from migrate.syntax import yaml as _yaml
-from migrate.syntax.yaml import Mapping, Node, Scalar, Sequence
+from migrate.syntax.nodes import Mapping, Node, Scalar, Sequence
 
 TOOL = "CI script"
 FILES = (
@@ -43,6 +42,8 @@ _GITHUB_EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
 def names(path: Path, text: str, repo: Repo) -> Iterator[tuple[str, int]]:
     if not scripts.mentions_build(text):
         return
+    from migrate.syntax import yaml as _yaml  # only for a CI file that runs `docker build`
+
     try:
         documents = _yaml.documents(text)
     except ScanError:  # facts, not findings: the file's own scanner reports a broken file
@@ -80,6 +81,8 @@ def _walk(root: Node, outer: dict[str, str]) -> Iterator[tuple[str, int]]:
 def _variables(node: Node) -> dict[str, str]:
     """`NAME: value` and GitLab's `NAME: {value: ...}`; a list of `NAME=value` (Drone, Woodpecker
     and Compose-style environments)."""
+    from migrate.syntax import yaml as _yaml  # loaded already: the file was composed
+
     out: dict[str, str] = {}
     if isinstance(node, Mapping):
         for key, value in node.pairs:

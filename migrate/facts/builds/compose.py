@@ -10,11 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from migrate.context import Repo
-from migrate.kinds import compose
 from migrate.occurrence import ScanError
 from migrate.syntax import dotenv
-from migrate.syntax import yaml as _yaml
-from migrate.syntax.yaml import fields, string
 
 TOOL = "Compose"
 FILES = r"(?:^|/)(?:docker-)?compose(?:\.[^/]*)?\.ya?ml$"
@@ -23,6 +20,12 @@ FILES = r"(?:^|/)(?:docker-)?compose(?:\.[^/]*)?\.ya?ml$"
 def names(path: Path, text: str, repo: Repo) -> Iterator[tuple[str, int]]:
     if "build" not in text:
         return
+    # The YAML reader and the Compose kind only when a Compose file builds: the build index
+    # is read on every run, a hook's on a Dockerfile too.
+    from migrate.kinds import compose
+    from migrate.syntax import yaml as _yaml
+    from migrate.syntax.yaml import fields, string
+
     try:
         docs = _yaml.documents(text)
     except ScanError:

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from migrate.context import Repo
 from migrate.occurrence import ScanError
-from migrate.syntax import yaml as _yaml
-from migrate.syntax.yaml import Mapping, fields, string
+
+if TYPE_CHECKING:
+    from migrate.syntax import yaml as _yaml
+    from migrate.syntax.yaml import Mapping
 
 TOOL = "skaffold"
 FILES = r"(?:^|/)skaffold[^/]*\.ya?ml$"
@@ -20,6 +23,9 @@ FILES = r"(?:^|/)skaffold[^/]*\.ya?ml$"
 def names(path: Path, text: str, repo: Repo) -> Iterator[tuple[str, int]]:
     if "artifacts" not in text:
         return
+    from migrate.syntax import yaml as _yaml  # only for a skaffold file that builds
+    from migrate.syntax.yaml import fields, string
+
     try:
         docs = _yaml.documents(text)
     except ScanError:
@@ -33,6 +39,8 @@ def names(path: Path, text: str, repo: Repo) -> Iterator[tuple[str, int]]:
 
 def artifacts(doc: _yaml.Node | None) -> Iterator[Mapping]:
     """The artifact mappings of one skaffold config document (top level and profiles)."""
+    from migrate.syntax.yaml import Mapping, fields, string
+
     if not isinstance(doc, Mapping):
         return
     keys = fields(doc)

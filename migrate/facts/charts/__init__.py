@@ -38,14 +38,15 @@ class Chart:
     """The facts of one chart, computed on first use: its templates' evidence, its own
     values.yaml as text (the defaults an override file is merged with)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, store: Path | None = None) -> None:
         self.root = root
+        self.store = store  # where evidence is kept between runs (`_cache`), if anywhere
         self.defaults: object = None  # values.yaml composed, set by the values scanner
         self.defaults_read = False
 
     @functools.cached_property
     def evidence(self) -> Evidence:
-        from migrate.facts.charts import evidence
+        from migrate.facts.charts import _cache
 
         templates = self.root / "templates"
         found = []
@@ -56,7 +57,7 @@ class Chart:
                         found.append((path.name, path.read_text("utf-8", "replace")))
                     except OSError:
                         continue
-        return evidence.read(found)
+        return _cache.evidence(found, self.store)
 
     @functools.cached_property
     def values(self) -> str | None:
@@ -69,18 +70,23 @@ class Chart:
 class Charts:
     """The charts of one repository (`of(repo)`), each read once per run."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: Path | None = None) -> None:
         self._charts: dict[Path, Chart] = {}
+        self.store = store
 
     def of(self, path: Path, stop: Path | None = None) -> Chart | None:
         root = chart_root(path, stop)
         if root is None:
             return None
         if root not in self._charts:
-            self._charts[root] = Chart(root)
+            self._charts[root] = Chart(root, self.store)
         return self._charts[root]
 
 
 def of(repo: Repo | None) -> Charts:
     """The charts of `repo`, kept for the run; a text scanned on its own gets a fresh set."""
-    return Charts() if repo is None else repo.memo(of, Charts)
+    if repo is None:
+        return Charts()
+    from migrate.facts.charts import _cache
+
+    return repo.memo(of, lambda: Charts(_cache.store_of(repo.root)))

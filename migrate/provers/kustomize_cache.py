@@ -1,0 +1,116 @@
+""" "Before" builds between runs: a hook on an unchanged tree builds nothing before the rewrite.
+
+A kustomization's build reads only files under the directories of its closure: kubectl
+kustomize's default load restrictor (RootOnly) keeps each kustomization to its own directory,
+and its bases are kustomizations of their own. So the images it builds are a function of every
+file under those directories and of the builder itself: that is the key (sha256), and a tree
+holding a symlink is not cached (its target may change outside the key). Kept in the
+repository's git directory, one file per key, at most MAX_ENTRIES, the least recently used
+going first; a failed build is never kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import stat
+from collections.abc import Iterable
+from pathlib import Path
+
+from migrate import __version__
+
+FORMAT = 1
+DIRECTORY = "ecr-ptc-kustomize"
+MAX_ENTRIES = 512
+MAX_BYTES = 64 * 1024 * 1024  # read to make a key; a bigger tree is built every time
+
+
+def _store(root: Path) -> Path | None:
+    git = root / ".git"
+    return git / DIRECTORY if git.is_dir() and not git.is_symlink() else None
+
+
+def key(root: Path, cmd: list[str], directories: Iterable[str]) -> str | None:
+    """The key of a build reading `directories` (repository-relative), or None: not cacheable."""
+    if _store(root) is None:
+        return None
+    builder = shutil.which(cmd[0])
+    try:
+        info = os.stat(builder) if builder else None
+    except OSError:
+        return None
+    digest = hashlib.sha256(f"{FORMAT}\0{__version__}\0{cmd}\0{builder}\0".encode())
+    digest.update(f"{info.st_size if info else 0}:{info.st_mtime_ns if info else 0}\0".encode())
+    budget = MAX_BYTES
+    for directory in sorted(set(directories)):
+        top = root / directory if directory else root
+        for here, dirnames, filenames in os.walk(top):
+            # Every directory but git's: kustomize may read a `vendor/` or `node_modules/` too.
+            dirnames[:] = sorted(d for d in dirnames if d != ".git")
+            for name in sorted([*filenames, *dirnames]):
+                path = os.path.join(here, name)
+                try:
+                    mode = os.lstat(path).st_mode
+                    if stat.S_ISLNK(mode):
+                        return None
+                    if not stat.S_ISREG(mode):
+                        continue
+                    data = Path(path).read_bytes()
+                except OSError:
+                    return None
+                budget -= len(data)
+                if budget < 0:
+                    return None
+                rel = os.path.relpath(path, root)
+                digest.update(f"{len(rel)}:{rel}:{len(data)}\0".encode("utf-8", "surrogateescape"))
+                digest.update(data)
+    return digest.hexdigest()
+
+
+def load(root: Path, digest: str | None) -> list[str] | None:
+    store = _store(root)
+    if store is None or digest is None:
+        return None
+    try:
+        data = json.loads((store / digest).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    images = data.get("images") if isinstance(data, dict) and data.get("format") == FORMAT else None
+    if not isinstance(images, list) or not all(isinstance(i, str) for i in images):
+        return None
+    with contextlib.suppress(OSError):
+        os.utime(store / digest)  # used: the last to go
+    return images
+
+
+def store(root: Path, digest: str | None, images: list[str]) -> None:
+    where = _store(root)
+    if where is None or digest is None:
+        return
+    import tempfile
+
+    try:
+        where.mkdir(exist_ok=True)
+        fd, temp = tempfile.mkstemp(prefix=".ecr-ptc-", dir=where)
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump({"format": FORMAT, "images": images}, out)
+        os.replace(temp, where / digest)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        return
+    try:
+        entries = [e for e in os.scandir(where) if e.is_file() and not e.name.startswith(".")]
+    except OSError:
+        return
+    if len(entries) > MAX_ENTRIES:
+        entries.sort(key=lambda e: e.stat().st_mtime_ns)
+        for entry in entries[: len(entries) - MAX_ENTRIES]:
+            with contextlib.suppress(OSError):
+                os.unlink(entry.path)

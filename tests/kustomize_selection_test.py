@@ -1,0 +1,173 @@
+"""Prove only what can change: the kustomize prover builds the smallest kustomization holding a
+rewrite and those that transform images, not every one that includes it, and refuses exactly
+what building them all refused (`_Run.minimal`; the reasoning is in `_Run._selected`)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from migrate.config import Config
+from migrate.provers import kustomize
+from migrate.provers import kustomize_build as build
+from migrate.provers import kustomize_cache as kept
+from migrate.rewrite import engine
+from tests.helpers import CORPUS, FIXTURES, REGISTRY
+
+needs_kubectl = pytest.mark.skipif(build.command() is None, reason="kubectl is not on PATH")
+_KUSTOMIZE_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+
+
+def _corpus_trees() -> list[Path]:
+    if CORPUS is None:
+        return []
+    return sorted(
+        tree
+        for tree in CORPUS.iterdir()
+        if tree.is_dir() and any(next(tree.rglob(name), None) for name in _KUSTOMIZE_NAMES)
+    )
+
+
+def _run(
+    root: Path, minimal: bool, monkeypatch: pytest.MonkeyPatch, wrong: Callable[[str], bool]
+) -> tuple[set[tuple[str, str]], list[Path]]:
+    """The (file, code) refusals and notes of a `fix --check`, and the directories built; an
+    image `wrong` picks builds as busybox after the rewrite (a rewrite gone wrong)."""
+    real, built = build.images, []
+
+    def images(cmd: list[str], directory: Path) -> list[str] | str:
+        built.append(directory)
+        found = real(cmd, directory)
+        if isinstance(found, str) or directory.is_relative_to(root):
+            return found
+        return ["busybox:1" if wrong(image) else image for image in found]
+
+    monkeypatch.setattr(kustomize._Run, "minimal", minimal)
+    monkeypatch.setattr(build, "images", images)
+    monkeypatch.setattr(kept, "load", lambda root, digest: None)  # every build counted
+    results = engine.run(["."], Config(registry=REGISTRY), root, fix=True, write=False, jobs=1)
+    said = {(r.path, f.code) for r in results for f in r.findings if f.code in ("PTC010", "PTC011")}
+    monkeypatch.undo()
+    return said, built
+
+
+def _git(root: Path) -> None:
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+
+
+@needs_kubectl
+@pytest.mark.corpus
+@pytest.mark.parametrize("tree", [t.name for t in _corpus_trees()])
+@pytest.mark.parametrize("wrong", ["none", "redis", "every"])
+def test_corpus_trees_refuse_the_same_with_fewer_builds(
+    tree: str, wrong: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert CORPUS is not None
+    shutil.copytree(CORPUS / tree, tmp_path, dirs_exist_ok=True, symlinks=True)
+    _git(tmp_path)
+    picks = {"none": lambda i: False, "redis": lambda i: "redis" in i, "every": lambda i: True}
+
+    every, all_built = _run(tmp_path, False, monkeypatch, picks[wrong])
+    fewest, some_built = _run(tmp_path, True, monkeypatch, picks[wrong])
+
+    assert fewest == every
+    assert len(some_built) <= len(all_built)
+    if wrong != "none":
+        assert any(code == "PTC010" for _, code in every) or not all_built
+
+
+def _shared_base(root: Path, overlays: int) -> None:
+    """One base deployment, read by `overlays` overlays that only set a namespace, and one that
+    overrides an image."""
+    shutil.copytree(FIXTURES / "kustomize" / "overlay" / "in", root, dirs_exist_ok=True)
+    for n in range(overlays):
+        (root / f"env{n}").mkdir()
+        (root / f"env{n}" / "kustomization.yaml").write_text(
+            f"resources:\n  - ../base\nnamespace: env{n}\ncommonLabels:\n  env: env{n}\n"
+        )
+
+
+@needs_kubectl
+@pytest.mark.parametrize("wrong", [False, True])
+def test_a_base_used_by_many_is_built_alone(
+    wrong: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _shared_base(tmp_path, 6)
+    _git(tmp_path)
+
+    every, all_built = _run(tmp_path, False, monkeypatch, lambda i: wrong and "redis" in i)
+    fewest, some_built = _run(tmp_path, True, monkeypatch, lambda i: wrong and "redis" in i)
+
+    assert fewest == every
+    assert ({p for p, c in every if c == "PTC010"} != set()) is wrong
+    built = {p.relative_to(tmp_path).as_posix() for p in some_built if p.is_relative_to(tmp_path)}
+    assert built == {"base", "overlay"}  # the base itself and the overlay with `images:`
+    assert len(all_built) == 2 * 8 and len(some_built) == 2 * 2
+
+
+_PATCH = (
+    "resources:\n- ../base\npatches:\n- patch: |\n    - op: replace\n      path: {path}\n"
+    "      value: 2\n  target: {{kind: Deployment}}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("kustomization", "transforms"),
+    [
+        ("resources: [../base]\nnamespace: x\n", False),
+        ("resources:\n  - ../base\nimages:\n  - name: nginx\n    newTag: '2'\n", True),
+        ("resources:\n  - ../base\nreplacements:\n  - path: r.yaml\n", True),
+        ("resources:\n  - ../base\ntransformers:\n  - t.yaml\n", True),
+        (_PATCH.format(path="/spec/replicas"), False),
+        (_PATCH.format(path="/spec/template/spec/containers/0/image"), True),
+        ("resources:\n- ../base\npatches:\n- path: missing.yaml\n", True),
+        ("<<: *x\nresources: [../base]\n", True),
+        ("{resources: [../base]}\n", True),
+    ],
+)
+def test_what_transforms_images(kustomization: str, transforms: bool, tmp_path: Path) -> None:
+    from migrate.context import Repo
+
+    shutil.copytree(FIXTURES / "kustomize" / "overlay" / "in" / "base", tmp_path / "base")
+    (tmp_path / "o").mkdir()
+    (tmp_path / "o" / "kustomization.yaml").write_text(kustomization)
+    _git(tmp_path)
+    run = kustomize._Run(Repo(tmp_path), {}, Config(registry=REGISTRY))
+
+    assert run._transforms("o") is transforms
+    assert run._transforms("base") is False
+
+
+@needs_kubectl
+def test_before_builds_are_kept_between_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second run on the same files builds nothing before the rewrite; a changed file under a
+    kustomization it reads builds it again; a broken entry is built again."""
+    _shared_base(tmp_path, 2)
+    _git(tmp_path)
+    real, built = build.images, []
+
+    def images(cmd: list[str], directory: Path) -> list[str] | str:
+        built.append(directory)
+        return real(cmd, directory)
+
+    monkeypatch.setattr(build, "images", images)
+
+    def before_builds() -> set[str]:
+        built.clear()
+        list(engine.run(["."], Config(registry=REGISTRY), tmp_path, fix=True, jobs=1))
+        return {p.relative_to(tmp_path).as_posix() for p in built if p.is_relative_to(tmp_path)}
+
+    assert before_builds() == {"base", "overlay"}
+    assert before_builds() == set()
+    (tmp_path / "base" / "notes.txt").write_text("any file under a kustomization is an input\n")
+    assert before_builds() == {"base", "overlay"}  # the overlay reads the base
+    for entry in (tmp_path / ".git" / kept.DIRECTORY).iterdir():
+        entry.write_text('{"format": 1, "images": [1]}')
+    assert before_builds() == {"base", "overlay"}
+    assert before_builds() == set()
