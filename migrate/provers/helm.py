@@ -2,12 +2,17 @@
 container images of every pod template. A chart whose images do not all come out as their cache
 targets (or unchanged) keeps its files as they are (PTC010); a chart that does not render on
 its own is rewritten by the static rules alone and says so (PTC011); a rendered image that no
-rewrite reached is reported (PTC014)."""
+rewrite reached is reported (PTC014).
+
+Both renders read a staging copy (`staging`), never the chart in place: only the chart's
+regular files inside the repository, bounded, so `.Files.Get` reads nothing a symlink reaches
+outside it. They run in a child process (`helm_child`) bounded in time and memory; whatever
+stops a render is a PTC011 note with a one-line reason."""
 
 from __future__ import annotations
 
+import functools
 import os
-import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -16,12 +21,14 @@ from typing import TYPE_CHECKING
 from migrate.config import Config
 from migrate.context import Repo
 from migrate.facts.charts import chart_root
+from migrate.provers import staging
 from migrate.provers.protocol import Change, Objection
 
 if TYPE_CHECKING:
     from migrate.provers.helm_compare import Wrong
 
 NAME = "helm"
+PREFIX = "ecr-ptc-helm-"  # the staging copies' names, swept when a killed run left them
 _DEFAULTS = ""  # the render with the chart's own values.yaml
 
 
@@ -48,30 +55,34 @@ def prove(
 def _objections(
     unit: Path, changes: Mapping[Path, Change], repo: Repo, config: Config
 ) -> Iterator[Objection]:
-    from migrate.provers import helm_compare as compare  # the renderer: only for a chart
-    from migrate.provers import helm_render as render
+    from migrate.provers import helm_child as child  # the renderer: only for a chart
+    from migrate.provers import helm_compare as compare
     from migrate.provers import rendered as images
 
-    missing = render.available()
+    missing = _installed()
     if missing is not None:
         yield from _each(changes, "PTC011", f"not render-verified: {missing}", blocks=False)
         return
     overrides = {str(p): _text(c.before) for p, c in changes.items() if _is_override(unit, p)}
-    before = render.render(unit, overrides)
-    with tempfile.TemporaryDirectory(prefix="ecr-ptc-helm-", dir=_scratch(repo)) as tmp:
-        copy = Path(tmp) / unit.name
-        shutil.copytree(
-            unit,
-            copy,
-            symlinks=True,
-            ignore=shutil.ignore_patterns(".git"),
-            copy_function=_link_or_copy,
-        )
+    scratch = _scratch(repo)
+    _sweep(scratch)
+    with tempfile.TemporaryDirectory(prefix=PREFIX, dir=scratch) as tmp:
+        root = repo.root.resolve()
+        old_copy, new_copy = Path(tmp) / "before" / unit.name, Path(tmp) / "after" / unit.name
+        try:
+            for copy in (old_copy, new_copy):
+                staging.copy_tree(root, unit, copy, staging.Budget(), True, _SKIP)
+        except staging.TooLarge as exc:
+            message = f"not render-verified: the chart is too large to render ({exc})"
+            yield from _each(changes, "PTC011", message, blocks=False)
+            return
         for path, change in changes.items():
-            target = copy / path.relative_to(unit)
-            target.unlink()  # a hard link to the original: never written through
+            target = new_copy / path.relative_to(unit)
+            target.unlink(missing_ok=True)  # a hard link to the original: never written through
+            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             target.write_bytes(change.after)
-        after = render.render(copy, {k: _text(changes[Path(k)].after) for k in overrides})
+        after_overrides = {k: _text(changes[Path(k)].after) for k in overrides}
+        before, after = child.render([(old_copy, overrides), (new_copy, after_overrides)])
     for name in before:
         old, new = before[name], after[name]
         concerned = changes if name == _DEFAULTS else {Path(name): changes[Path(name)]}
@@ -102,19 +113,30 @@ def _objections(
             )
 
 
+_SKIP = frozenset({".git"})
+
+
+def _installed() -> str | None:
+    """None when Helm's renderer is installed (the child loads it), else why not."""
+    import importlib.util
+
+    if importlib.util.find_spec("helm_python") is None:
+        return "Helm's renderer is not installed (pip install 'ecr-ptc[helm]')"
+    return None
+
+
+@functools.cache
+def _sweep(scratch: Path | None) -> None:
+    """Once a process for each place: the staging copies a killed run left behind."""
+    staging.sweep(scratch or Path(tempfile.gettempdir()), PREFIX)
+
+
 def _scratch(repo: Repo) -> Path | None:
     """Where the copy of a chart goes: inside `.git` when there is one, on the repository's
     own file system, so that its files are hard links (a chart with large CRDs: ~40 ms
     rather than ~300 ms to copy); else the system's temp directory."""
     git = repo.root / ".git"
     return git if git.is_dir() and os.access(git, os.W_OK) else None
-
-
-def _link_or_copy(source: str, target: str) -> None:
-    try:
-        os.link(source, target)
-    except OSError:  # another file system, or links not allowed
-        shutil.copy2(source, target)
 
 
 def _wrong(wrong: Wrong) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 from migrate.context import Repo
 from migrate.findings import Finding, Status, file_error
 from migrate.provers.protocol import Change, Objection, Prover
+from migrate.provers.registry import stop
 from migrate.rewrite import pool, source
 from migrate.rewrite.results import FileResult, Held, lean
 from migrate.rewrite.settings import Settings
@@ -84,7 +85,11 @@ def _rulings(
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=min(len(jobs), pool.workers(None))) as threads:
-        yield from threads.map(prove, jobs)
+        try:
+            yield from threads.map(prove, jobs)
+        except BaseException:  # SIGTERM, Ctrl-C: the threads' renders and builds end now,
+            stop()  # rather than when they would have (the executor waits for its threads)
+            raise
 
 
 def _change(result: FileResult) -> Change:
