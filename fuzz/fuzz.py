@@ -19,12 +19,17 @@ sys.path.insert(0, str(ROOT))
 SEEDS = {
     "reference": [ROOT / "fixtures" / "vectors" / "image_references.tsv"],
     "dockerfile": sorted((ROOT / "fixtures" / "dockerfile").glob("*.in.*")),
+    "builds": [],  # a good index of the fuzz repository, written by `_seed_corpus`
 }
 
 
 def _seed_corpus(target: str) -> Path:
     corpus = ROOT / ".pytest_cache" / "fuzz-corpus" / target
     corpus.mkdir(parents=True, exist_ok=True)
+    if target == "builds":
+        from fuzz import targets
+
+        (corpus / "seed-index").write_bytes(targets.index_seed())
     for index, seed in enumerate(p for p in SEEDS[target] if p.is_file()):
         if target == "reference":  # one reference per corpus entry: the TSV's first column
             for row, line in enumerate(seed.read_text(encoding="utf-8").splitlines()):
@@ -86,7 +91,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("target", choices=["reference", "dockerfile"])
+    parser.add_argument("target", choices=["reference", "dockerfile", "builds"])
     parser.add_argument("--hypothesis", action="store_true", help="a plain loop, no atheris")
     parser.add_argument("--examples", type=int, default=5000)
     options, rest = parser.parse_known_args()
