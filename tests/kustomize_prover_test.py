@@ -6,7 +6,9 @@ from __future__ import annotations
 import http.server
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -302,3 +304,33 @@ def test_stale_staging_copies_are_swept(
     list(engine.run(["."], Config(registry=REGISTRY), in_tmp, fix=True, jobs=1))
 
     assert not stale.exists() and fresh.exists() and other.exists()
+
+
+@pytest.mark.parametrize("signum", (signal.SIGTERM, signal.SIGINT))
+def test_a_signal_ends_a_run_waiting_on_kubectl_at_once(signum: int, tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "kubectl").write_text("#!/bin/sh\nexec sleep 600\n")
+    (bin_dir / "kubectl").chmod(0o755)
+    repo = tmp_path / "repo"
+    for name in ("a", "b"):  # two builds: side by side, in threads
+        (repo / name).mkdir(parents=True)
+        (repo / name / "deployment.yaml").write_text(_DEPLOYMENT)
+        (repo / name / "kustomization.yaml").write_text("resources:\n  - deployment.yaml\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ECR_PTC_")}
+    env.update(PATH=f"{bin_dir}:{env['PATH']}", ECR_PTC_JOBS="2")
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "migrate", "fix", "--registry", REGISTRY, "."],
+        cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    time.sleep(3)
+    started = time.monotonic()
+    process.send_signal(signum)
+    try:
+        process.communicate(timeout=20)
+    finally:
+        process.kill()
+
+    assert process.returncode not in (0, 1, None)
+    assert time.monotonic() - started < 10

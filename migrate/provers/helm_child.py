@@ -207,9 +207,8 @@ def stop() -> None:
 
 
 def reset() -> None:
-    """After `stop`: children may be started again (tests, an embedding program)."""
+    """After `stop`: children may be started again (the next run in this process)."""
     global _stopped
-    stop()
     with _lock:
         _stopped = False
 

@@ -294,7 +294,11 @@ def _builds(cmd: list[str], directories: list[Path]) -> list[list[str] | str]:
     from migrate.rewrite import pool  # the run's share of the machine: CPUs, or $ECR_PTC_JOBS
 
     with ThreadPoolExecutor(max_workers=min(len(directories), pool.workers(None))) as threads:
-        return list(threads.map(lambda d: build.images(cmd, d), directories))
+        try:
+            return list(threads.map(lambda d: build.images(cmd, d), directories))
+        except BaseException:  # SIGTERM, Ctrl-C: kill the builds rather than wait for them
+            build.stop()
+            raise
 
 
 def _decode(raw: bytes) -> str | None:

@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -39,21 +40,55 @@ def command() -> list[str] | None:
 
 def images(cmd: list[str], directory: Path) -> list[str] | str:
     """The container images of the build, in output order, or why it failed (one line)."""
+    with _lock:
+        if _stopped:
+            return "the run is stopping"
+        try:
+            process = subprocess.Popen(
+                [*cmd, str(directory)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=offline_env(),
+            )
+        except OSError as exc:
+            return str(exc).splitlines()[0]
+        _running.add(process)
     try:
-        done = subprocess.run(
-            [*cmd, str(directory)],
-            capture_output=True,
-            check=False,
-            timeout=TIMEOUT,
-            stdin=subprocess.DEVNULL,
-            env=offline_env(),
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return str(exc).splitlines()[0]
-    if done.returncode != 0:
-        return reason(done.stderr.decode("utf-8", "replace"), done.returncode)
-    text = done.stdout.decode("utf-8", "replace")
+        stdout, stderr = process.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        return f"kubectl took over {TIMEOUT} s: stopped"
+    finally:
+        with _lock:
+            _running.discard(process)
+    if process.returncode != 0:
+        return reason(stderr.decode("utf-8", "replace"), process.returncode)
+    text = stdout.decode("utf-8", "replace")
     return [occ.written for occ in kubernetes.scan(text)]
+
+
+# The builds under way: a signal ending the run kills them rather than waiting for them.
+_lock = threading.Lock()
+_running: set[subprocess.Popen[bytes]] = set()
+_stopped = False
+
+
+def stop() -> None:
+    """Kill the builds under way; later ones are not started (the run is ending)."""
+    global _stopped
+    with _lock:
+        _stopped = True
+        for process in _running:
+            process.kill()
+
+
+def reset() -> None:
+    """After `stop`: builds may run again (tests, an embedding program)."""
+    global _stopped
+    with _lock:
+        _stopped = False
 
 
 def offline_env() -> dict[str, str]:

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from migrate.provers import helm, kustomize
+from migrate.provers import helm, kustomize, kustomize_build
 from migrate.provers.protocol import Prover
 
 PROVERS: tuple[Prover, ...] = (helm, kustomize)
+
+
+def start() -> None:
+    """A run begins: children may be started again after an earlier run's `stop`."""
+    import sys
+
+    child = sys.modules.get("migrate.provers.helm_child")
+    if child is not None:
+        child.reset()
+    kustomize_build.reset()
 
 
 def stop() -> None:
@@ -15,3 +25,4 @@ def stop() -> None:
     child = sys.modules.get("migrate.provers.helm_child")  # loaded only if a chart was proven
     if child is not None:
         child.stop()
+    kustomize_build.stop()
