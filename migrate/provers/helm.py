@@ -57,7 +57,6 @@ def _objections(
 ) -> Iterator[Objection]:
     from migrate.provers import helm_child as child  # the renderer: only for a chart
     from migrate.provers import helm_compare as compare
-    from migrate.provers import rendered as images
 
     missing = _installed()
     if missing is not None:
@@ -94,15 +93,14 @@ def _objections(
             message = f"renders with {what} before the rewrite but not after: {new}"
             yield from _each(changes, "PTC010", message)
             return
-        was, now = images.images(old), images.images(new)
-        problems = [_wrong(w) for w in compare.wrong(was, now, config)]
+        problems = [_wrong(w) for w in compare.wrong(old, new, config)]
         if problems:
             message = f"with {what}, Helm would render {'; '.join(problems[:3])}" + (
                 f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
             )
             yield from _each(changes, "PTC010", message + ": the chart's rewrites are not written")
             return
-        for image, where in compare.unmigrated(now).items():
+        for image, where in compare.unmigrated(new).items():
             yield Objection(
                 _reported_on(unit, concerned),
                 1,

@@ -26,13 +26,19 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from migrate.provers.rendered import Rendered
 
 TIMEOUT = 60.0  # seconds per request (a chart before and after its rewrite: ~0.1 s each)
 MEMORY = 2 << 30  # bytes of address space; Go's runtime alone needs ~600 MiB of it to start
 _MAX_ANSWER = 256 << 20  # bytes: rendered manifests of a huge chart, not an endless stream
 
-Result = dict[str, dict[str, str] | str]  # helm_render.render's: per values set, or why not
+# Per values set ('' the chart's defaults, else an override file's name): the images the
+# render runs (`rendered.images`, computed in the child: only they cross the pipe, not the
+# megabytes of manifests a chart's CRDs make), or why it does not render.
+Result = dict[str, "list[Rendered] | str"]
 Job = tuple[Path, Mapping[str, str]]  # a chart directory and its override values (name -> text)
 
 
@@ -128,14 +134,16 @@ def _read_line(stream: IO[bytes], deadline: float) -> bytes | None:
 
 
 def _result(answer: Any) -> Result:
+    from migrate.provers.rendered import Rendered
+
     if not isinstance(answer, dict):
         return {"": "Helm's renderer answered nonsense"}
     out: Result = {}
     for name, value in answer.items():
         if isinstance(value, str):
             out[str(name)] = value
-        elif isinstance(value, dict):
-            out[str(name)] = {str(k): str(v) for k, v in value.items()}
+        elif isinstance(value, list):
+            out[str(name)] = [Rendered(str(w), str(i)) for w, i in value]
     return out
 
 
@@ -146,8 +154,8 @@ _stopped = False
 
 
 def render(jobs: Sequence[Job], timeout: float | None = None) -> list[Result]:
-    """Each job's `helm_render.render` result, rendered in a child; a job the child could not
-    finish has its reason as the result of each of its values sets."""
+    """Each job's images per values set (`helm_render.render`, then `rendered.images`), found
+    in a child; a job the child could not finish has its reason for each of its values sets."""
     limit = TIMEOUT if timeout is None else timeout
     child = _take()
     if child is None:
@@ -229,27 +237,33 @@ def serve(memory: int) -> None:
         os._exit(1)
 
     threading.Thread(target=orphaned, daemon=True).start()
-    from migrate.provers import helm_render
+    from migrate.provers import helm_render, rendered
 
+    helm_render.available()  # load Helm's library while the parent stages the first chart
     for line in sys.stdin.buffer:
         try:
             request = json.loads(line)
-            answers = [_one(helm_render, Path(chart), overrides) for chart, overrides in request]
+            answers = [
+                _one(helm_render, rendered, Path(chart), overrides) for chart, overrides in request
+            ]
         except (ValueError, TypeError) as exc:
             answers = [{"": f"bad request: {exc}"}]
         sys.stdout.buffer.write(json.dumps(answers).encode() + b"\n")
         sys.stdout.buffer.flush()
 
 
-def _one(helm_render: Any, chart: Path, overrides: Mapping[str, str]) -> Result:
+def _one(helm_render: Any, rendered: Any, chart: Path, overrides: Mapping[str, str]) -> Any:
     missing = helm_render.available()
     if missing is not None:
         return dict.fromkeys(("", *overrides), missing)
     try:
-        result: Result = helm_render.render(chart, overrides)
+        manifests = helm_render.render(chart, overrides)
+        return {
+            name: out if isinstance(out, str) else [list(r) for r in rendered.images(out)]
+            for name, out in manifests.items()
+        }
     except MemoryError:
         return dict.fromkeys(("", *overrides), f"over the {_mib()} MiB memory limit")
-    return result
 
 
 def _mib() -> int:
