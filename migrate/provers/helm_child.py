@@ -11,7 +11,7 @@ gone exits by itself.
 
 The child is `python -I` (no `PYTHONPATH`, no user site, not the working directory on the path:
 the repository being rendered cannot shadow a module) with this package's own directory put
-first, and none of the parent's environment beyond PATH, HOME and the locale.
+first, and none of the parent's environment beyond PATH, HOME and the locale (`staging.offline_env`).
 """
 
 from __future__ import annotations
@@ -46,9 +46,9 @@ class _Child:
     def __init__(self) -> None:
         here = str(Path(__file__).resolve().parents[2])
         code = f"import sys; sys.path.insert(0, {here!r}); from migrate.provers import helm_child; helm_child.serve({MEMORY})"
-        env = {
-            key: os.environ[key] for key in ("PATH", "HOME", "LANG", "TMPDIR") if key in os.environ
-        }
+        from migrate.provers.staging import offline_env
+
+        env = offline_env()
         self.process = subprocess.Popen(
             [sys.executable, "-I", "-c", code],
             stdin=subprocess.PIPE,
@@ -157,10 +157,12 @@ def render(jobs: Sequence[Job], timeout: float | None = None) -> list[Result]:
     """Each job's images per values set (`helm_render.render`, then `rendered.images`), found
     in a child; a job the child could not finish has its reason for each of its values sets."""
     limit = TIMEOUT if timeout is None else timeout
-    child = _take()
-    if child is None:
-        answer: list[Result] | str = "the run is stopping"
-    else:
+    answer: list[Result] | str = "the run is stopping"
+    try:
+        child = _take()
+    except OSError as exc:  # no process to be had (a limit on processes, memory)
+        child, answer = None, f"Helm's renderer could not be started: {exc}"
+    if child is not None:
         try:
             answer = child.ask(jobs, limit)
         except BaseException:  # SIGTERM or Ctrl-C while waiting: the child goes with us

@@ -12,7 +12,6 @@ no protocol, and none of this process's environment (a generator's `envs` file w
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -22,10 +21,10 @@ from pathlib import Path
 
 from migrate.kinds import kubernetes
 from migrate.provers import staging
+from migrate.provers.staging import offline_env
 
 TIMEOUT = 120  # seconds per build; a large monorepo overlay builds in a few
 MAX_STAGED = 20_000  # files; a bigger tree is not copied, the build is not verified
-_DEAD = "http://127.0.0.1:9"  # the discard port: a fetch fails at once, nothing leaves the host
 # kubectl's one error line is klog's: `E1203 ... run.go:72] "command failed" err="<Go quoted>"`
 _KLOG = re.compile(r'"command failed" err=("(?:[^"\\]|\\.)*")')
 
@@ -89,16 +88,6 @@ def reset() -> None:
     global _stopped
     with _lock:
         _stopped = False
-
-
-def offline_env() -> dict[str, str]:
-    """kubectl's environment: PATH and HOME only, every proxy a dead address, git allowed no
-    protocol (a remote base it would clone), no kubeconfig."""
-    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "TMPDIR") if key in os.environ}
-    for key in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-        env[key] = _DEAD
-    env.update(NO_PROXY="", no_proxy="", GIT_ALLOW_PROTOCOL="none", KUBECONFIG=os.devnull)
-    return env
 
 
 def reason(stderr: str, status: int) -> str:

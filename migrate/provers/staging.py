@@ -4,6 +4,9 @@ FIFO, device or socket, and no more than a bounded number of files and bytes. Wh
 `.Files.Get` or a kustomize generator can read is then what the repository holds, not
 `/proc/self/environ` nor a 1.4 GB folder a symlink points to.
 
+The renderers run with `offline_env()`: none of this process's environment (CI secrets) but
+PATH, HOME and the locale, every proxy a dead address, git allowed no protocol.
+
 Copies live in directories of our own naming (`ecr-ptc-helm-*`, `ecr-ptc-kustomize-*`), mode
 0700; a run killed outright leaves them behind, and the next run sweeps the stale ones.
 """
@@ -21,6 +24,18 @@ MAX_FILES = 20_000
 MAX_BYTES = 256 * 1024 * 1024  # Helm's own limit for a decompressed chart is 100 MiB
 MAX_FILE_BYTES = 64 * 1024 * 1024
 STALE_AFTER = 10 * 60  # seconds: no render or build of ours lives this long (their timeouts)
+_DEAD = "http://127.0.0.1:9"  # the discard port: a fetch fails at once, nothing leaves the host
+
+
+def offline_env() -> dict[str, str]:
+    """A renderer's environment: PATH, HOME and the locale only (a kustomize generator's
+    `envs` file reads variables from it), every proxy a dead address, git allowed no protocol
+    (a remote base it would clone), no kubeconfig."""
+    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "TMPDIR") if key in os.environ}
+    for key in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        env[key] = _DEAD
+    env.update(NO_PROXY="", no_proxy="", GIT_ALLOW_PROTOCOL="none", KUBECONFIG=os.devnull)
+    return env
 
 
 class TooLarge(Exception):
