@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 TIMEOUT = 60.0  # seconds per request (a chart before and after its rewrite: ~0.1 s each)
 MEMORY = 2 << 30  # bytes of address space; Go's runtime alone needs ~600 MiB of it to start
-_MAX_ANSWER = 256 << 20  # bytes: rendered manifests of a huge chart, not an endless stream
+_MAX_ANSWER = 64 << 20  # bytes: a chart's images are kilobytes; this is not an endless stream
 
 # Per values set ('' the chart's defaults, else an override file's name): the images the
 # render runs (`rendered.images`, computed in the child: only they cross the pipe, not the
@@ -266,6 +266,8 @@ def _one(helm_render: Any, rendered: Any, chart: Path, overrides: Mapping[str, s
         }
     except MemoryError:
         return dict.fromkeys(("", *overrides), f"over the {_mib()} MiB memory limit")
+    except Exception as exc:  # noqa: BLE001 - the chart's fault or the SDK's: one line either way
+        return dict.fromkeys(("", *overrides), f"Helm's renderer failed: {type(exc).__name__}")
 
 
 def _mib() -> int:
