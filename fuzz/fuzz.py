@@ -21,6 +21,7 @@ SEEDS = {
     "reference": [ROOT / "fixtures" / "vectors" / "image_references.tsv"],
     "dockerfile": sorted((ROOT / "fixtures" / "dockerfile").glob("*.in.*")),
     "warm": [],  # targets.WARM_SEEDS: raw registry answers, written by _seed_corpus
+    "builds": [],  # a good index of the fuzz repository, written by `_seed_corpus`
 }
 
 
@@ -32,6 +33,10 @@ def _seed_corpus(target: str) -> Path:
 
         for index, answer in enumerate(WARM_SEEDS):
             (corpus / f"seed-{index}").write_bytes(answer)
+    if target == "builds":
+        from fuzz import targets
+
+        (corpus / "seed-index").write_bytes(targets.index_seed())
     for index, seed in enumerate(p for p in SEEDS[target] if p.is_file()):
         if target == "reference":  # one reference per corpus entry: the TSV's first column
             for row, line in enumerate(seed.read_text(encoding="utf-8").splitlines()):
@@ -93,7 +98,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("target", choices=["reference", "dockerfile", "warm"])
+    parser.add_argument("target", choices=["reference", "dockerfile", "warm", "builds"])
     parser.add_argument("--hypothesis", action="store_true", help="a plain loop, no atheris")
     parser.add_argument("--examples", type=int, default=5000)
     options, rest = parser.parse_known_args()

@@ -12,6 +12,9 @@ warm:       whatever a registry sends back (the bytes are its raw HTTP answers, 
             split by WARM_NEXT), http.client's parsing, the registry client and `warm` turn it
             into one of the statuses, never an exception; a good status only for a body whose
             digest it reports; no form of the token in the message.
+builds:     any bytes as the build index (`.git/ecr-ptc-builds.json`) are read or rebuilt, never
+            an exception: deep JSON, wrong shapes, wrong types and huge numbers are a rebuild,
+            and what is left on disk afterwards is a good index that a second run reads back.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import base64
 import hashlib
 import http.client
 import io
+import json
+import subprocess
 import tempfile
 import threading
 from pathlib import Path
@@ -30,6 +35,9 @@ from migrate.aws.warm import pull, registry
 from migrate.aws.warm.targets import Target
 from migrate.classify import classify
 from migrate.config import Config
+from migrate.context import Repo
+from migrate.facts import builds
+from migrate.facts.builds import _cache
 from migrate.findings import Status
 from migrate.kinds import dockerfile
 from migrate.rewrite import one_file
@@ -187,3 +195,44 @@ WARM_SEEDS = [
 ]
 
 TARGETS = {"reference": reference_target, "dockerfile": dockerfile_target, "warm": warm_target}
+_BUILT = {"docker.io/acme/app"}
+
+
+def _index_repo() -> Path:
+    root = _WORKDIR / "builds"
+    if not (root / ".git").is_dir():
+        root.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+        (root / "Tiltfile").write_text("docker_build('acme/app', '.')\n")
+    return root
+
+
+def index_seed() -> bytes:
+    """A good index of the fuzz repository: the seed the mutations start from."""
+    root = _index_repo()
+    builds.index(Repo(root))
+    return (root / ".git" / _cache.NAME).read_bytes()
+
+
+def builds_target(data: bytes) -> None:
+    root = _index_repo()
+    cache = root / ".git" / _cache.NAME
+    cache.unlink(missing_ok=True)
+    cache.write_bytes(data)
+    found = builds.index(Repo(root))  # never raises
+    assert all(isinstance(b, builds.Build) for b in found.values()), found
+    assert all(isinstance(v, str) for b in found.values() for v in (b.name, b.path, b.tool))
+    try:
+        as_read = json.loads(data)
+    except (ValueError, RecursionError):
+        as_read = None
+    if set(found) != _BUILT:  # only an index valid for this very repository is believed
+        assert (
+            isinstance(as_read, dict)
+            and as_read.get("key") == json.loads(cache.read_bytes())["key"]
+        )
+    again = builds.index(Repo(root))
+    assert again == found, (found, again)
+
+
+TARGETS = {"reference": reference_target, "dockerfile": dockerfile_target, "builds": builds_target}

@@ -7,8 +7,10 @@ repository root). Each source of the index is then checked on its own, table by 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,7 @@ import pytest
 from migrate.cli import main
 from migrate.context import Repo
 from migrate.facts import builds
-from migrate.facts.builds import bake, ci_scripts, scripts, skaffold, tilt
+from migrate.facts.builds import _cache, bake, ci_scripts, scripts, skaffold, tilt
 from tests.helpers import FIXTURES, REGISTRY
 
 TREES = FIXTURES / "builds"
@@ -359,3 +361,86 @@ def test_index_is_kept_between_runs_until_a_build_file_changes(tmp_path: Path) -
 )
 def test_ci_scripts(name: str, text: str, expected: list[tuple[str, int]], tmp_path: Path) -> None:
     assert list(ci_scripts.names(tmp_path / name, text, Repo(tmp_path))) == expected
+
+
+def _indexed(root: Path) -> Path:
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+    (root / "Tiltfile").write_text("docker_build('acme/a', '.')\n")
+    assert list(builds.of(Repo(root))) == ["docker.io/acme/a"]
+    return root / ".git" / "ecr-ptc-builds.json"
+
+
+def _index_in_a_child(root: Path) -> subprocess.CompletedProcess[str]:
+    """builds.of in a process bounded in time and memory: a bad index once hung or ate it all."""
+    code = (
+        "import resource, sys; from pathlib import Path\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
+        "from migrate.context import Repo; from migrate.facts import builds\n"
+        "print(list(builds.of(Repo(Path(sys.argv[1])))))\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code, str(root)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )
+
+
+@pytest.mark.parametrize("kind", ("dev-zero", "fifo"))
+def test_an_index_that_is_not_a_regular_file_is_rebuilt(kind: str, tmp_path: Path) -> None:
+    cache = _indexed(tmp_path)
+    cache.unlink()
+    if kind == "fifo":
+        os.mkfifo(cache)
+    else:
+        cache.symlink_to("/dev/zero")
+
+    done = _index_in_a_child(tmp_path)
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "['docker.io/acme/a']"
+    assert cache.is_file() and not cache.is_symlink()  # replaced by a good one
+
+
+@pytest.mark.parametrize(
+    "text",
+    (
+        pytest.param("[" * 200_000, id="deep-list"),
+        pytest.param('{"key": ' + "[" * 100_000 + "]" * 100_000 + "}", id="deep-valid"),
+        pytest.param('{"key": 1, "builds": 5}', id="wrong-shape"),
+        pytest.param("\xff\xfe", id="not-utf8"),
+    ),
+)
+def test_a_bad_index_is_rebuilt_never_fatal(text: str, tmp_path: Path) -> None:
+    cache = _indexed(tmp_path)
+    cache.write_bytes(text.encode("utf-8", "surrogateescape") if text != "\xff\xfe" else b"\xff")
+
+    assert list(builds.of(Repo(tmp_path))) == ["docker.io/acme/a"]
+    assert main(["scan", "--registry", REGISTRY, str(tmp_path / "Tiltfile")]) == 0
+
+
+def test_an_index_over_the_size_cap_is_not_read(tmp_path: Path) -> None:
+    cache = _indexed(tmp_path)
+    text = cache.read_text().replace("acme/a", "acme/from-cache")
+    cache.write_text(text + " " * (_cache.MAX_BYTES + 1))
+
+    assert list(builds.of(Repo(tmp_path))) == ["docker.io/acme/a"]
+
+
+def test_an_mtime_preserving_copy_does_not_keep_a_stale_index(tmp_path: Path) -> None:
+    cache = _indexed(tmp_path)
+    tiltfile = tmp_path / "Tiltfile"
+    before = tiltfile.stat()
+    replacement = tmp_path / "replacement"
+    replacement.write_text("docker_build('acme/b', '.')\n")  # the same size
+    os.utime(replacement, ns=(before.st_atime_ns, before.st_mtime_ns))
+    shutil.copy2(replacement, tiltfile)  # `cp -p`: same size, same mtime
+    assert (tiltfile.stat().st_size, tiltfile.stat().st_mtime_ns) == (
+        before.st_size,
+        before.st_mtime_ns,
+    )
+
+    assert cache.is_file()
+    assert list(builds.of(Repo(tmp_path))) == ["docker.io/acme/b"]

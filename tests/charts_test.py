@@ -4,7 +4,12 @@ itself), and every image left alone is reported with its reason."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -247,3 +252,158 @@ def test_a_rewrite_that_would_change_another_reference_is_left_with_a_reason(
     assert not [f for f in findings if f.code == "PTC900"]
     (left,) = [f for f in findings if f.status is Status.REFUSED]
     assert left.code == "PTC004" and left.line == 6 and "a value they share" in left.message
+
+
+# --- hostile charts (issue 21) ----------------------------------------------------------------
+
+_POD = (
+    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\nspec:\n  containers:\n    - name: x\n"
+    "      image: {{ .Values.image }}\n"
+)
+
+
+def _chart(root: Path, *templates: str) -> None:
+    (root / "templates").mkdir(parents=True)
+    (root / "Chart.yaml").write_text("apiVersion: v2\nname: hostile\nversion: 0.1.0\n")
+    (root / "values.yaml").write_text("image: nginx:1.27\n")
+    (root / "templates" / "pod.yaml").write_text(_POD)
+    for index, text in enumerate(templates):
+        (root / "templates" / f"t{index}.yaml").write_text(text)
+
+
+@needs_helm
+def test_files_get_reads_no_symlink_out_of_the_repository(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CI_SECRET_TOKEN", "hunter2-from-the-environment")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("hunter2-from-outside")
+    repo = tmp_path / "repo"
+    _chart(
+        repo,
+        '{{ fail (printf "[%s]" (.Files.Get "environ")) }}\n',
+        '{{ fail (printf "[%s]" (.Files.Get "ext/secret.txt")) }}\n',
+    )
+    (repo / "environ").symlink_to("/proc/self/environ")
+    (repo / "ext").symlink_to(outside)
+
+    findings = _fix(repo)
+
+    said = " ".join(f.message for f in findings)
+    assert "PTC011" in {f.code for f in findings}
+    assert "hunter2" not in said
+
+
+def test_the_staging_copy_holds_only_the_chart_s_regular_files_inside(tmp_path: Path) -> None:
+    from migrate.provers import staging
+
+    outside = tmp_path / "outside"
+    (outside / "big").mkdir(parents=True)
+    (outside / "big" / "blob").write_bytes(b"x" * 1000)
+    repo = tmp_path / "repo"
+    _chart(repo)
+    (repo / "files").mkdir()
+    (repo / "files" / "in.txt").write_text("kept")
+    (repo / "inside-link.txt").symlink_to(repo / "files" / "in.txt")
+    (repo / "loop").symlink_to(repo)
+    (repo / "big").symlink_to(outside / "big")
+    (repo / "environ").symlink_to("/proc/self/environ")
+    os.mkfifo(repo / "fifo")
+    copy = tmp_path / "copy"
+
+    staging.copy_tree(repo.resolve(), repo, copy, staging.Budget(), True, frozenset({".git"}))
+
+    files = sorted(p.relative_to(copy).as_posix() for p in copy.rglob("*") if p.is_file())
+    assert files == [
+        "Chart.yaml", "files/in.txt", "inside-link.txt", "templates/pod.yaml", "values.yaml",
+    ]  # fmt: skip
+    assert not any(p.is_symlink() for p in copy.rglob("*"))
+    with pytest.raises(staging.TooLarge):
+        staging.copy_tree(
+            repo, repo, tmp_path / "small", staging.Budget(bytes=10), True, frozenset()
+        )
+
+
+_CPU_BOMB = "{{ range until 100000 }}{{ range until 100000 }}{{ end }}{{ end }}\n"
+_MEMORY_BOMB = (
+    '{{ $s := "xxxxxxxxxxxxxxxx" }}{{ range until 40 }}{{ $s = printf "%s%s" $s $s }}{{ end }}'
+    "{{ $s | len }}\n"
+)
+
+
+def _fix_in_a_child(root: Path, timeout: float) -> subprocess.Popen[str]:
+    code = (
+        "import sys\n"
+        "try:\n"
+        "    from migrate.provers import helm_child\n"
+        f"    helm_child.TIMEOUT = {timeout}\n"
+        "except ImportError:\n"  # before the renders had a child of their own
+        "    pass\n"
+        "from migrate.cli import main\n"
+        f"sys.exit(main(['fix', '--registry', {REGISTRY!r}, '.']))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ECR_PTC_")}
+    env.update(PYTHONPATH=str(Path(__file__).resolve().parents[1]), ECR_PTC_JOBS="2")
+    return subprocess.Popen(
+        [sys.executable, "-c", code], cwd=root, env=env, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+
+
+@needs_helm
+@pytest.mark.parametrize(
+    ("bomb", "reason"),
+    (
+        pytest.param(_CPU_BOMB, "took over 3 s", id="cpu"),
+        pytest.param(_MEMORY_BOMB, "memory limit", id="memory"),
+    ),
+)
+def test_a_template_bomb_is_a_ptc011_note(bomb: str, reason: str, tmp_path: Path) -> None:
+    _chart(tmp_path, bomb)
+    started = time.monotonic()
+    process = _fix_in_a_child(tmp_path, 3)
+    try:
+        out, err = process.communicate(timeout=120)
+    finally:
+        process.kill()
+
+    assert process.returncode in (0, 1), err[-3000:]
+    assert "goroutine" not in err and "internal error" not in err
+    said = out + err
+    assert "PTC011" in said and reason in said, said
+    assert time.monotonic() - started < 60
+
+
+@needs_helm
+@pytest.mark.parametrize("signum", (signal.SIGTERM, signal.SIGINT))
+def test_a_signal_ends_a_run_stuck_in_renders_at_once(signum: int, tmp_path: Path) -> None:
+    for name in ("a", "b"):  # two charts: proven side by side, in threads
+        _chart(tmp_path / name, _CPU_BOMB)
+    process = _fix_in_a_child(tmp_path, 600)
+    time.sleep(4)  # the renders have started
+    process.send_signal(signum)
+    try:
+        process.communicate(timeout=15)
+    finally:
+        process.kill()
+
+    assert process.returncode not in (0, 1, None)
+
+
+@needs_helm
+def test_stale_helm_staging_copies_are_swept(tmp_path: Path) -> None:
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    _chart(tmp_path)
+    git = tmp_path / ".git"
+    stale, fresh = git / "ecr-ptc-helm-stale", git / "ecr-ptc-helm-fresh"
+    for directory in (stale, fresh):
+        (directory / "chart").mkdir(parents=True)
+        (directory / "chart" / "values.yaml").write_text("image: nginx:1.27\n")
+    an_hour_ago = time.time() - 3600
+    os.utime(stale, (an_hour_ago, an_hour_ago))
+
+    _fix(tmp_path)
+
+    assert not stale.exists() and fresh.exists()
+    assert [p.name for p in git.glob("ecr-ptc-helm-*")] == [fresh.name]

@@ -3,14 +3,25 @@ hook; `kubectl kustomize` builds the cache targets of what it built before (wher
 
 from __future__ import annotations
 
+import http.server
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
 from migrate.cli import main
 from migrate.config import Config
 from migrate.findings import Status
+from migrate.provers import kustomize
 from migrate.provers import kustomize_build as build
 from migrate.rewrite import engine
 from tests.helpers import FIXTURES, REGISTRY
@@ -141,3 +152,185 @@ def test_without_kubectl_the_rewrite_is_written_with_a_note(
     message = "rewrite not verified by kustomize build: kubectl is not on PATH: static rules only"
     assert all(code == "PTC011" and text == message for _, code, text in notes)
     assert {path for path, _, _ in notes} == {OVERLAY, "base/kustomization.yaml"}
+
+
+# --- hostile kustomizations (issue 21) --------------------------------------------------------
+
+_DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.27
+"""
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    seen: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        type(self).seen.append(self.path)
+        body = b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: leak}\ndata: {a: b}\n"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def loopback() -> Iterator[str]:
+    _Recorder.seen = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@needs_kubectl
+@pytest.mark.parametrize(
+    "field",
+    (
+        "configMapGenerator:\n  - name: c\n    files:\n      - {url}/files.txt\n",
+        "configMapGenerator:\n  - name: c\n    files:\n      - key={url}/keyed.txt\n",
+        "secretGenerator:\n  - name: s\n    envs:\n      - {url}/envs.env\n",
+        "replacements:\n  - path: {url}/replacement.yaml\n",
+        "openapi:\n  path: {url}/openapi.json\n",
+        "crds:\n  - {url}/crd.yaml\n",
+        "configurations:\n  - {url}/configuration.yaml\n",
+        "generators:\n  - {url}/generator.yaml\n",
+        "transformers:\n  - {url}/transformer.yaml\n",
+        "patches:\n  - path: {url}/patch.yaml\n",
+    ),
+)
+def test_a_url_in_any_field_is_never_fetched(field: str, in_tmp: Path, loopback: str) -> None:
+    (in_tmp / "deployment.yaml").write_text(_DEPLOYMENT)
+    text = "resources:\n  - deployment.yaml\n" + field.format(url=loopback)
+    (in_tmp / "kustomization.yaml").write_text(text)
+
+    results = list(engine.run(["."], Config(registry=REGISTRY), in_tmp, fix=True, jobs=1))
+
+    assert _Recorder.seen == []
+    notes = [f.message for r in results for f in r.findings if f.code == "PTC011"]
+    assert notes and all(loopback in n and "would fetch" in n for n in notes), notes
+
+
+def test_kubectl_runs_offline_and_without_this_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "hunter2")
+    monkeypatch.setenv("NO_PROXY", "*")
+    env = build.offline_env()
+
+    assert "AWS_SECRET_ACCESS_KEY" not in env
+    assert env["HTTPS_PROXY"] == env["http_proxy"] == "http://127.0.0.1:9"
+    assert env["NO_PROXY"] == "" and env["GIT_ALLOW_PROTOCOL"] == "none"
+
+
+@needs_kubectl
+def test_a_failed_build_says_why_not_exit_status(tmp_path: Path) -> None:
+    (tmp_path / "kustomization.yaml").write_text("resources:\n  - missing.yaml\n")
+    cmd = build.command()
+    assert cmd is not None
+
+    reason = build.images(cmd, tmp_path)
+
+    assert isinstance(reason, str)
+    assert "missing.yaml" in reason and "exit status" not in reason
+    assert "\n" not in reason and len(reason) <= 300
+
+
+def test_the_staging_copy_is_private_and_holds_only_what_the_build_reads(
+    in_tmp: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    subprocess.run(["git", "init", "-q"], cwd=in_tmp, check=True)
+    (in_tmp / ".gitignore").write_text(".env\nsecret.env\n")
+    (in_tmp / ".env").write_text("AWS_SECRET_ACCESS_KEY=hunter2\n")
+    (in_tmp / "secret.env").write_text("PASSWORD=read-by-the-build\n")
+    (in_tmp / "notes.txt").write_text("not read\n")
+    (in_tmp / "deployment.yaml").write_text(_DEPLOYMENT)
+    (in_tmp / "kustomization.yaml").write_text(
+        "resources:\n  - deployment.yaml\n"
+        "secretGenerator:\n  - name: s\n    envs:\n      - secret.env\n"
+    )
+    in_tmp.chmod(0o755)
+    staged: list[tuple[int, set[str]]] = []
+
+    def fake(cmd: list[str], directory: Path) -> list[str] | str:
+        if not directory.is_relative_to(in_tmp):
+            modes = {p.stat().st_mode & 0o777 for p in directory.rglob("*")}
+            files = {p.relative_to(directory).as_posix() for p in directory.rglob("*")}
+            staged.append((directory.stat().st_mode & 0o777, files))
+            assert modes <= {0o700, 0o600}, modes
+            return [REGISTRY + "/docker-hub/library/nginx:1.27"]
+        return ["nginx:1.27"]
+
+    monkeypatch.setattr(build, "command", lambda: ["kubectl", "kustomize"])
+    monkeypatch.setattr(build, "images", fake)
+    list(engine.run(["."], Config(registry=REGISTRY), in_tmp, fix=True, jobs=1))
+
+    assert staged == [(0o700, {"kustomization.yaml", "deployment.yaml", "secret.env"})]
+
+
+def test_stale_staging_copies_are_swept(
+    in_tmp: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    temp = tmp_path_factory.mktemp("temp")
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    stale, fresh, other = (
+        temp / n for n in ("ecr-ptc-kustomize-old", "ecr-ptc-kustomize-new", "x")
+    )
+    for directory in (stale, fresh, other):
+        (directory / "sub").mkdir(parents=True)
+        (directory / "sub" / "f").write_text("")
+    os.utime(stale, (time.time() - 3600, time.time() - 3600))
+    os.utime(other, (time.time() - 3600, time.time() - 3600))
+    kustomize._sweep.cache_clear()
+    _tree(in_tmp)
+    monkeypatch.setattr(build, "command", lambda: ["kubectl", "kustomize"])
+    monkeypatch.setattr(build, "images", lambda cmd, d: ["nginx:1.27"])
+
+    list(engine.run(["."], Config(registry=REGISTRY), in_tmp, fix=True, jobs=1))
+
+    assert not stale.exists() and fresh.exists() and other.exists()
+
+
+@pytest.mark.parametrize("signum", (signal.SIGTERM, signal.SIGINT))
+def test_a_signal_ends_a_run_waiting_on_kubectl_at_once(signum: int, tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "kubectl").write_text("#!/bin/sh\nexec sleep 600\n")
+    (bin_dir / "kubectl").chmod(0o755)
+    repo = tmp_path / "repo"
+    for name in ("a", "b"):  # two builds: side by side, in threads
+        (repo / name).mkdir(parents=True)
+        (repo / name / "deployment.yaml").write_text(_DEPLOYMENT)
+        (repo / name / "kustomization.yaml").write_text("resources:\n  - deployment.yaml\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ECR_PTC_")}
+    env.update(PATH=f"{bin_dir}:{env['PATH']}", ECR_PTC_JOBS="2")
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "migrate", "fix", "--registry", REGISTRY, "."],
+        cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    time.sleep(3)
+    started = time.monotonic()
+    process.send_signal(signum)
+    try:
+        process.communicate(timeout=20)
+    finally:
+        process.kill()
+
+    assert process.returncode not in (0, 1, None)
+    assert time.monotonic() - started < 10

@@ -10,7 +10,8 @@ https://docs.gitlab.com/ci/yaml/includes/
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,12 +40,20 @@ class Pipeline:
 NONE = Pipeline(frozenset(), frozenset(), frozenset())
 
 
-def pipeline(root: Path) -> Pipeline:
-    """The pipeline of the repository at `root`; files that do not parse are skipped (their
-    own scan reports them)."""
+def pipeline(root: Path, listed: tuple[str, ...] | None = None) -> Pipeline:
+    """The pipeline of the repository at `root` (whose files are `files`, '/'-separated; by
+    default `Repo(root).files`, listed on the first wildcard only); files that do not parse are skipped (their own scan reports
+    them)."""
     start = next((name for name in ROOTS if (root / name).is_file()), None)
     if start is None:
         return NONE
+
+    def every() -> tuple[str, ...]:
+        nonlocal listed
+        if listed is None:
+            listed = Repo(root).files
+        return listed
+
     files, todo = {start}, [start]
     used: set[str] = set()
     defined: set[str] = set()
@@ -55,7 +64,7 @@ def pipeline(root: Path) -> Pipeline:
             used.update(image_variables(keys))
             defined.update(variables(keys.get("variables")))
             for pattern in local_includes(keys.get("include")):
-                for found in _expand(root, pattern):
+                for found in _expand(root, pattern, every):
                     if found not in files:
                         files.add(found)
                         todo.append(found)
@@ -82,8 +91,9 @@ def local_includes(node: Node | None) -> Iterator[str]:
             yield target.value.strip()
 
 
-def _expand(root: Path, pattern: str) -> list[str]:
-    """Local include paths are relative to the repository root; `*` and `**` are wildcards."""
+def _expand(root: Path, pattern: str, every: Callable[[], tuple[str, ...]]) -> list[str]:
+    """Local include paths are relative to the repository root, and a wildcard matches the
+    repository's own files only (never a walk of the file system, never outside the root)."""
     relative = pattern.lstrip("/")
     if "$" in relative or not relative:
         return []  # `$CI_*` in a path: decided when the pipeline runs
@@ -91,7 +101,8 @@ def _expand(root: Path, pattern: str) -> list[str]:
     if "*" not in relative:
         candidates = [root / relative]
     else:
-        candidates = sorted(root.glob(relative))
+        matches = wildcard(relative).fullmatch
+        candidates = [root / rel for rel in every() if matches(rel)][:_MAX_FILES]
     out = []
     for path in candidates:
         try:
@@ -101,6 +112,19 @@ def _expand(root: Path, pattern: str) -> list[str]:
         if real.is_file() and real.is_relative_to(top):
             out.append(real.relative_to(top).as_posix())
     return out
+
+
+def wildcard(pattern: str) -> re.Pattern[str]:
+    """GitLab's wildcard include, as its repository search: `**` is any text, `/` included,
+    `*` any text within one directory; so `configs/**.yml` is every `.yml` under configs/,
+    `configs/**/*.yml` those in its subdirectories, `*.yml` those at the root."""
+    parts = (
+        ".*" if p == "**" else "[^/]*" if p == "*" else re.escape(p) for p in _STARS.split(pattern)
+    )
+    return re.compile("".join(parts))
+
+
+_STARS = re.compile(r"(\*\*|\*)")
 
 
 def jobs(keys: dict[str, Node]) -> Iterator[tuple[str, dict[str, Node]]]:
@@ -142,4 +166,4 @@ def variables(node: Node | None) -> dict[str, Scalar]:
 
 def of(repo: Repo) -> Pipeline:
     """The pipeline of `repo`, read once per run."""
-    return repo.memo(of, lambda: pipeline(repo.root))
+    return repo.memo(of, lambda: pipeline(repo.root, repo.files))

@@ -31,11 +31,13 @@ _FILES = re.compile(FILES)
 
 _DIRECTIVE = re.compile(r"#[ \t]*([A-Za-z][A-Za-z0-9_-]*)[ \t]*=[ \t]*(\S*)[ \t]*$")
 _HEREDOC = re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_.-]*)\2")
-_TOKEN = re.compile(r"\S+")
+# Words are split on ASCII whitespace only, as BuildKit does (`[\t\v\f\r ]`): a no-break
+# space or an em space is part of the word (`nginx\u00a0:1.27` is one argument, not an image).
+_TOKEN = re.compile(r"[^ \t\n\v\f\r]+")
 _VARIABLE_ONLY = re.compile(
     r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)\}|(?P<bare>[A-Za-z_][A-Za-z0-9_]*))$"
 )
-_ARG = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:=(\"[^\"]*\"|'[^']*'|\S*))?")
+_ARG = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:=(\"[^\"]*\"|'[^']*'|[^ \t\n\v\f\r]*))?")
 _HEREDOC_INSTRUCTIONS = frozenset({"RUN", "COPY", "ADD"})
 
 
@@ -192,7 +194,8 @@ def _instructions(lines: list[str], first: int, escape: str) -> Iterator[_Logica
             body = line.rstrip("\r\n")
         logical = _Logical("".join(parts), starts, origins)
         yield logical
-        keyword = logical.text.split(None, 1)[0].upper() if logical.text.strip() else ""
+        head = _TOKEN.search(logical.text)
+        keyword = head.group().upper() if head else ""
         if keyword in _HEREDOC_INSTRUCTIONS:
             for match in _HEREDOC.finditer(logical.text):
                 strip_tabs, word = match[1] == "-", match[3]
@@ -205,11 +208,12 @@ def _instructions(lines: list[str], first: int, escape: str) -> Iterator[_Logica
 
 
 def _args(logical: _Logical) -> Iterator[tuple[str, tuple[str, int, int]]]:
-    rest = logical.text.split(None, 1)
-    if len(rest) < 2:
+    head = _TOKEN.search(logical.text)
+    body = _TOKEN.search(logical.text, head.end()) if head else None
+    if head is None or body is None:
         return
-    base = logical.text.index(rest[1], len(rest[0]))
-    for match in _ARG.finditer(rest[1]):
+    base = body.start()
+    for match in _ARG.finditer(logical.text[base:]):
         if match[2] is None:
             continue
         value, start = match[2], base + match.start(2)

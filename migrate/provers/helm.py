@@ -2,13 +2,18 @@
 container images of every pod template. A chart whose images do not all come out as their cache
 targets (or unchanged) keeps its files as they are (PTC010); a chart that does not render on
 its own is rewritten by the static rules alone and says so (PTC011); a rendered image that no
-rewrite reached is reported (PTC014)."""
+rewrite reached is reported (PTC014).
+
+Both renders read a staging copy (`staging`), never the chart in place: only the chart's
+regular files inside the repository, bounded, so `.Files.Get` reads nothing a symlink reaches
+outside it. They run in a child process (`helm_child`) bounded in time and memory; whatever
+stops a render is a PTC011 note with a one-line reason."""
 
 from __future__ import annotations
 
+import functools
 import os
 import re
-import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -18,12 +23,14 @@ from migrate import reference
 from migrate.config import Config
 from migrate.context import Repo
 from migrate.facts.charts import chart_root
+from migrate.provers import staging
 from migrate.provers.protocol import Change, Objection
 
 if TYPE_CHECKING:
     from migrate.provers.helm_compare import Wrong
 
 NAME = "helm"
+PREFIX = "ecr-ptc-helm-"  # the staging copies' names, swept when a killed run left them
 _DEFAULTS = ""  # the render with the chart's own values.yaml
 
 
@@ -52,33 +59,39 @@ def _objections(
 ) -> Iterator[Objection]:
     if config.prove == "off":  # no static rule of its own: the scanners' rules decided
         return
-    from migrate.provers import helm_compare as compare  # the renderer: only for a chart
+    from migrate.provers import helm_child as child  # the renderer: only for a chart
+    from migrate.provers import helm_compare as compare
     from migrate.provers import helm_deps as deps
-    from migrate.provers import helm_render as render
-    from migrate.provers import rendered as images
 
-    missing = render.available()
+    missing = _installed()
     if missing is not None:
         yield from _each(changes, "PTC011", f"not render-verified: {missing}", blocks=False)
         return
     overrides = {str(p): _text(c.before) for p, c in changes.items() if _is_override(unit, p)}
-    # Dependencies the repository holds, rendered from staging copies, never from the user's.
-    local = deps.found(unit, render.missing, repo.root)
-    with tempfile.TemporaryDirectory(prefix="ecr-ptc-helm-", dir=_scratch(repo)) as tmp:
-        staged = unit
-        if local:
-            staged = Path(tmp) / "before" / unit.name
-            _copy(unit, staged)
-            deps.stage(staged, local, _copy)
-        before = render.render(staged, overrides)
-        copy = Path(tmp) / unit.name
-        _copy(unit, copy)
-        deps.stage(copy, local, _copy)
+    scratch = _scratch(repo)
+    _sweep(scratch)
+    with tempfile.TemporaryDirectory(prefix=PREFIX, dir=scratch) as tmp:
+        root = repo.root.resolve()
+        old_copy, new_copy = Path(tmp) / "before" / unit.name, Path(tmp) / "after" / unit.name
+        # Dependencies the repository holds are staged into each copy's charts/ (the user's
+        # chart is never written), under the same bounds as the chart itself.
+        local = deps.found(unit, deps.missing, repo.root)
+        try:
+            for copy in (old_copy, new_copy):
+                budget = staging.Budget()
+                staging.copy_tree(root, unit, copy, budget, True, _SKIP)
+                deps.stage(copy, local, functools.partial(_copy_dependency, root, budget))
+        except staging.TooLarge as exc:
+            message = f"not render-verified: the chart is too large to render ({exc})"
+            yield from _each(changes, "PTC011", message, blocks=False)
+            return
         for path, change in changes.items():
-            target = copy / path.relative_to(unit)
-            target.unlink()  # a hard link to the original: never written through
+            target = new_copy / path.relative_to(unit)
+            target.unlink(missing_ok=True)  # a hard link to the original: never written through
+            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             target.write_bytes(change.after)
-        after = render.render(copy, {k: _text(changes[Path(k)].after) for k in overrides})
+        after_overrides = {k: _text(changes[Path(k)].after) for k in overrides}
+        before, after = child.render([(old_copy, overrides), (new_copy, after_overrides)])
     for name in before:
         old, new = before[name], after[name]
         concerned = changes if name == _DEFAULTS else {Path(name): changes[Path(name)]}
@@ -90,15 +103,14 @@ def _objections(
             message = f"renders with {what} before the rewrite but not after: {new}"
             yield from _each(changes, "PTC010", message)
             return
-        was, now = images.images(old), images.images(new)
-        problems = [_wrong(w) for w in compare.wrong(was, now, config)]
+        problems = [_wrong(w) for w in compare.wrong(old, new, config)]
         if problems:
             message = f"with {what}, Helm would render {'; '.join(problems[:3])}" + (
                 f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
             )
             yield from _each(changes, "PTC010", message + ": the chart's rewrites are not written")
             return
-        for image, where in compare.unmigrated(now).items():
+        for image, where in compare.unmigrated(new).items():
             path, line, why = _defined_at(unit, image, where, concerned, name)
             yield Objection(
                 path,
@@ -110,29 +122,34 @@ def _objections(
             )
 
 
+_SKIP = frozenset({".git"})
+
+
+def _copy_dependency(root: Path, budget: staging.Budget, source: Path, target: Path) -> None:
+    staging.copy_tree(root, source, target, budget, True, _SKIP)
+
+
+def _installed() -> str | None:
+    """None when Helm's renderer is installed (the child loads it), else why not."""
+    import importlib.util
+
+    if importlib.util.find_spec("helm_python") is None:
+        return "Helm's renderer is not installed (pip install 'ecr-ptc[helm]')"
+    return None
+
+
+@functools.cache
+def _sweep(scratch: Path | None) -> None:
+    """Once a process for each place: the staging copies a killed run left behind."""
+    staging.sweep(scratch or Path(tempfile.gettempdir()), PREFIX)
+
+
 def _scratch(repo: Repo) -> Path | None:
     """Where the copy of a chart goes: inside `.git` when there is one, on the repository's
     own file system, so that its files are hard links (a chart with large CRDs: ~40 ms
     rather than ~300 ms to copy); else the system's temp directory."""
     git = repo.root / ".git"
     return git if git.is_dir() and os.access(git, os.W_OK) else None
-
-
-def _copy(source: Path, target: Path) -> None:
-    shutil.copytree(
-        source,
-        target,
-        symlinks=True,
-        ignore=shutil.ignore_patterns(".git"),
-        copy_function=_link_or_copy,
-    )
-
-
-def _link_or_copy(source: str, target: str) -> None:
-    try:
-        os.link(source, target)
-    except OSError:  # another file system, or links not allowed
-        shutil.copy2(source, target)
 
 
 def _wrong(wrong: Wrong) -> str:

@@ -34,6 +34,26 @@ def found(
     return out
 
 
+def missing(chart: Path) -> set[str]:
+    """The declared dependencies the chart's charts/ does not hold, as a directory of that name
+    or a packaged `<name>-<version>.tgz`. Read from the files, not through Helm: the parent
+    process never loads Helm's library, and never reads the user's chart with it."""
+    vendored = chart / "charts"
+    try:
+        packaged = [p.name for p in vendored.iterdir() if p.name.endswith(".tgz")]
+    except OSError:
+        packaged = []
+    absent = set()
+    for dependency in dependencies.declared(chart):
+        name = dependency["name"]
+        if (vendored / name / "Chart.yaml").is_file():
+            continue
+        if any(p.startswith(f"{name}-") for p in packaged):
+            continue
+        absent.add(name)
+    return absent
+
+
 def stage(
     copy: Path, found: list[tuple[Path, list[Any]]], copier: Callable[[Path, Path], Any]
 ) -> None:

@@ -16,6 +16,9 @@ Refusing a file can break another override, so both checks repeat until nothing 
 
 from __future__ import annotations
 
+import functools
+import os
+import posixpath
 import re
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -30,9 +33,11 @@ from migrate.facts.kustomize.graph import of as graph_of
 from migrate.kinds.paths import YAML_SUFFIXES
 from migrate.provers import kustomize_build as build
 from migrate.provers import kustomize_cache as kept
+from migrate.provers import staging
 from migrate.provers.protocol import Change, Objection, is_cache_target
 
 NAME = "kustomize"
+PREFIX = "ecr-ptc-kustomize-"  # the staging copies' names, swept when a killed run left them
 # Kustomization keys that never change an image field (anything else may: `replacements`,
 # `transformers`, `vars`, ...); patches are read for what they touch.
 _PLAIN = frozenset({
@@ -163,8 +168,9 @@ class _Run:
             files = self.graph.files_of(closure)
             if not files & rewritten:
                 continue
-            if any(self._remote(d) for d in closure):
-                notes[node.dir] = self._note(node.file, "it has remote resources or Helm charts")
+            remote = next(filter(None, map(self._remote, sorted(closure))), None)
+            if remote is not None:
+                notes[node.dir] = self._note(node.file, remote)
             else:
                 affected.append((node, files))
         cmd = build.command()
@@ -200,7 +206,8 @@ class _Run:
                 buildable.append((node, files, before))
         problems: dict[str, str] = {}
         if buildable:
-            with tempfile.TemporaryDirectory(prefix="ecr-ptc-kustomize-") as tmp:
+            _sweep()
+            with tempfile.TemporaryDirectory(prefix=PREFIX) as tmp:  # mode 0700
                 staged = self._stage(Path(tmp), affected)
                 if staged is None:
                     for node, _, _ in buildable:
@@ -324,21 +331,44 @@ class _Run:
         return None
 
     def _stage(self, tmp: Path, affected: list[tuple[Node, set[str]]]) -> Path | None:
-        every = set().union(*(files for _, files in affected))
-        top = build.common_dir(build.parent(rel) for rel in every)
-        if not build.stage(self.repo.root, top, tmp, every):
+        """Only what the builds read: each closure's files and what its generators,
+        replacements and transformers name (no other file of the tree, ignored or not)."""
+        reads = set().union(*(files for _, files in affected))
+        for node, _ in affected:
+            for directory in self.graph.closure(node.dir):
+                reads.update(self._reads(directory))
+        if not build.stage(self.repo.root, tmp, reads):
             return None
         for rel in self.rewritten():
-            if rel == top or rel.startswith(top + "/") or not top:
-                (tmp / rel).write_bytes(self.changes[rel][1].after)
+            target = tmp / rel
+            if rel in reads and target.is_file():  # not staged: the build fails, not verified
+                target.unlink()
+                with os.fdopen(
+                    os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb"
+                ) as out:
+                    out.write(self.changes[rel][1].after)
         return tmp
 
-    def _remote(self, directory: str) -> bool:
+    def _reads(self, directory: str) -> Iterator[str]:
+        kustomization = self.graph.node(directory).kustomization
+        for target in kustomization.reads if kustomization else ():
+            rel = posixpath.normpath(posixpath.join(directory, target))
+            if rel != ".." and not rel.startswith(("../", "/")):
+                yield "" if rel == "." else rel
+
+    def _remote(self, directory: str) -> str | None:
+        """Why a build reading `directory` is not run: it would fetch, or cannot be read."""
         node = self.graph.node(directory)
-        unknown = any(
-            kind == "unknown" for kind, _ in (*node.resources, *node.components, *node.patches)
-        )
-        return unknown or node.kustomization is None or node.kustomization.remote
+        if node.kustomization is None:
+            return f"{node.file} cannot be read"
+        for url in node.kustomization.urls:
+            return f"{node.file} names {url!r}, which kubectl would fetch: not built"
+        if node.kustomization.generated:
+            return f"{node.file} inflates Helm charts: not built"
+        for kind, target in (*node.resources, *node.components, *node.patches):
+            if kind == "unknown":
+                return f"{node.file} reads {target!r}, outside what is known here: not built"
+        return None
 
     @staticmethod
     def _dir(root: Path, directory: str) -> Path:
@@ -351,6 +381,12 @@ class _Run:
 
     def _note(self, rel: str, why: str) -> Objection:
         return Objection(self.repo.root / rel, 1, "PTC011", f"{_NOT_VERIFIED}: {why}", False)
+
+
+@functools.cache
+def _sweep() -> None:
+    """Once a process: the staging copies a killed run left in the temp directory."""
+    staging.sweep(Path(tempfile.gettempdir()), PREFIX)
 
 
 def _new_names(flow: Flow, directory: str, index: int) -> list[str]:
@@ -380,7 +416,11 @@ def _builds(cmd: list[str], directories: list[Path]) -> list[list[str] | str]:
     from migrate.rewrite import pool  # the run's share of the machine: CPUs, or $ECR_PTC_JOBS
 
     with ThreadPoolExecutor(max_workers=min(len(directories), pool.workers(None))) as threads:
-        return list(threads.map(lambda d: build.images(cmd, d), directories))
+        try:
+            return list(threads.map(lambda d: build.images(cmd, d), directories))
+        except BaseException:  # SIGTERM, Ctrl-C: kill the builds rather than wait for them
+            build.stop()
+            raise
 
 
 def _decode(raw: bytes) -> str | None:

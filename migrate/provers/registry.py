@@ -46,3 +46,23 @@ PROVERS: tuple[Prover, ...] = (
     Lazy("helm", r"(?i)\.(?:ya?ml|tpl)$"),  # a chart's values files and templates
     Lazy("kustomize", r"\.ya?ml$|^Kustomization$"),  # kustomizations and the files they read
 )
+
+
+def start() -> None:
+    """A run begins: children may be started again after an earlier run's `stop`."""
+    for module in _children():
+        module.reset()
+
+
+def stop() -> None:
+    """End every child process the provers started (the run is ending on a signal)."""
+    for module in _children():
+        module.stop()
+
+
+def _children() -> list[ModuleType]:
+    """The loaded modules that start children: only a run that proved something loaded them."""
+    import sys
+
+    names = ("migrate.provers.helm_child", "migrate.provers.kustomize_build")
+    return [sys.modules[name] for name in names if name in sys.modules]

@@ -10,6 +10,7 @@ from pathlib import Path
 from migrate.context import Repo
 from migrate.findings import Finding, Status, file_error
 from migrate.provers.protocol import Change, Objection, Prover
+from migrate.provers.registry import start, stop
 from migrate.rewrite import pool, source
 from migrate.rewrite.results import FileResult, Held, lean
 from migrate.rewrite.settings import Settings
@@ -92,6 +93,7 @@ def _rulings(
     """Each unit's objections, in the order of `units`. Units are proven side by side: what a
     prover waits for is Helm's Go code (ctypes lets go of the GIL) or a kubectl process."""
     provers = {prover.NAME: prover for prover in settings.provers}
+    start()
     jobs = []
     for (name, unit), held in units.items():
         repo = settings.repo(waiting[next(iter(held.values()))].held.root)  # type: ignore[union-attr]
@@ -109,7 +111,12 @@ def _rulings(
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=min(len(jobs), pool.workers(None))) as threads:
-        yield from threads.map(prove, jobs)
+        try:
+            yield from threads.map(prove, jobs)
+        except BaseException as exc:  # SIGTERM, Ctrl-C: the threads' renders and builds end
+            if not isinstance(exc, GeneratorExit):  # now, not when they would have (the
+                stop()  # executor waits for its threads)
+            raise
 
 
 def _change(result: FileResult) -> Change:

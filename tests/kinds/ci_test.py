@@ -190,3 +190,67 @@ def test_fix_says_once_per_ci_system_what_it_needs(
 
     assert main(["fix", "--registry", REGISTRY, "Dockerfile"]) == 1
     assert "must log in" not in capsys.readouterr().err  # a Dockerfile is not a CI job
+
+
+# --- GitLab wildcard includes (issue 21) -------------------------------------------------------
+
+
+def _gitlab_tree(root: Path, include: str) -> None:
+    (root / "configs" / "sub").mkdir(parents=True)
+    (root / ".gitlab-ci.yml").write_text(f"include: {include!r}\n")
+    for rel in ("a.yml", "configs/b.yml", "configs/sub/c.yml", "configs/d.yaml"):
+        (root / rel).write_text("variables: {X: nginx:1.27}\n")
+
+
+@pytest.mark.parametrize(
+    ("include", "expected"),
+    (
+        ("configs/**.yml", {"configs/b.yml", "configs/sub/c.yml"}),
+        ("configs/*.yml", {"configs/b.yml"}),
+        ("configs/**/*.yml", {"configs/sub/c.yml"}),
+        ("*.yml", {"a.yml"}),
+        ("/configs/**", {"configs/b.yml", "configs/sub/c.yml", "configs/d.yaml"}),
+        ("../../../../**/*.yml", set()),
+        ("/proc/**", set()),
+        ("**/../../**", set()),
+    ),
+)
+def test_gitlab_wildcard_includes_match_the_repository_s_files_only(
+    include: str, expected: set[str], tmp_path: Path
+) -> None:
+    from migrate.facts import gitlab
+
+    _gitlab_tree(tmp_path, include)
+
+    found = gitlab.pipeline(tmp_path).files
+
+    assert found == {".gitlab-ci.yml", *expected}
+
+
+def test_a_wildcard_include_never_follows_a_link_out(tmp_path: Path) -> None:
+    from migrate.facts import gitlab
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.yml").write_text("variables: {X: nginx:1.27}\n")
+    repo = tmp_path / "repo"
+    _gitlab_tree(repo, "**.yml")
+    (repo / "configs" / "out").symlink_to(outside)
+    (repo / "link.yml").symlink_to(outside / "secret.yml")
+
+    found = gitlab.pipeline(repo).files
+
+    assert found == {".gitlab-ci.yml", "a.yml", "configs/b.yml", "configs/sub/c.yml"}
+
+
+@pytest.mark.parametrize("include", ("configs/**.yml", "../../../../**/*.yml"))
+def test_a_hostile_include_is_no_internal_error(
+    include: str, in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _gitlab_tree(in_tmp, include)
+    (in_tmp / ".gitlab-ci.yml").write_text(f"include: {include!r}\nbuild:\n  image: $X\n")
+
+    code = main(["scan", "--registry", REGISTRY, "."])
+
+    assert "internal error" not in capsys.readouterr().err
+    assert code == 0

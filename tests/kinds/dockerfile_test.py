@@ -177,3 +177,22 @@ def test_subprocess_fix_of_a_whole_directory(tmp_path: Path) -> None:
 
 
 _DOCKERFILES = FIXTURES / "dockerfile"
+
+
+@pytest.mark.parametrize(
+    "text",
+    (
+        pytest.param("FROM nginx\u00a0:1.27\n", id="nbsp-inside"),
+        pytest.param("FROM\u00a0nginx:1.27\n", id="nbsp-after-keyword"),
+        pytest.param("FROM nginx:1.27\u2003AS web\n", id="em-space"),
+    ),
+)
+def test_only_ascii_whitespace_separates_words(text: str, in_tmp: Path) -> None:
+    # BuildKit splits an instruction on [ \t\v\f\r]: a no-break space is part of the word, so
+    # `nginx\u00a0:1.27` is one (invalid) argument and nothing here is a reference to rewrite.
+    (in_tmp / "Dockerfile").write_text(text, encoding="utf-8")
+
+    main(["fix", "--registry", REGISTRY, "Dockerfile"])
+
+    assert (in_tmp / "Dockerfile").read_text(encoding="utf-8") == text
+    assert "nginx" not in [o[1] for o in _found(text)]

@@ -3,9 +3,10 @@ coverage-guided runs are `python fuzz/fuzz.py <target>` (fuzz/README.md)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fuzz import targets
@@ -75,6 +76,32 @@ _DOCKERFILE_INPUTS = st.one_of(
 )
 
 
+_INDEX = targets.index_seed()
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner, max_size=5)
+    ),
+    max_leaves=30,
+)
+_INDEXES = st.one_of(
+    _mutated([_INDEX]),
+    st.binary(max_size=256),
+    _JSON.map(lambda value: json.dumps(value).encode()),
+    # the shape of an index, its values drawn at random
+    st.builds(
+        lambda key, rows: json.dumps({"key": key, "builds": rows}).encode(),
+        _JSON,
+        st.lists(st.lists(_JSON, max_size=5), max_size=3),
+    ),
+    st.builds(
+        lambda depth, pair: (pair[0] * depth + pair[1] * depth).encode(),
+        st.integers(0, 300_000),
+        st.sampled_from([("[", "]"), ('{"a":', "}"), ('{"key":[', "]}")]),
+    ),
+)
+
+
 @given(_REFERENCES)
 def test_reference_parser_and_classify(data: bytes) -> None:
     targets.reference_target(data)
@@ -83,6 +110,12 @@ def test_reference_parser_and_classify(data: bytes) -> None:
 @given(_DOCKERFILE_INPUTS)
 def test_dockerfile_scanner_and_pipeline(data: bytes) -> None:
     targets.dockerfile_target(data)
+
+
+@settings(max_examples=100)  # each example is a run over a small repository: ~5 ms
+@given(_INDEXES)
+def test_the_build_index_is_read_or_rebuilt(data: bytes) -> None:
+    targets.builds_target(data)
 
 
 # --- found by the fuzzer ---------------------------------------------------------------------

@@ -55,10 +55,19 @@ class Kustomization:
     inline_patches: tuple[Scalar, ...]
     entries: tuple[Entry, ...]
     generated: bool  # helmCharts: images from outside the repository
+    # Every other path the build reads (generator files, replacements, openapi, crds,
+    # configurations, generators, transformers, validators), as written: local or a URL.
+    reads: tuple[str, ...] = ()
 
     @property
     def remote(self) -> bool:
-        return self.generated or any(is_remote(r) for r in (*self.resources, *self.components))
+        return self.generated or bool(self.urls)
+
+    @property
+    def urls(self) -> tuple[str, ...]:
+        """What kubectl would fetch: any field naming a URL or a remote git target."""
+        every = (*self.resources, *self.components, *self.patch_paths, *self.reads)
+        return tuple(target for target in every if is_remote(target) or "://" in target)
 
 
 def read(text: str, parsing: Parsing = STANDALONE.parsing) -> Kustomization | None:
@@ -98,7 +107,48 @@ def of(doc: Mapping) -> Kustomization:
         inline_patches=tuple(inline),
         entries=tuple(entries),
         generated="helmCharts" in keys or "helmChartInflationGenerator" in keys,
+        reads=tuple(_reads(keys)),
     )
+
+
+# Fields whose strings (or items' strings) name files or directories the build reads.
+_LISTS = ("crds", "configurations", "generators", "transformers", "validators")
+_GENERATORS = ("configMapGenerator", "secretGenerator")
+
+
+def _reads(keys: dict[str, Node]) -> list[str]:
+    out = []
+    for key in _LISTS:
+        out += _strings(keys.get(key))
+    for key in _GENERATORS:
+        for item in _items(keys.get(key)):
+            generator = fields(item) if isinstance(item, Mapping) else {}
+            for field in ("files", "envs"):
+                # `files: [key=path]`: the file is what follows the first `=`
+                out += [f.partition("=")[2] or f for f in _strings(generator.get(field))]
+            _add_value(generator.get("env"), out)
+    for item in _items(keys.get("replacements")):
+        if isinstance(item, Mapping):
+            _add_value(fields(item).get("path"), out)
+    openapi = keys.get("openapi")
+    if isinstance(openapi, Mapping):
+        _add_value(fields(openapi).get("path"), out)
+    for key in ("helmCharts", "helmChartInflationGenerator"):
+        for item in _items(keys.get(key)):
+            chart = fields(item) if isinstance(item, Mapping) else {}
+            for field in ("repo", "valuesFile", "chartHome"):
+                _add_value(chart.get(field), out)
+            out += _strings(chart.get("additionalValuesFiles"))
+    globals_ = keys.get("helmGlobals")
+    if isinstance(globals_, Mapping):
+        _add_value(fields(globals_).get("chartHome"), out)
+    return [path.strip() for path in out if path.strip()]
+
+
+def _add_value(node: Node | None, to: list[str]) -> None:
+    scalar = string(node)
+    if scalar is not None:
+        to.append(scalar.value)
 
 
 def _entry(index: int, keys: dict[str, Node]) -> Entry:

@@ -1,0 +1,155 @@
+"""Staging copies for the renderers: a chart or a kustomization is rendered from a private copy
+that holds only regular files of the repository, never what a symlink reaches outside it, no
+FIFO, device or socket, and no more than a bounded number of files and bytes. What Helm's
+`.Files.Get` or a kustomize generator can read is then what the repository holds, not
+`/proc/self/environ` nor a 1.4 GB folder a symlink points to.
+
+The renderers run with `offline_env()`: none of this process's environment (CI secrets) but
+PATH, HOME and the locale, every proxy a dead address, git allowed no protocol.
+
+Copies live in directories of our own naming (`ecr-ptc-helm-*`, `ecr-ptc-kustomize-*`), mode
+0700; a run killed outright leaves them behind, and the next run sweeps the stale ones.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_FILES = 20_000
+MAX_BYTES = 256 * 1024 * 1024  # Helm's own limit for a decompressed chart is 100 MiB
+MAX_FILE_BYTES = 64 * 1024 * 1024
+STALE_AFTER = 10 * 60  # seconds: no render or build of ours lives this long (their timeouts)
+_DEAD = "http://127.0.0.1:9"  # the discard port: a fetch fails at once, nothing leaves the host
+
+
+def offline_env() -> dict[str, str]:
+    """A renderer's environment: PATH, HOME and the locale only (a kustomize generator's
+    `envs` file reads variables from it), every proxy a dead address, git allowed no protocol
+    (a remote base it would clone), no kubeconfig."""
+    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "TMPDIR") if key in os.environ}
+    for key in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        env[key] = _DEAD
+    env.update(NO_PROXY="", no_proxy="", GIT_ALLOW_PROTOCOL="none", KUBECONFIG=os.devnull)
+    return env
+
+
+class TooLarge(Exception):
+    """The unit holds more files or bytes than a staging copy takes."""
+
+
+@dataclass
+class Budget:
+    files: int = MAX_FILES
+    bytes: int = MAX_BYTES
+
+    def spend(self, size: int) -> None:
+        self.files -= 1
+        self.bytes -= size
+        if self.files < 0 or self.bytes < 0 or size > MAX_FILE_BYTES:
+            raise TooLarge(f"over {MAX_FILES} files or {MAX_BYTES >> 20} MiB")
+
+
+def inside(root: Path, path: Path) -> Path | None:
+    """The real path of `path` if it exists and stays inside `root` (a real path), else None."""
+    try:
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        return None
+    return real if real == root or real.is_relative_to(root) else None
+
+
+def copy_file(root: Path, source: Path, target: Path, budget: Budget, link: bool) -> bool:
+    """Copy `source` to `target` if it is a regular file inside `root`: a hard link when `link`
+    (same file system: ~10x faster for a chart's large CRDs), else new bytes, mode 0600.
+    False (nothing copied) for anything else."""
+    real = inside(root, source)
+    if real is None:
+        return False
+    try:
+        fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return False
+        budget.spend(info.st_size)
+        _parents(target)
+        if link:
+            try:
+                os.link(real, target, follow_symlinks=False)
+                return True
+            except OSError:  # another file system, or links not allowed: copy
+                pass
+        out = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+        with os.fdopen(out, "wb") as writer, os.fdopen(os.dup(fd), "rb") as reader:
+            shutil.copyfileobj(reader, writer, 1 << 20)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def copy_tree(
+    root: Path, source: Path, target: Path, budget: Budget, link: bool, skip: frozenset[str]
+) -> None:
+    """Every regular file under `source` (symlinks followed only while they stay inside `root`,
+    each real directory once) to the same place under `target`; TooLarge past the budget."""
+    _parents(target / "_")
+    seen: set[Path] = set()
+    todo = [(source, target)]
+    while todo:
+        here, there = todo.pop()
+        real = inside(root, here)
+        if real is None or real in seen:
+            continue
+        seen.add(real)
+        try:
+            entries = sorted(os.scandir(real), key=lambda e: e.name)
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name in skip:
+                continue
+            path = Path(entry.path)
+            try:
+                is_dir = entry.is_dir()  # follows a symlink: `inside` then bounds it
+            except OSError:
+                continue
+            if is_dir:
+                todo.append((path, there / entry.name))
+            else:
+                copy_file(root, path, there / entry.name, budget, link)
+
+
+def _parents(target: Path) -> None:
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def sweep(directory: Path, prefix: str, older: float = STALE_AFTER) -> None:
+    """Remove the staging copies named `prefix*` in `directory` that are ours (our user, a
+    real directory, not a symlink) and older than `older` seconds: a killed run's leftovers."""
+    now = time.time()
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return
+    for entry in entries:
+        if not entry.name.startswith(prefix):
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        if (
+            stat.S_ISDIR(info.st_mode)
+            and info.st_uid == os.getuid()
+            and now - info.st_mtime > older
+        ):
+            shutil.rmtree(entry.path, ignore_errors=True)  # never follows a symlink
