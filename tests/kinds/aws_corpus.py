@@ -20,7 +20,7 @@ def files(folder: str) -> list[str]:
     return sorted(
         p.relative_to(root).as_posix()
         for p in root.rglob("*")
-        if p.is_file() and p.name not in _SKIPPED
+        if p.is_file() and not p.name.startswith(_SKIPPED)
     )
 
 
