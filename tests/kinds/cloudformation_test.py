@@ -88,7 +88,9 @@ def test_a_parameter_default_is_the_reference() -> None:
 
 def test_a_parameter_used_twice_is_one_reference() -> None:
     parameters = "Parameters:\n  AppImage:\n    Default: nginx\n"
-    text = _task("!Ref AppImage", parameters) + "        - Name: b\n          Image: !Ref AppImage\n"
+    text = (
+        _task("!Ref AppImage", parameters) + "        - Name: b\n          Image: !Ref AppImage\n"
+    )
     assert len(list(cfn.scan(text))) == 1
 
 
@@ -193,8 +195,16 @@ def test_json_templates_and_their_escapes() -> None:
     ("name", "text", "kind"),
     [
         ("template.yaml", _task("nginx"), cfn),
-        ("sam.yml", "Transform: AWS::Serverless-2016-10-31\nResources:\n  F:\n    Type: AWS::Serverless::Function\n", cfn),
-        ("deploy.yaml", "apiVersion: v1\nkind: Pod\nspec:\n  containers: [{image: nginx}]\n", kubernetes),
+        (
+            "sam.yml",
+            "Transform: AWS::Serverless-2016-10-31\nResources:\n  F:\n    Type: AWS::Serverless::Function\n",
+            cfn,
+        ),
+        (
+            "deploy.yaml",
+            "apiVersion: v1\nkind: Pod\nspec:\n  containers: [{image: nginx}]\n",
+            kubernetes,
+        ),
         ("compose.yaml", "services:\n  web:\n    image: nginx\n", compose),
         ("values.yaml", "Resources:\n  x:\n    Type: AWS::S3::Bucket\n", None),  # Helm's
     ],

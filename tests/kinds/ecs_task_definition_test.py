@@ -62,7 +62,7 @@ def test_a_task_definition_that_is_not_json_is_claimed_and_reported() -> None:
 
 @pytest.mark.parametrize("image", [r"grafana\/grafana:11", r"prom\u002fprometheus:v2"])
 def test_escaped_image_strings_are_reported_never_rewritten(image: str) -> None:
-    (found,) = ecs.scan('{"containerDefinitions": [{"image": "%s"}]}' % image)
+    (found,) = ecs.scan('{"containerDefinitions": [{"image": "' + image + '"}]}')
     assert found.parts == () and found.unresolved
     assert "/" in found.written  # the decoded value is what is reported
 
