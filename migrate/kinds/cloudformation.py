@@ -128,29 +128,30 @@ class _Template:
             if isinstance(argument, Sequence) and argument.items:
                 argument = argument.items[0]  # [string, {variables}]: the variables stay
             if isinstance(argument, Scalar):
-                yield from _sub(argument)
+                whole = _ci.variable(argument.value)
+                if whole is not None and whole in self.parameters:  # `!Sub '${AppImage}'`
+                    yield from self.parameter(argument, whole)
+                else:
+                    yield from _sub(argument)
             return
         if function == "Ref" and isinstance(argument, Scalar):
-            yield from self.parameter(argument)
+            yield from self.parameter(argument, argument.value)
             return
         if any(_PRIVATE_ECR in s.value for s in _strings(argument)):
             return  # a `!Join` of the account's registry host and a repository
         yield self.function(node, function)
 
-    def parameter(self, name: Scalar) -> Iterator[Occurrence]:
-        keys = self.parameters.get(name.value)
+    def parameter(self, node: Scalar, name: str) -> Iterator[Occurrence]:
+        """What `!Ref name` (at `node`) reads: a parameter's default, where it is rewritten."""
+        keys = self.parameters.get(name)
         if keys is None:
-            why = "pseudo parameter" if name.value.startswith("AWS::") else "resource attribute"
-            yield _yaml.unresolved(
-                "image", f"!Ref {name.value}", name, f"set by CloudFormation ({why})"
-            )
+            why = "pseudo parameter" if name.startswith("AWS::") else "resource attribute"
+            yield _yaml.unresolved("image", f"!Ref {name}", node, f"set by CloudFormation ({why})")
             return
         default = keys.get("Default")
         kind = _literal(keys.get("Type")) or ""
         if not isinstance(default, Scalar) or default.tag != STR or not default.value.strip():
-            yield _yaml.unresolved(
-                "image", f"!Ref {name.value}", name, "parameter without a default"
-            )
+            yield _yaml.unresolved("image", f"!Ref {name}", node, "parameter without a default")
         elif kind.startswith("AWS::SSM::"):
             yield _yaml.unresolved("image", default.value, default, "SSM parameter, read at deploy")
         else:

@@ -270,3 +270,12 @@ def test_corpus_fix_changes_only_image_strings(in_tmp: Path) -> None:
         rewritten += len(diffs)
     assert len(changed) == 13
     assert rewritten == sum(EXPECTED_REWRITABLE.values())
+
+
+def test_a_sub_of_one_parameter_reads_its_default() -> None:
+    parameters = "Parameters:\n  AppImage:\n    Default: nginx:1.27\n"
+    text = _task("!Sub '${AppImage}'", parameters)
+    found = _one(text)
+    assert found.kind == "parameter" and _rewritten(text, found) == "nginx:1.27"
+    found = _one(_task("!Sub '${Unknown}'", parameters))
+    assert found.parts == () and found.unresolved == "variable in image name"
