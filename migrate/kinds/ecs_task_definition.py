@@ -62,3 +62,19 @@ def _containers(doc: Node) -> list[Mapping]:
     if not isinstance(definitions, Sequence):
         return []
     return [item for item in definitions.items if isinstance(item, Mapping)]
+
+
+def execution_role(text: str) -> str | None:
+    """The task definition's `executionRoleArn`, in either shape: the role ECS pulls its images
+    with (`rules check --puller task.json`).
+    https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task_execution_IAM_role.html"""
+    from migrate.syntax import jsonc as _jsonc
+
+    doc = _jsonc.document(text)
+    if not isinstance(doc, Mapping):
+        return None
+    top = fields(doc)
+    nested = top.get("taskDefinition")
+    keys = fields(nested) if "executionRoleArn" not in top and isinstance(nested, Mapping) else top
+    role = string(keys.get("executionRoleArn"))
+    return role.value if role is not None else None

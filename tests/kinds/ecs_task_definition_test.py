@@ -129,3 +129,22 @@ def test_corpus_fix_changes_only_image_strings(in_tmp: Path) -> None:
         assert all(aws_corpus.is_rewrite(old, new) for _, old, new in diffs), rel
         rewritten += len(diffs)
     assert rewritten == 7
+
+
+@pytest.mark.parametrize(
+    ("text", "role"),
+    [
+        (
+            '{"executionRoleArn": "arn:aws:iam::1:role/a", "containerDefinitions": []}',
+            "arn:aws:iam::1:role/a",
+        ),
+        (
+            '{"taskDefinition": {"executionRoleArn": "arn:aws:iam::1:role/b"}}',
+            "arn:aws:iam::1:role/b",
+        ),
+        ('{"containerDefinitions": []}', None),
+        ("[]", None),
+    ],
+)
+def test_execution_role_is_the_role_that_pulls(text: str, role: str | None) -> None:
+    assert ecs.execution_role(text) == role
