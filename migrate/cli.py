@@ -120,7 +120,10 @@ def rules() -> None:
     """Check and plan the pull-through cache rules the references need."""
 
 
-_PULLER = "IAM role (or user) ARN that pulls: check it may pull through the cache."
+_PULLER = (
+    "IAM role (or user) ARN that pulls, or an ECS task definition file (its executionRoleArn): "
+    "check it may pull through the cache."
+)
 
 
 @click.option("--validate", is_flag=True, help="Also ask AWS to validate each needed rule.")
@@ -137,7 +140,7 @@ def rules_check(validate: bool, puller: str | None, **given: Any) -> int:
     from migrate.aws import assess
     from migrate.output import rules as rules_report
 
-    session.check_principal(puller)
+    puller = session.puller(puller)
     options = session.with_account(read_options(**given))
     account = session.account(options)
     _, report = session.run(options)
@@ -159,7 +162,7 @@ def rules_plan(emit: str, puller: str | None, **given: Any) -> int:
     """
     from migrate.aws import assess, plan
 
-    session.check_principal(puller)
+    puller = session.puller(puller)
     options = session.with_account(read_options(**given), read=bool(puller))
     _, report = session.run(options)
     proposed = plan.Plan.of(assess.of(report, options, options.account, principal=puller))

@@ -163,3 +163,33 @@ def test_aws_region_comes_before_aws_default_region(fake: FakeEcr, repo: Path) -
     assert done.returncode == 0, done
     assert json.loads(done.stdout)["registry"] == f"{ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com"
     assert all("/eu-west-1/" in s.headers["authorization"] for s in fake.requests)
+
+
+def test_puller_from_a_task_definition(
+    fake: FakeEcr, repo: Path, cli: Callable[..., Done], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # The role ECS pulls with is the task definition's executionRoleArn (either shape).
+    task = tmp_path_factory.mktemp("deploy") / "task.json"
+    task.write_text(json.dumps({"taskDefinition": {"executionRoleArn": ROLE}}))
+    fake.rules = list(THREE)
+    fake.lacking = {"ecr:BatchImportUpstreamImage"}
+
+    done = cli(repo, aws_env(fake), "rules", "check", "--registry", REGISTRY, "--puller", str(task))
+
+    assert done.returncode == 1, done
+    assert f"puller: {ROLE} lacks ecr:BatchImportUpstreamImage on {REPOS}/docker-hub/*" in (
+        done.stdout.splitlines()
+    )
+    simulated = [s for s in fake.requests if s.target == "IAM.SimulatePrincipalPolicy"]
+    assert simulated and {s.body["PolicySourceArn"] for s in simulated} == {ROLE}
+
+
+def test_puller_task_definition_without_a_role_stops_before_aws(
+    fake: FakeEcr, repo: Path, cli: Callable[..., Done], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    task = tmp_path_factory.mktemp("deploy") / "task.json"
+    task.write_text('{"containerDefinitions": [{"image": "nginx"}]}')
+    done = cli(repo, aws_env(fake), "rules", "check", "--registry", REGISTRY, "--puller", str(task))
+    assert done.returncode == 2
+    assert "not a task definition with an executionRoleArn" in done.stderr
+    assert fake.requests == []

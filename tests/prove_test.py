@@ -11,7 +11,7 @@ import pytest
 
 from migrate.cli import main
 from migrate.config import Config, ConfigError, load
-from migrate.provers import helm_render
+from migrate.provers import helm, helm_child
 from migrate.provers import kustomize_build as build
 from tests.helpers import FIXTURES, REGISTRY
 
@@ -136,12 +136,12 @@ def test_a_chart_without_the_renderer(
 ) -> None:
     shutil.copytree(CHART / "in", in_tmp, dirs_exist_ok=True)
     before = _files(in_tmp)
-    monkeypatch.setattr(helm_render, "available", lambda: "Helm's renderer is not installed")
+    monkeypatch.setattr(helm, "_installed", lambda: "Helm's renderer is not installed")
 
     def never(*_: object) -> None:
         raise AssertionError("rendered")
 
-    monkeypatch.setattr(helm_render, "render", never)
+    monkeypatch.setattr(helm_child, "render", never)
 
     code = _fix("--prove", mode, ".")
 

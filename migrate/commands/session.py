@@ -111,6 +111,31 @@ def account(options: Options) -> Any:
     return aws_call(lambda: aws.read_account(options.config.registry))
 
 
+def puller(given: str | None) -> str | None:
+    """--puller as given: a role or user ARN, or an ECS task definition file, whose
+    `executionRoleArn` is the role that pulls its images; checked before any AWS call."""
+    if given and not given.startswith("arn:") and Path(given).is_file():
+        given = _execution_role(Path(given))
+    check_principal(given)
+    return given
+
+
+def _execution_role(path: Path) -> str:
+    from migrate.kinds import ecs_task_definition
+    from migrate.occurrence import ScanError
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+        role = ecs_task_definition.execution_role(text)
+    except (OSError, UnicodeDecodeError, ScanError) as exc:
+        raise SessionError(f"--puller {printable(str(path))}: {exc}") from None
+    if role is None:
+        raise SessionError(
+            f"--puller {printable(str(path))}: not a task definition with an executionRoleArn"
+        )
+    return role
+
+
 def check_principal(arn: str | None) -> None:
     """A --puller that is not a role or user ARN stops before any AWS call."""
     if arn:

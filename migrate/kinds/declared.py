@@ -60,6 +60,21 @@ KINDS: dict[str, tuple[str, str, bool]] = {
         "(?:^|/)\\.devcontainer(?:/[^/]+)?/devcontainer\\.json$|(?:^|/)\\.devcontainer\\.json$",
         False,
     ),
+    "ecs_task_definition": (
+        "ecs-task-definition",
+        "\\.json$",
+        False,
+    ),
+    "cloudformation": (
+        "cloudformation",
+        "\\.ya?ml$|\\.json$",
+        False,
+    ),
+    "copilot": (
+        "copilot",
+        "(?:^|/)copilot/[^/]+/manifest\\.ya?ml$",
+        False,
+    ),
     "compose": (
         "compose",
         "\\.ya?ml$",

@@ -106,6 +106,9 @@ CI_SCANNERS: tuple[Kind, ...] = (
 SCANNERS: tuple[Kind, ...] = (
     Kind("dockerfile"),
     *CI_SCANNERS,
+    Kind("ecs_task_definition"),
+    Kind("cloudformation"),
+    Kind("copilot"),
     Kind("compose"),
     Kind("kustomize"),
     Kind("helm"),

@@ -77,3 +77,20 @@ def test_a_file_imports_only_the_kinds_its_name_can_be(name: str, loaded: set[st
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     kinds = {m for m in done.stdout.split() if m.rsplit(".", 1)[1] in declared.KINDS}
     assert kinds == loaded
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [
+        (".circleci/docker-compose.yml", "compose"),
+        (".buildkite/docker-compose.yml", "compose"),
+        (".circleci/config.yml", "circleci"),
+        ("azure-pipelines/kustomization.yaml", "kustomize"),
+    ],
+)
+def test_a_directory_wide_kind_leaves_generic_files_to_their_kinds(path: str, kind: str) -> None:
+    text = "services:\n  web:\n    image: nginx\n" if "compose" in path else "jobs: {}\n"
+    if path.endswith("kustomization.yaml"):
+        text = "resources: [a.yaml]\n"
+    found = scanner_for(Path(path), text)
+    assert found is not None and found.NAME == kind
