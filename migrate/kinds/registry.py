@@ -44,7 +44,9 @@ from migrate.kinds import (
     json_patch,
     kubernetes,
     kustomize,
+    terraform,
     woodpecker,
+    cdk,
 )
 from migrate.occurrence import Occurrence
 
@@ -85,6 +87,8 @@ SCANNERS: tuple[Scanner, ...] = (
     kubernetes,
     json_patch,
     dotenv,
+    terraform,
+    cdk,
 )
 
 # What pre-commit's `files:` holds (tests/precommit_test.py compares .pre-commit-hooks.yaml).
