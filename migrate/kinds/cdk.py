@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from migrate.context import STANDALONE, FileContext
@@ -19,7 +20,7 @@ from migrate.occurrence import Occurrence, Part
 
 NAME = "cdk"
 FILES = r"(?<!\.d)\.(?:ts|js|mjs|cjs|py|java|cs)$"
-_CALL = re.compile(r"(?:ContainerImage|DockerImage)\s*\.\s*(?:from_registry|[fF]romRegistry)$")
+_CALL = r"(?:ContainerImage|DockerImage)\s*\.\s*(?:from_registry|[fF]romRegistry)\s*\("
 _WORDS = ("fromRegistry", "from_registry", "FromRegistry")
 
 
@@ -40,24 +41,89 @@ def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
     python = context.path is not None and context.path.suffix == ".py"
     if context.path is None:
         python = "from_registry" in text and "fromRegistry" not in text
+    seen: set[tuple[int, int]] = set()
+    for found in _calls(text, python):
+        if (found.at, found.end) not in seen:  # two calls of one constant: one reference
+            seen.add((found.at, found.end))
+            yield found
+
+
+def _calls(text: str, python: bool) -> Iterator[Occurrence]:
     tokens = _python_tokens(text) if python else list(_c_tokens(text))
     for i, (kind, start, end) in enumerate(tokens):
-        if kind != "code" or i + 1 >= len(tokens):
+        if kind != "code":
             continue
-        code = text[start:end]
-        if "(" not in code:
-            continue
-        call = code[: code.rindex("(")].rstrip()
-        if not _CALL.search(call):
-            continue
-        after = code[code.rindex("(") + 1 :]
-        if after.strip():
-            yield _computed(text, start + code.rindex("(") + 1, tokens, i)
-            continue
-        yield _literal(text, tokens[i + 1])
+        for call in re.finditer(_CALL, text[start:end]):
+            at = start + call.end()
+            rest = text[at:end]
+            argument = _next(text, tokens, i)
+            if rest.strip() or argument is None:
+                yield _named(text, at, rest, tokens)
+            else:
+                following = _next(text, tokens, tokens.index(argument))
+                yield _literal(text, argument, following)
 
 
-def _literal(text: str, token: tuple[str, int, int]) -> Occurrence:
+def _next(text: str, tokens: list[tuple[str, int, int]], i: int) -> tuple[str, int, int] | None:
+    """The token after `tokens[i]`, past code that is only blanks (where a comment was)."""
+    for token in tokens[i + 1 :]:
+        if token[0] != "code" or text[token[1] : token[2]].strip():
+            return token
+    return None
+
+
+def _named(text: str, at: int, rest: str, tokens: list[tuple[str, int, int]]) -> Occurrence:
+    """The argument is not a literal: a constant of this file assigned one literal is followed
+    to it (`const NGINX = 'nginx:1'`), anything else is PTC004."""
+    match = re.match(r"\s*([A-Za-z_$][\w$]*)\s*[,)]", rest)
+    if match is not None:
+        assigned = rf"(?:^|[^\w$.])({match[1]})\s*(?::\s*[\w.]+\s*)?=\s*$"
+        found = [
+            tokens[j + 1]
+            for j, (kind, start, end) in enumerate(tokens[:-1])
+            if kind == "code" and tokens[j + 1][0] == "string" and re.search(assigned, text[start:end])
+        ]
+        if len(found) == 1:
+            j = tokens.index(found[0])
+            following = tokens[j + 1] if j + 1 < len(tokens) else None
+            found_literal = _literal(text, found[0], following, constant=True)
+            return replace(found_literal, note=f"from {match[1]}")
+    end = text.find(")", at)
+    end = len(text) if end < 0 else end
+    written = " ".join(text[at:end].split())
+    return Occurrence("cdk", written, (), at, end, "the image is an expression, not a literal")
+
+
+def _literal(
+    text: str,
+    token: tuple[str, int, int],
+    following: tuple[str, int, int] | None,
+    constant: bool = False,
+) -> Occurrence:
+    """The argument that starts with `token`; `following` tells whether the literal is all of it."""
+    kind, start, end = token
+    after = ""
+    if following is not None and following[0] == "code":
+        after = text[following[1] : following[2]].lstrip()
+    literal = kind in ("string", "template")
+    if literal and after.startswith((")", ",")):
+        return _value(text, token)
+    line = "" if following is None else text[following[1] : following[2]].lstrip(" \t")
+    if literal and constant and (following is None or line.startswith(("\n", "\r", ";"))):
+        return _value(text, token)
+    if literal and after.startswith("+"):
+        # `'nginx:' + tag`: the literal is the name, the tag is computed
+        found = _value(text, token)
+        if found.parts and found.written.endswith(":") and len(found.written) > 1:
+            name = Part("name", found.at, found.end - 1)
+            return Occurrence("cdk", found.written, (name,), found.at, found.end)
+    close = text.find(")", start)
+    close = len(text) if close < 0 else close
+    written = " ".join(text[start:close].split())
+    return Occurrence("cdk", written, (), start, close, "the image is an expression, not a literal")
+
+
+def _value(text: str, token: tuple[str, int, int]) -> Occurrence:
     kind, start, end = token
     if kind == "string":
         quote = 3 if text[start : start + 3] in ('"""', "'''") else 1
@@ -79,7 +145,7 @@ def _literal(text: str, token: tuple[str, int, int]) -> Occurrence:
 
 def _template(raw: str, start: int, opener: str) -> Occurrence:
     end = start + len(raw)
-    if "\\" in raw:
+    if "\\" in raw or (opener == "{" and ("{{" in raw or "}}" in raw)):
         return Occurrence("cdk", raw, (), start, end, "escapes in the image")
     interpolation = raw.find(opener)
     if interpolation < 0:
@@ -87,41 +153,48 @@ def _template(raw: str, start: int, opener: str) -> Occurrence:
     head = raw[:interpolation]
     colon = head.rfind(":")
     if colon > 0 and "/" not in head[colon:]:
-        return Occurrence("cdk", raw, (Part("name", start, start + colon),), start, end)
+        # an f-string's `{version}` reads as `${version}`, the form a tag variable has elsewhere
+        written = raw if opener == "${" else head + raw[interpolation:].replace("{", "${")
+        return Occurrence("cdk", written, (Part("name", start, start + colon),), start, end)
     return Occurrence("cdk", raw, (), start, end, "an interpolation in the image name")
 
 
-def _computed(text: str, start: int, tokens: list[tuple[str, int, int]], i: int) -> Occurrence:
-    end = text.find(")", start)
-    end = len(text) if end < 0 else end
-    written = " ".join(text[start:end].split())
-    return Occurrence("cdk", written, (), start, end, "the image is an expression, not a literal")
-
-
 def _python_tokens(text: str) -> list[tuple[str, int, int]]:
-    """Python's own tokenizer: (code | string | comment, start, end); code runs merged."""
+    """Python's own tokenizer: (code | string, start, end), comments dropped. An f-string is one
+    string token on every Python (3.12 splits it into parts)."""
     import io
     import tokenize
 
     lines = [0]
-    for line in text.splitlines(keepends=True):
-        lines.append(lines[-1] + len(line))
+    for line in text.split("\n"):
+        lines.append(lines[-1] + len(line) + 1)
+    fstring_start = getattr(tokenize, "FSTRING_START", None)
+    fstring_end = getattr(tokenize, "FSTRING_END", None)
     out: list[tuple[str, int, int]] = []
+    depth, opened = 0, 0
     try:
         for token in tokenize.generate_tokens(io.StringIO(text).readline):
-            if token.type in (tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT):
-                continue
             if token.type == tokenize.ENDMARKER:
                 break
             start = lines[token.start[0] - 1] + token.start[1]
             end = lines[token.end[0] - 1] + token.end[1]
-            kind = {tokenize.STRING: "string", tokenize.COMMENT: "comment"}.get(token.type, "code")
-            fstring = getattr(tokenize, "FSTRING_START", None)
-            if fstring is not None and token.type == fstring:
-                kind = "fstring"
-            _append(out, kind, start, end)
+            if token.type == fstring_start:
+                depth, opened = depth + 1, start if depth == 0 else opened
+                continue
+            if depth:
+                if token.type == fstring_end:
+                    depth -= 1
+                    if depth == 0:
+                        out.append(("string", opened, end))
+                continue
+            if token.type in (tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT):
+                continue
+            if token.type == tokenize.COMMENT:
+                out.append(("comment", start, end))
+                continue
+            _append(out, "string" if token.type == tokenize.STRING else "code", start, end)
     except (tokenize.TokenError, SyntaxError):
-        pass
+        pass  # an unfinished file: what was read so far
     return [t for t in out if t[0] != "comment"]
 
 
@@ -189,7 +262,7 @@ def _c_tokens(text: str) -> Iterator[tuple[str, int, int]]:
 
 def _flush(out: list[tuple[str, int, int]], start: int, end: int) -> None:
     if end > start:
-        _append(out, "code", start, end)
+        out.append(("code", start, end))
 
 
 def _template_end(text: str, start: int) -> int:

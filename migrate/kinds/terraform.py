@@ -108,6 +108,16 @@ class _Module:
                 yield inner
             yield from self.nested(inner, names)
 
+    def nested_attributes(self, body: Any, names: tuple[str, ...]) -> Iterator[Any]:
+        """The values of attributes named one of `names` in `body` or its blocks, at any depth."""
+        for name, expression in self.attributes(body).items():
+            if name in names:
+                yield expression
+        for block in self.hcl.named(body, "block"):
+            inner = self.hcl.child(block, "body")
+            if inner is not None:
+                yield from self.nested_attributes(inner, names)
+
     # -- what is read
 
     def occurrences(self) -> Iterator[Occurrence]:
@@ -131,6 +141,9 @@ class _Module:
                 image = self.attributes(inner).get("image")
                 if image is not None:
                     yield from self.value(image, kind)
+            # `container = [{ image = "..." }]`: the attribute syntax of the same blocks
+            for container in self.nested_attributes(body, ("container", "init_container")):
+                yield from self.keys(container, kind, set())
         elif kind == "helm_release":
             yield from self.helm(body, attributes)
         elif kind in ("docker_image", "docker_registry_image") and "name" in attributes:
