@@ -97,3 +97,18 @@ def test_corpus_fix_keeps_the_structure(tmp_path: Path, capsys: pytest.CaptureFi
             assert old == new
             continue
         assert hcl2.loads(_masked(old)) == hcl2.loads(_masked(new))
+
+
+def test_without_the_extra_each_file_is_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from migrate.syntax import hcl
+
+    monkeypatch.setattr(hcl, "_PARSER", [])
+    monkeypatch.setitem(__import__("sys").modules, "tree_sitter_hcl", None)
+    (tmp_path / "main.tf").write_text('resource "docker_container" "c" {\n  image = "nginx:1"\n}\n')
+    (tmp_path / "empty.tf").write_text('resource "aws_s3_bucket" "b" {}\n')
+    assert main(["lint", "--registry", REGISTRY, str(tmp_path)]) != 0
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert text.count(": PTC900 ") == 1 and "ecr-ptc[terraform]" in text
