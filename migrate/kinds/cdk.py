@@ -81,7 +81,9 @@ def _named(text: str, at: int, rest: str, tokens: list[tuple[str, int, int]]) ->
         found = [
             tokens[j + 1]
             for j, (kind, start, end) in enumerate(tokens[:-1])
-            if kind == "code" and tokens[j + 1][0] == "string" and re.search(assigned, text[start:end])
+            if kind == "code"
+            and tokens[j + 1][0] == "string"
+            and re.search(assigned, text[start:end])
         ]
         if len(found) == 1:
             j = tokens.index(found[0])
@@ -101,7 +103,7 @@ def _literal(
     constant: bool = False,
 ) -> Occurrence:
     """The argument that starts with `token`; `following` tells whether the literal is all of it."""
-    kind, start, end = token
+    kind, start, _ = token
     after = ""
     if following is not None and following[0] == "code":
         after = text[following[1] : following[2]].lstrip()
@@ -137,7 +139,9 @@ def _value(text: str, token: tuple[str, int, int]) -> Occurrence:
             return Occurrence("cdk", raw, (), inner_start, inner_end, "escapes or a string prefix")
         if not raw.strip():
             return Occurrence("cdk", raw, (), inner_start, inner_end, "empty reference")
-        return Occurrence("cdk", raw, (Part("ref", inner_start, inner_end),), inner_start, inner_end)
+        return Occurrence(
+            "cdk", raw, (Part("ref", inner_start, inner_end),), inner_start, inner_end
+        )
     if kind == "template":
         return _template(text[start + 1 : end - 1], start + 1, "${")
     return Occurrence("cdk", text[start:end].strip(), (), start, end, "not a string literal")

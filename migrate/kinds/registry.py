@@ -30,6 +30,7 @@ from migrate.kinds import (
     azure_pipelines,
     bitbucket,
     buildkite,
+    cdk,
     circleci,
     cloudbuild,
     compose,
@@ -46,7 +47,6 @@ from migrate.kinds import (
     kustomize,
     terraform,
     woodpecker,
-    cdk,
 )
 from migrate.occurrence import Occurrence
 

@@ -133,7 +133,11 @@ class _Module:
     def resource(self, kind: str, body: Any) -> Iterator[Occurrence]:
         attributes = self.attributes(body)
         if kind in ("aws_ecs_task_definition", "aws_batch_job_definition"):
-            field = "container_definitions" if kind == "aws_ecs_task_definition" else "container_properties"
+            field = (
+                "container_definitions"
+                if kind == "aws_ecs_task_definition"
+                else "container_properties"
+            )
             if field in attributes:
                 yield from self.keys(attributes[field], kind, set())
         elif kind.startswith("kubernetes_"):
@@ -204,7 +208,9 @@ class _Module:
                 return
             yield from self.walk(node, kind, visited, yaml, image)
 
-    def walk(self, node: Any, kind: str, visited: set[str], yaml: bool, image: bool) -> Iterator[Occurrence]:
+    def walk(
+        self, node: Any, kind: str, visited: set[str], yaml: bool, image: bool
+    ) -> Iterator[Occurrence]:
         if node.type == "expression":
             yield from self.keys(node, kind, visited, yaml, image)
             return
@@ -227,7 +233,11 @@ class _Module:
 
     def is_object(self, expression: Any) -> bool:
         first = expression.children[0] if expression.children else None
-        return first is not None and first.type == "collection_value" and first.children[0].type == "object"
+        return (
+            first is not None
+            and first.type == "collection_value"
+            and first.children[0].type == "object"
+        )
 
     def key(self, expression: Any) -> str | None:
         text = str(self.tree.text(expression)).strip()
@@ -239,11 +249,9 @@ class _Module:
         identifiers = self.hcl.named(node, "heredoc_identifier")
         if len(identifiers) < 2:
             return
-        start, end = self.tree.span(identifiers[0])
+        _, end = self.tree.span(identifiers[0])
         close, _ = self.tree.span(identifiers[-1])
-        text = self.tree.data.decode("utf-8", "surrogateescape") if not self.tree.ascii else None
-        source = text if text is not None else self.tree.data.decode("ascii")
-        body = source[end:close]
+        body = self.tree.source[end:close]
         if yaml:
             for match in re.finditer(_YAML_IMAGE, body):
                 role = "ref" if match[1] == "image" else "name"
@@ -253,7 +261,9 @@ class _Module:
                 named = re.fullmatch(r"\$\{\s*(var|local)\.(\w+)\s*\}", match[1])
                 table = self.variables if named and named[1] == "var" else self.locals
                 if named and named[2] in table:
-                    yield from self.value(table[named[2]], kind, "ref", f"from {named[1]}.{named[2]}")
+                    yield from self.value(
+                        table[named[2]], kind, "ref", f"from {named[1]}.{named[2]}"
+                    )
                 else:
                     yield _string(match[1], end + match.start(1), kind, "ref", None)
 
@@ -309,7 +319,7 @@ class _Module:
         yield Occurrence(kind, text, (), at, end, reason, note=note)
 
     def quoted(self, node: Any, kind: str, role: str, note: str | None) -> Occurrence:
-        start, end = self.tree.span(node)
+        start, _ = self.tree.span(node)
         source = self.tree.data[node.start_byte + 1 : node.end_byte - 1].decode("utf-8", "replace")
         return _string(source, start + 1, kind, role, note)
 

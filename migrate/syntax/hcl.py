@@ -26,6 +26,7 @@ class Unavailable(Exception):
 @dataclass(frozen=True)
 class Tree:
     root: Any  # tree_sitter.Node (untyped outside the extra)
+    source: str
     data: bytes
     ascii: bool
 
@@ -48,7 +49,7 @@ def parse(text: str) -> Tree:
             raise Unavailable(MISSING) from e
         _PARSER.append(tree_sitter.Parser(tree_sitter.Language(tree_sitter_hcl.language())))
     data = text.encode("utf-8", "surrogateescape")
-    return Tree(_PARSER[0].parse(data).root_node, data, len(data) == len(text))
+    return Tree(_PARSER[0].parse(data).root_node, text, data, len(data) == len(text))
 
 
 def first_error(node: Any) -> Any | None:

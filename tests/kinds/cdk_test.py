@@ -35,7 +35,7 @@ def test_typescript_strings_comments_regex_and_templates_are_told_apart() -> Non
         "const t = `ContainerImage.fromRegistry('in/a-template:${x}')`;\n"
         "const ratio = a / b; const c = d / e;\n"
         "ecs.ContainerImage.fromRegistry('nginx:1.27');\n"
-        "ecs.ContainerImage.fromRegistry( /* why */ \"redis:7\" );\n"
+        'ecs.ContainerImage.fromRegistry( /* why */ "redis:7" );\n'
         "ContainerImage.fromRegistry(`node:${tag}`);\n"
         "ContainerImage.fromRegistry(`${registry}/app:1`);\n"
         "DockerImage.fromRegistry(`nested:${`x${y}`}`);\n"
@@ -59,7 +59,11 @@ def test_concatenation_constants_and_expressions() -> None:
         "ContainerImage.fromRegistry(props.image);\n"
     )
     found = _found(text)
-    assert found[0] == ("amazon/cloudwatch-agent:latest", None, ["ref:amazon/cloudwatch-agent:latest"])
+    assert found[0] == (
+        "amazon/cloudwatch-agent:latest",
+        None,
+        ["ref:amazon/cloudwatch-agent:latest"],
+    )
     assert found[1] == ("busybox:", None, ["name:busybox"])
     assert [reason is not None and parts == [] for _, reason, parts in found[2:]] == [True, True]
     assert len(found) == 4
@@ -84,7 +88,9 @@ def test_python_tokens() -> None:
 def test_java_and_csharp() -> None:
     java = 'ContainerImage.fromRegistry("amazon/amazon-ecs-sample") // ContainerImage.fromRegistry("x")'
     csharp = 'ContainerImage.FromRegistry("nginx:1.27");'
-    assert _found(java, "Stack.java") == [("amazon/amazon-ecs-sample", None, ["ref:amazon/amazon-ecs-sample"])]
+    assert _found(java, "Stack.java") == [
+        ("amazon/amazon-ecs-sample", None, ["ref:amazon/amazon-ecs-sample"])
+    ]
     assert _found(csharp, "Stack.cs") == [("nginx:1.27", None, ["ref:nginx:1.27"])]
 
 

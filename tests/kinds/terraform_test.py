@@ -27,7 +27,7 @@ def test_jsonencode_variable_local_and_tag_interpolation() -> None:
     text = (
         'variable "img" {\n  default = "nginx:1.27"\n}\n'
         'resource "aws_ecs_task_definition" "t" {\n'
-        '  container_definitions = jsonencode([{ image = var.img }, '
+        "  container_definitions = jsonencode([{ image = var.img }, "
         '{ image = "redis:${var.tag}" }, { image = "${var.registry}/app:1" }])\n}\n'
     )
     assert _found(text) == [
