@@ -28,9 +28,15 @@ def by_name(path: Path) -> bool:
     return False  # a source file is CDK only by its content
 
 
+# Generated or vendored sources: type declarations, minified bundles, a synthesized cloud assembly.
+_NOT_SOURCES = frozenset({"node_modules", "cdk.out", "bower_components"})
+
+
 def claims(path: Path, text: str) -> bool:
     name = path.name
-    if name.endswith(".d.ts") or not re.search(FILES, name):
+    if name.endswith((".d.ts", ".min.js")) or not re.search(FILES, name):
+        return False
+    if _NOT_SOURCES.intersection(path.parts):
         return False
     return any(word in text for word in _WORDS)
 

@@ -22,6 +22,8 @@ def test_claims_only_sources_that_mention_the_call() -> None:
     assert not cdk.claims(Path("lib/stack.ts"), "const x = 1")
     assert not cdk.claims(Path("lib/stack.d.ts"), "ContainerImage.fromRegistry('a')")
     assert not cdk.claims(Path("README.md"), "ContainerImage.fromRegistry('a')")
+    assert not cdk.claims(Path("cdk.out/asset.1/index.js"), "ContainerImage.fromRegistry('a')")
+    assert not cdk.claims(Path("web/node_modules/x/i.js"), "ContainerImage.fromRegistry('a')")
     assert cdk.claims(Path("app/stack.py"), "ContainerImage.from_registry('a')")
     assert cdk.claims(Path("Stack.cs"), 'ContainerImage.FromRegistry("a")')
 
