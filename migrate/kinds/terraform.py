@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from migrate.context import STANDALONE, FileContext
+from migrate.context import STANDALONE, FileContext, Repo
 from migrate.occurrence import Occurrence, Part, ScanError
 
 NAME = "terraform"
@@ -43,10 +43,17 @@ def claims(path: Path, text: str) -> bool:
 
 
 def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
-    if re.search(_WORDS, text) is None:
+    defines = re.search(r"(?m)^\s*(?:variable|locals)\b", text) is not None
+    if re.search(_WORDS, text) is None and not (defines and context.repo and context.path):
         return
     from migrate.syntax import hcl  # only for a file that mentions a field read here
 
+    uses: dict[str, tuple[str, str]] = {}
+    defined: set[str] = set()
+    if context.repo is not None and context.path is not None:
+        uses, defined = _of_module(context.repo, context.path)
+        if not (uses or re.search(_WORDS, text)):
+            return
     try:
         tree = hcl.parse(text)
     except hcl.Unavailable as e:
@@ -54,17 +61,58 @@ def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
     error = hcl.first_error(tree.root)
     if error is not None:
         raise ScanError(tree.at(error.start_byte), "not valid HCL")
+    module = _Module(tree, defined)
     seen: set[tuple[int, int]] = set()
-    for found in _Module(tree).occurrences():
+    for found in module.occurrences(uses):
         if (found.at, found.end) not in seen:
             seen.add((found.at, found.end))
             yield found
 
 
+def _of_module(repo: Repo, path: Path) -> tuple[dict[str, tuple[str, str]], set[str]]:
+    """What the other files of a module (its directory) say: the `var.`/`local.` names they use
+    as images without defining them (name -> (role, file)), and the names they define."""
+    try:
+        folder = path.resolve().parent.relative_to(repo.root.resolve()).as_posix()
+    except ValueError:
+        return {}, set()
+    return repo.memo(("terraform-module", folder), lambda: _read_module(repo, folder))
+
+
+def _read_module(repo: Repo, folder: str) -> tuple[dict[str, tuple[str, str]], set[str]]:
+    from migrate.syntax import hcl
+
+    prefix = "" if folder == "." else folder + "/"
+    uses: dict[str, tuple[str, str]] = {}
+    defined: set[str] = set()
+    for name in repo.files:
+        if not name.startswith(prefix) or "/" in name[len(prefix) :] or not name.endswith(".tf"):
+            continue
+        try:
+            text = (repo.root / name).read_text(encoding="utf-8")
+            tree = hcl.parse(text)
+        except (OSError, UnicodeDecodeError, hcl.Unavailable):
+            continue
+        if hcl.first_error(tree.root) is not None:
+            continue
+        module = _Module(tree, set())
+        defined.update(f"var.{n}" for n in module.variables)
+        defined.update(f"local.{n}" for n in module.locals)
+        if re.search(_WORDS, text):
+            for _ in module.occurrences({}):
+                pass
+            for reference, role in module.uses.items():
+                uses.setdefault(reference, (role, name))
+    return uses, defined
+
+
 class _Module:
-    def __init__(self, tree: Any) -> None:
+    def __init__(self, tree: Any, elsewhere: set[str]) -> None:
         from migrate.syntax import hcl
 
+        # `var.`/`local.` names other files of the module define: reported where written
+        self.elsewhere = elsewhere
+        self.uses: dict[str, str] = {}  # names used as images but not defined here -> role
         self.tree = tree
         self.hcl = hcl
         body = hcl.child(tree.root, "body")
@@ -120,7 +168,12 @@ class _Module:
 
     # -- what is read
 
-    def occurrences(self) -> Iterator[Occurrence]:
+    def occurrences(self, uses: dict[str, tuple[str, str]]) -> Iterator[Occurrence]:
+        for reference, (role, user) in uses.items():
+            root, _, name = reference.partition(".")
+            table = self.variables if root == "var" else self.locals
+            if name in table:
+                yield from self.value(table[name], "terraform-" + root, role, f"used by {user}")
         for block in self.blocks:
             kind, labels, body = self.block(block)
             if body is None or not labels:
@@ -278,6 +331,14 @@ class _Module:
             return None
         return f"{root}.{name}", table[name]
 
+    def named(self, expression: Any) -> str | None:
+        """`var.NAME` or `local.NAME` when that is the whole expression."""
+        children = expression.children
+        if len(children) != 2 or children[1].type != "get_attr":
+            return None
+        root, name = self.tree.text(children[0]), str(self.tree.text(children[1]))[1:].strip()
+        return f"{root}.{name}" if root in ("var", "local") else None
+
     def literal(self, expression: Any) -> str | None:
         first = expression.children[0] if expression.children else None
         if first is None or first.type != "literal_value":
@@ -303,8 +364,15 @@ class _Module:
             if len(inner) == 1 and inner[0].type == "template_interpolation" and depth < 8:
                 # "${local.image}" is the local itself
                 wrapped = self.hcl.child(inner[0], "expression")
-                if wrapped is not None and self.reference(wrapped) is not None:
+                if wrapped is not None and self.named(wrapped) is not None:
                     yield from self.value(wrapped, kind, role, note, depth + 1)
+                    return
+            if len(inner) >= 2 and inner[0].type == "template_interpolation" and role == "ref":
+                # "${var.registry}:${var.tag}": the variable is the name, the rest its tag
+                wrapped = self.hcl.child(inner[0], "expression")
+                rest = str(self.tree.text(inner[1]))
+                if wrapped is not None and rest.startswith(":") and self.named(wrapped):
+                    yield from self.value(wrapped, kind, "name", note, depth + 1)
                     return
             if quoted is not None:
                 yield self.quoted(quoted, kind, role, note)
@@ -314,6 +382,11 @@ class _Module:
             if target is not None:
                 yield from self.value(target[1], kind, role, note or f"from {target[0]}", depth + 1)
                 return
+            named = self.named(expression)
+            if named is not None:
+                self.uses.setdefault(named, role)
+                if named in self.elsewhere:
+                    return  # reported, and rewritten, in the file that writes it
         text = " ".join(str(self.tree.text(expression)).split())
         reason = f"a Terraform expression ({text[:60]}) set outside this file or computed at apply"
         yield Occurrence(kind, text, (), at, end, reason, note=note)

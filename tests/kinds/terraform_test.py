@@ -112,3 +112,18 @@ def test_without_the_extra_each_file_is_one_clear_error(
     out = capsys.readouterr()
     text = out.out + out.err
     assert text.count(": PTC900 ") == 1 and "ecr-ptc[terraform]" in text
+
+
+def test_a_variable_of_another_file_of_the_module_is_rewritten_where_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "variables.tf").write_text('variable "image" {\n  default = "nginx:1.27"\n}\n')
+    (tmp_path / "main.tf").write_text(
+        'resource "docker_container" "c" {\n  image = var.image\n}\n'
+        'resource "docker_container" "d" {\n  image = var.nowhere\n}\n'
+    )
+    assert main(["lint", "--registry", REGISTRY, str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "variables.tf:2:14: PTC001 nginx:1.27" in out and "(used by main.tf)" in out
+    assert "main.tf:5:11: PTC004 var.nowhere" in out
+    assert "main.tf:2" not in out
