@@ -51,9 +51,13 @@ def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
     uses: dict[str, tuple[str, str]] = {}
     defined: set[str] = set()
     if context.repo is not None and context.path is not None:
-        uses, defined = _of_module(context.repo, context.path)
-        if not (uses or re.search(_WORDS, text)):
+        words = re.search(_WORDS, text) is not None
+        # A file with no field word matters only for the names others use: their files are
+        # parsed first, and this one only if they use any.
+        uses = _of_module(context.repo, context.path, "uses")
+        if not (uses or words):
             return
+        defined = _of_module(context.repo, context.path, "defined") if words else set()
     try:
         tree = hcl.parse(text)
     except hcl.Unavailable as e:
@@ -69,17 +73,18 @@ def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
             yield found
 
 
-def _of_module(repo: Repo, path: Path) -> tuple[dict[str, tuple[str, str]], set[str]]:
-    """What the other files of a module (its directory) say: the `var.`/`local.` names they use
-    as images without defining them (name -> (role, file)), and the names they define."""
+def _of_module(repo: Repo, path: Path, what: str) -> Any:
+    """What the files of a module (its directory) say. `uses`: the `var.`/`local.` names they
+    use as images without defining them (name -> (role, file)); `defined`: the names they
+    define."""
     try:
         folder = path.resolve().parent.relative_to(repo.root.resolve()).as_posix()
     except ValueError:
-        return {}, set()
-    return repo.memo(("terraform-module", folder), lambda: _read_module(repo, folder))
+        return {} if what == "uses" else set()
+    return repo.memo(("terraform-module", what, folder), lambda: _read_module(repo, folder, what))
 
 
-def _read_module(repo: Repo, folder: str) -> tuple[dict[str, tuple[str, str]], set[str]]:
+def _read_module(repo: Repo, folder: str, what: str) -> Any:
     from migrate.syntax import hcl
 
     prefix = "" if folder == "." else folder + "/"
@@ -90,20 +95,23 @@ def _read_module(repo: Repo, folder: str) -> tuple[dict[str, tuple[str, str]], s
             continue
         try:
             text = (repo.root / name).read_text(encoding="utf-8")
+            if what == "uses" and re.search(_WORDS, text) is None:
+                continue
             tree = hcl.parse(text)
         except (OSError, UnicodeDecodeError, hcl.Unavailable):
             continue
         if hcl.first_error(tree.root) is not None:
             continue
         module = _Module(tree, set())
-        defined.update(f"var.{n}" for n in module.variables)
-        defined.update(f"local.{n}" for n in module.locals)
-        if re.search(_WORDS, text):
-            for _ in module.occurrences({}):
-                pass
-            for reference, role in module.uses.items():
-                uses.setdefault(reference, (role, name))
-    return uses, defined
+        if what == "defined":
+            defined.update(f"var.{n}" for n in module.variables)
+            defined.update(f"local.{n}" for n in module.locals)
+            continue
+        for _ in module.occurrences({}):
+            pass
+        for reference, role in module.uses.items():
+            uses.setdefault(reference, (role, name))
+    return uses if what == "uses" else defined
 
 
 class _Module:
