@@ -321,11 +321,13 @@ class _Module:
             for match in re.finditer(_JSON_IMAGE, body):
                 named = re.fullmatch(r"\$\{\s*(var|local)\.(\w+)\s*\}", match[1])
                 table = self.variables if named and named[1] == "var" else self.locals
+                reference = f"{named[1]}.{named[2]}" if named else ""
                 if named and named[2] in table:
-                    yield from self.value(
-                        table[named[2]], kind, "ref", f"from {named[1]}.{named[2]}"
-                    )
-                else:
+                    yield from self.value(table[named[2]], kind, "ref", f"from {reference}")
+                    continue
+                if named:
+                    self.uses.setdefault(reference, "ref")
+                if reference not in self.elsewhere:  # else reported in the file that writes it
                     yield _string(match[1], end + match.start(1), kind, "ref", None)
 
     def reference(self, expression: Any) -> tuple[str, Any] | None:
