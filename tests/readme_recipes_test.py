@@ -320,12 +320,18 @@ SELECTED = [
     "chart/templates/deployment.yaml",
     "templates/pod.yml",
     "chart/templates/sub/cm.yaml",
+    "infra/main.tf",
+    # sources that may call the CDK's `fromRegistry`: the hook reads them, a substring test
+    # drops the rest at once
+    "setup.py",
+    "lib/stack.ts",
 ]
 NOT_SELECTED = [
     "README.md",
     ".dockerignore",
     "chart/templates/_helpers.tpl",
-    "setup.py",
+    "lib/index.d.ts",
+    "infra/prod.tfvars",
     "Makefile",
 ]
 

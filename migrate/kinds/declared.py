@@ -110,4 +110,14 @@ KINDS: dict[str, tuple[str, str, bool]] = {
         "(?:^|/)\\.env$",
         False,
     ),
+    "terraform": (
+        "terraform",
+        "\\.tf$",
+        False,
+    ),
+    "cdk": (
+        "cdk",
+        "(?<!\\.d)\\.(?:ts|js|mjs|cjs|py|java|cs)$",
+        False,
+    ),
 }

@@ -116,6 +116,8 @@ SCANNERS: tuple[Kind, ...] = (
     Kind("kubernetes"),
     Kind("json_patch"),
     Kind("dotenv"),
+    Kind("terraform"),
+    Kind("cdk"),
 )
 _KIND = {kind.module.rsplit(".", 1)[1]: kind for kind in SCANNERS}
 
