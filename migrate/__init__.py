@@ -2,5 +2,5 @@
 
 from __future__ import annotations
 
-# A constant, not importlib.metadata: that lookup costs ~40 ms of hook start-up.
+# A constant, not importlib.metadata: that lookup scans installed distributions at every start.
 __version__ = "0.1.0"

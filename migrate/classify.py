@@ -29,7 +29,7 @@ class Verdict:
     target_name: str | None = None  # <registry>/<repository>, when a registry is known
 
     # Cached: a run shares one Verdict per distinct reference among all its findings
-    # (engine.Settings.verdicts), and with it these strings (bench/dense.py: 128,550 findings).
+    # (rewrite.settings.Settings.verdicts), and with it these strings (bench/dense.py).
     @functools.cached_property
     def normalised(self) -> str | None:
         return f"{self.ref.name}{self.tail}" if self.ref else None

@@ -12,7 +12,7 @@ from typing import TextIO, TypeVar
 T = TypeVar("T")
 
 # Nothing is drawn before this: pre-commit on a handful of files and small repositories finish
-# well inside it (one Dockerfile: ~0.1 s), so their output never carries a cleared line.
+# well inside it (a hook's few files), so their output never carries a cleared line.
 DELAY = 0.5
 # At most ten redraws a second: a terminal write costs more than scanning a small file.
 INTERVAL = 0.1

@@ -31,8 +31,8 @@ from typing import IO, TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from migrate.provers.rendered import Rendered
 
-TIMEOUT = 60.0  # seconds per request (a chart before and after its rewrite: ~0.1 s each)
-MEMORY = 2 << 30  # bytes of address space; Go's runtime alone needs ~600 MiB of it to start
+TIMEOUT = 60.0  # seconds per request: far beyond what a real chart's renders take
+MEMORY = 2 << 30  # bytes of address space; Go's runtime reserves a large share just to start
 _MAX_ANSWER = 64 << 20  # bytes: a chart's images are kilobytes; this is not an endless stream
 
 # Per values set ('' the chart's defaults, else an override file's name): the images the

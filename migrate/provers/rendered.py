@@ -27,7 +27,7 @@ def images(manifests: Mapping[str, str]) -> list[Rendered]:
             continue
         for index, document in enumerate(_documents(text)):
             # CRDs name `image` in their schemas hundreds of times and run nothing: a chart's
-            # CRDs were ~90% of the rendered bytes parsed here (argo-cd), so they are skipped
+            # CRDs were most of the rendered bytes parsed here (argo-cd), so they are skipped
             # unparsed (and uncached), as the scanners skip them (`_prefilter`).
             if not _prefilter.may_hold(document, "image", ("reference",)):
                 continue
@@ -42,7 +42,7 @@ def _found(document: str) -> tuple[tuple[str, str], ...]:
     and after a rewrite, and each is parsed once."""
     import yaml
 
-    try:  # libyaml's safe loader where there is one, ~10x faster
+    try:  # libyaml's safe loader where there is one, much faster
         docs = list(yaml.load_all(document, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
     except yaml.YAMLError:
         return (("", "<not YAML>"),)

@@ -68,7 +68,8 @@ def _in_walk_order(
         if result is not None:
             yield result
         if settings.parsing.fast is None:
-            # A hook's few small files stay with the pure parser (PyYAML's import costs ~25 ms);
+            # A hook's few small files stay with the pure parser (PyYAML's import costs more than
+            # the pure parser spends on them);
             # past that, the run is a tree walk and libyaml repays its import on every file.
             read += pool.size(candidate)
             if read >= Parsing.FAST_FROM:

@@ -33,8 +33,8 @@ def process(candidate: Candidate, config: Config, *, fix: bool, write: bool) -> 
 
 def result(candidate: Candidate, settings: Settings) -> FileResult | None:
     # A file's work allocates several objects per reference and keeps them until the file is
-    # done, so the cyclic collector would walk an ever larger heap for nothing: 40% of `fix` on
-    # a dense 9.4 MB values file (bench/dense.py). Nothing here outlives the file in a cycle;
+    # done, so the cyclic collector would walk an ever larger heap for nothing: a large share of
+    # `fix` on a dense values file (bench/dense.py). Nothing here outlives the file in a cycle;
     # what does form one (an alias `&a [*a]`) is collected once the collector is back on.
     enabled = gc.isenabled()
     gc.disable()

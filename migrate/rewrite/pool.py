@@ -17,18 +17,18 @@ if TYPE_CHECKING:  # concurrent.futures imports logging and threading: not on a 
 
 Result = TypeVar("Result")
 
-# Measured on 2 cores (bench/run.py): a pool costs ~0.3 CPU seconds (forking, each worker's
-# first PyYAML and ruamel imports, pickling results) and a small file ~0.3 ms, as much as
-# ~10 KB of bytes. From ~2 MB of such work on, the pool finishes first (5 MB: 0.70 s against
-# 0.98 s in one process).
+# A pool has a fixed cost (forking, each worker's first PyYAML and ruamel imports, pickling
+# results) and each file a cost of its own beside its bytes, counted as _WORK_PER_FILE bytes;
+# past MIN_WORK the pool finishes first. bench/run.py measures both sides of that line
+# (docs/performance.md has the current numbers): re-measure before moving either constant.
 MIN_WORK = 2 * 1024 * 1024
 _WORK_PER_FILE = 10 * 1024
-# A batch is one round trip to a worker: enough files to amortise the pipe (~0.1 ms), few enough
+# A batch is one round trip to a worker: enough files to amortise the pipe, few enough
 # that the last batches still spread over every worker.
 _BATCH_WORK = 256 * 1024
 _BATCH_FILES = 32
 # Batches queued ahead, as results come back in order: enough that a slow batch at the head
-# (a 1 MB manifest, ~0.1 s) does not leave the other workers idle; few enough to bound memory.
+# (one large manifest) does not leave the other workers idle; few enough to bound memory.
 _IN_FLIGHT_PER_WORKER = 16
 
 
@@ -63,7 +63,7 @@ def run(
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    # fork: workers start with every module already imported (spawn re-imports, ~150 ms each);
+    # fork: workers start with every module already imported (spawn would re-import per worker);
     # Linux only, as macOS system libraries are not fork-safe. ProcessPoolExecutor rather than
     # multiprocessing.Pool: a worker that dies raises BrokenProcessPool instead of hanging.
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)

@@ -24,8 +24,9 @@ class Settings:
     provers: tuple[Prover, ...] = PROVERS
     repos: dict[Path, Repo] = field(default_factory=dict)
     # classify() is a pure function of the reference, the config and the repository, and a
-    # repository names the same few hundred images over and over (bench/dense.py: 72 distinct
-    # among 128,550): one Verdict each, shared by every finding, saves ~3 s and ~100 MB there.
+    # repository names the same few hundred images over and over (bench/dense.py: a handful of
+    # distinct references among a hundred thousand): one Verdict each, shared by every finding,
+    # saves both the time and the memory of classifying each again.
     verdicts: dict[tuple[str, Path | None], Verdict] = field(default_factory=dict)
     # Directories a write went to: their stale temp files (an interrupted run's, beside the
     # file it did not get to rename) are removed once, git-ignored `*.tmp` or not.

@@ -21,7 +21,7 @@ _DEEP = 64
 # Tags libyaml and ruamel expand alike; the resolved implicit ones are all of this form too.
 _STANDARD_TAG = re.compile(r"tag:yaml\.org,2002:[a-z]+\Z")
 # Line breaks ruamel's 1.2 scanner and libyaml's 1.1 scanner treat differently, and a BOM that
-# is not at the start: only searched for in non-ASCII text (~15 ms/MB where it runs at all).
+# is not at the start: only searched for in non-ASCII text (the search costs per byte).
 _ODD_CHARACTERS = re.compile("[\ufeff\x85\u2028\u2029]")
 # Block scalar headers that ruamel refuses and libyaml accepts: a comment without a space
 # before it, and leading blank lines whose spaces grow (ruamel: "more indented follow up line").
@@ -34,7 +34,8 @@ _tags: dict[str, str] = {}
 # (`true`, `~`, `1.30`, `.inf`, `<<`, ...): any other plain scalar is a string, unresolved.
 _implicit_starts: frozenset[str] = frozenset()
 # Scalars up to this length are shared by value within a document: keys and images repeat
-# (bench/dense.py: 0.7 M scalars, a few thousand distinct), and each copy costs 60-150 bytes.
+# (a dense values file holds far more scalars than distinct values: bench/dense.py), and each
+# copy would be a string object of its own.
 _SHARED = 256
 
 
@@ -99,7 +100,7 @@ def compose(parsed: str, text: str) -> list[Node] | None:
     """The documents of `parsed` (`text` with separating tabs as spaces), or None when the pure
     composer must decide."""
     # Every event allocates a few objects, and the cyclic collector would otherwise walk the
-    # growing tree every 700 allocations: 40% of the time (bench/run.py). Trees only form cycles
+    # growing tree at each of its thresholds, a large share of the time. Trees only form cycles
     # through aliases (`&a [*a]`), and those are collected once it is back on.
     enabled = gc.isenabled()
     gc.disable()

@@ -12,8 +12,9 @@ ESCAPED = "quoted scalar with escapes"
 BLOCK = "block scalar"
 
 
-# Identity, not value: an alias is the very same object. Slots: ~0.4 M nodes per 25 MB tree,
-# 0.7 M in a dense 9.4 MB values file (bench/dense.py), where each byte per scalar counts.
+# Identity, not value: an alias is the very same object. Slots: a large tree or a dense values
+# file holds hundreds of thousands of nodes (bench/run.py, bench/dense.py), where each byte per
+# scalar counts.
 class Scalar:
     """A scalar node: its value as composed, its resolved tag (plain scalars are never
     constructed, so `1.30` keeps its text), the node's range as the parser reports it
@@ -64,8 +65,8 @@ class Scalar:
 class Mapping:
     start: int
     end: int
-    # Keys and values in turn, [k0, v0, k1, v1, ...]: a tuple per pair would cost 56 bytes,
-    # 30 MB of a dense 9.4 MB values file's tree (bench/dense.py). `pairs` builds them.
+    # Keys and values in turn, [k0, v0, k1, v1, ...]: a tuple per pair would be one more object
+    # per pair, a large share of a dense values file's tree (bench/dense.py). `pairs` builds them.
     flat: list[Node] = field(default_factory=list)
 
     @property
@@ -94,7 +95,7 @@ def span_of(
     folding only ever shorten the raw text, so a match of `value` right before the end, with
     no escape character or line break in it and the opening quote right before it, can only
     be the whole raw value."""
-    if not style:  # plain, by far the most common: checked first (~0.3 M calls per 25 MB)
+    if not style:  # plain, by far the most common: checked first (once per scalar of a tree)
         if "\n" in value or "\r" in value:
             return None, "multi-line plain scalar"
         begin = end - len(value)

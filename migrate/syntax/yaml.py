@@ -45,8 +45,8 @@ def mentions(text: str, pattern: re.Pattern[str], context: FileContext = STANDAL
 
 
 # ruamel's scanner keeps a possible simple key per open flow collection and rescans them all
-# per token: `[[[[...` costs quadratic time (1600 levels: 3.5 s) before the composer's recursion
-# gives up at ~490 levels. No real file opens 64 flow collections, each within 32 characters of
+# per token: `[[[[...` costs quadratic time before the composer's recursion gives up, a few
+# hundred levels deep. No real file opens 64 flow collections, each within 32 characters of
 # the last, without closing one.
 _DEEP_FLOW = re.compile(r"(?:[\[{][^\[\]{}]{0,32}){64}")
 
