@@ -62,8 +62,8 @@ KINDS: dict[str, tuple[str, str, bool]] = {
     ),
     "ecs_task_definition": (
         "ecs-task-definition",
-        "\\.json$",
-        False,
+        "\\.json$|\\.json\\.tpl$|\\.tftpl$",
+        True,
     ),
     "cloudformation": (
         "cloudformation",

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from migrate.cli import main
 from migrate.kinds import ecs_task_definition as ecs
 from migrate.kinds.registry import is_candidate, scanner_for
 from migrate.occurrence import ScanError
@@ -153,3 +154,61 @@ def test_execution_role_is_the_role_that_pulls(text: str, role: str | None) -> N
 def _kind(found: object) -> str | None:
     """The NAME of what `scanner_for` returned (None: no kind claimed the file)."""
     return getattr(found, "NAME", None)
+
+
+# --- container definitions a Terraform module reads with file() / templatefile() -------------
+
+
+def test_placeholders_outside_strings_become_numbers_of_the_same_length() -> None:
+    text = '[{"image": "nginx:${tag}", "cpu": ${cpu}, "memory": ${ mem }}]'
+    masked = ecs._placeholders_masked(text)
+    assert len(masked) == len(text)
+    assert masked == '[{"image": "nginx:${tag}", "cpu": 100000, "memory": 10000000}]'
+    assert json.loads(masked)[0]["image"] == "nginx:${tag}"
+
+
+def _module(root: Path, call: str, name: str, text: str) -> Path:
+    (root / "infra").mkdir(parents=True)
+    (root / "infra" / "main.tf").write_text(
+        f'resource "aws_ecs_task_definition" "t" {{\n  container_definitions = {call}\n}}\n'
+    )
+    target = root / "infra" / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+    return target
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        ('file("${path.module}/containers.json")', "containers.json"),
+        ('templatefile("${path.module}/t/containers.json.tftpl", { tag = "1" })',
+         "t/containers.json.tftpl"),
+        ('file("containers.json")', "containers.json"),
+    ],
+)  # fmt: skip
+def test_a_file_terraform_reads_as_container_definitions_is_scanned(
+    call: str, name: str, in_tmp: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _module(in_tmp, call, name, '[{"name": "a", "image": "nginx:1.27", "cpu": ${cpu}}]\n')
+
+    assert main(["lint", "--format", "json", "."]) == 1
+    (found,) = json.loads(capsys.readouterr().out)["findings"]
+    assert (found["path"], found["file_kind"], found["code"]) == (
+        f"infra/{name}",
+        ecs.NAME,
+        "PTC001",
+    )
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        'file("${path.module}/../../outside.json")',  # out of the repository
+        'file("${var.dir}/containers.json")',  # a computed path
+        'jsonencode([{ name = "a" }])',  # not a file at all
+    ],
+)
+def test_other_files_are_not_read_as_container_definitions(call: str, in_tmp: Path) -> None:
+    _module(in_tmp, call, "containers.json", '[{"name": "a", "image": "nginx:1.27"}]\n')
+    assert main(["lint", "."]) == 0
