@@ -8,7 +8,8 @@
   (`yamlencode({...})` or a heredoc of YAML);
 - `docker_image.name`, `docker_registry_image.name`, `docker_container.image`,
   `aws_lambda_function.image_uri`, `aws_apprunner_service` `image_identifier`;
-- arguments named like images (`image`, `container_image`, `*_image`) of a local module.
+- arguments named like images (`image`, `container_image`, `*_image`) of a local module that
+  the module uses as images.
 
 A value taken from a `var.` default or a `local` of the same file is followed to where it is
 written and rewritten there. An interpolation only in the tag (`"nginx:${var.tag}"`) keeps the
@@ -17,8 +18,10 @@ name rewritable; anywhere else it is PTC004, as are values computed by other exp
 
 from __future__ import annotations
 
+import functools
+import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +68,10 @@ def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
     error = hcl.first_error(tree.root)
     if error is not None:
         raise ScanError(tree.at(error.start_byte), "not valid HCL")
-    module = _Module(tree, defined)
+    module_uses = None
+    if context.repo is not None and context.path is not None:
+        module_uses = functools.partial(_module_uses, context.repo, context.path)
+    module = _Module(tree, defined, module_uses)
     seen: set[tuple[int, int]] = set()
     for found in module.occurrences(uses):
         if (found.at, found.end) not in seen:
@@ -82,6 +88,22 @@ def _of_module(repo: Repo, path: Path, what: str) -> Any:
     except ValueError:
         return {} if what == "uses" else set()
     return repo.memo(("terraform-module", what, folder), lambda: _read_module(repo, folder, what))
+
+
+def _module_uses(repo: Repo, path: Path, source: str) -> set[str]:
+    """The variables the local module at `source` (relative to `path`'s directory) uses as
+    images; none when it is not in the repository."""
+    try:
+        here = path.resolve().parent.relative_to(repo.root.resolve()).as_posix()
+    except ValueError:
+        return set()
+    folder = posixpath.normpath(posixpath.join(here, source))
+    if folder == ".." or folder.startswith("../"):
+        return set()
+    uses = repo.memo(
+        ("terraform-module", "uses", folder), lambda: _read_module(repo, folder, "uses")
+    )
+    return {name.removeprefix("var.") for name in uses if name.startswith("var.")}
 
 
 def _read_module(repo: Repo, folder: str, what: str) -> Any:
@@ -115,9 +137,16 @@ def _read_module(repo: Repo, folder: str, what: str) -> Any:
 
 
 class _Module:
-    def __init__(self, tree: Any, elsewhere: set[str]) -> None:
+    def __init__(
+        self,
+        tree: Any,
+        elsewhere: set[str],
+        module_uses: Callable[[str], set[str] | None] | None = None,
+    ) -> None:
         from migrate.syntax import hcl
 
+        # A local module's source -> the variables it uses as images (None: it cannot be read)
+        self.module_uses = module_uses
         # `var.`/`local.` names other files of the module define: reported where written
         self.elsewhere = elsewhere
         self.uses: dict[str, str] = {}  # names used as images but not defined here -> role
@@ -246,8 +275,11 @@ class _Module:
         where = self.literal(source) if source is not None else None
         if where is None or not where.startswith(("./", "../")):
             return
+        # An argument named like an image counts where the module uses it as one: `os_image`
+        # may name a machine image, and `ubuntu` is a Docker Official Image too.
+        used = self.module_uses(where) if self.module_uses is not None else None
         for name, expression in attributes.items():
-            if re.match(_MODULE_ARGUMENT, name):
+            if re.match(_MODULE_ARGUMENT, name) and (used is None or name in used):
                 yield from self.value(expression, "module")
 
     def keys(
