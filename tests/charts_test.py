@@ -407,3 +407,35 @@ def test_stale_helm_staging_copies_are_swept(tmp_path: Path) -> None:
 
     assert not stale.exists() and fresh.exists()
     assert [p.name for p in git.glob("ecr-ptc-helm-*")] == [fresh.name]
+
+
+@needs_helm
+def test_a_chart_rendered_before_is_not_rendered_again_before_its_rewrite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`fix --diff` then `fix` (or a hook run again): the second run renders only the rewrite;
+    a change to any file the chart reads renders the chart as it is again."""
+    from migrate.provers import helm_child
+
+    shutil.copytree(FIXTURES / "helm" / "global_official" / "in", tmp_path, dirs_exist_ok=True)
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    asked: list[int] = []
+    real = helm_child.render
+
+    def counted(jobs: list[helm_child.Job], timeout: float | None = None) -> list[object]:
+        asked.append(len(jobs))
+        return real(jobs, timeout)  # type: ignore[return-value]
+
+    monkeypatch.setattr(helm_child, "render", counted)
+
+    def diff() -> list[tuple[str, str | None]]:
+        results = engine.run(["."], CONFIG, tmp_path, fix=True, write=False, jobs=1)
+        return sorted((f.code or "", f.target) for r in results for f in r.findings)
+
+    first = diff()
+    assert asked == [2]  # before and after
+    assert "PTC011" not in {code for code, _ in first}  # rendered: something to keep
+    assert diff() == first and asked == [2, 1]  # after only: the same findings
+
+    (tmp_path / "templates" / "NOTES.txt").write_text("installed\n")
+    assert diff() == first and asked == [2, 1, 2]

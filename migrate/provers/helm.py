@@ -59,6 +59,7 @@ def _objections(
 ) -> Iterator[Objection]:
     if config.prove == "off":  # no static rule of its own: the scanners' rules decided
         return
+    from migrate.provers import helm_cache
     from migrate.provers import helm_child as child  # the renderer: only for a chart
     from migrate.provers import helm_compare as compare
     from migrate.provers import helm_deps as deps
@@ -91,7 +92,15 @@ def _objections(
             target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             target.write_bytes(change.after)
         after_overrides = {k: _text(changes[Path(k)].after) for k in overrides}
-        before, after = child.render([(old_copy, overrides), (new_copy, after_overrides)])
+        # The chart as it is was rendered by an earlier run if nothing it reads has changed
+        # since: then only the rewrite is rendered.
+        digest = helm_cache.key(repo.root, old_copy, overrides)
+        cached = helm_cache.load(repo.root, digest)
+        if cached is not None and set(cached) == {_DEFAULTS, *overrides}:
+            before, (after,) = cached, child.render([(new_copy, after_overrides)])
+        else:
+            before, after = child.render([(old_copy, overrides), (new_copy, after_overrides)])
+            helm_cache.store(repo.root, digest, before)
     for name in before:
         old, new = before[name], after[name]
         concerned = changes if name == _DEFAULTS else {Path(name): changes[Path(name)]}

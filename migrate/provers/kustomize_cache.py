@@ -11,9 +11,7 @@ going first; a failed build is never kept.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import json
 import os
 import shutil
 import stat
@@ -21,21 +19,16 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from migrate import __version__
+from migrate.provers import cache_store
 
-FORMAT = 1
+FORMAT = 2  # the entry holds {format, value}
 DIRECTORY = "ecr-ptc-kustomize"
-MAX_ENTRIES = 512
 MAX_BYTES = 64 * 1024 * 1024  # read to make a key; a bigger tree is built every time
-
-
-def _store(root: Path) -> Path | None:
-    git = root / ".git"
-    return git / DIRECTORY if git.is_dir() and not git.is_symlink() else None
 
 
 def key(root: Path, cmd: list[str], directories: Iterable[str]) -> str | None:
     """The key of a build reading `directories` (repository-relative), or None: not cacheable."""
-    if _store(root) is None:
+    if cache_store.folder(root, DIRECTORY) is None:
         return None
     builder = shutil.which(cmd[0])
     try:
@@ -71,46 +64,11 @@ def key(root: Path, cmd: list[str], directories: Iterable[str]) -> str | None:
 
 
 def load(root: Path, digest: str | None) -> list[str] | None:
-    store = _store(root)
-    if store is None or digest is None:
-        return None
-    try:
-        data = json.loads((store / digest).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    images = data.get("images") if isinstance(data, dict) and data.get("format") == FORMAT else None
+    images = cache_store.load(root, DIRECTORY, digest, FORMAT)
     if not isinstance(images, list) or not all(isinstance(i, str) for i in images):
         return None
-    with contextlib.suppress(OSError):
-        os.utime(store / digest)  # used: the last to go
     return images
 
 
 def store(root: Path, digest: str | None, images: list[str]) -> None:
-    where = _store(root)
-    if where is None or digest is None:
-        return
-    import tempfile
-
-    try:
-        where.mkdir(exist_ok=True)
-        fd, temp = tempfile.mkstemp(prefix=".ecr-ptc-", dir=where)
-    except OSError:
-        return
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump({"format": FORMAT, "images": images}, out)
-        os.replace(temp, where / digest)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        return
-    try:
-        entries = [e for e in os.scandir(where) if e.is_file() and not e.name.startswith(".")]
-    except OSError:
-        return
-    if len(entries) > MAX_ENTRIES:
-        entries.sort(key=lambda e: e.stat().st_mtime_ns)
-        for entry in entries[: len(entries) - MAX_ENTRIES]:
-            with contextlib.suppress(OSError):
-                os.unlink(entry.path)
+    cache_store.store(root, DIRECTORY, digest, FORMAT, images)
