@@ -43,7 +43,7 @@ def _files() -> list[Path]:
 
 def test_every_candidate_gets_the_kind_it_always_got() -> None:
     files = _files()
-    assert len(files) > 500
+    assert len(files) > (500 if CORPUS else 300)  # the fixtures alone, in a user's clone
     differ = []
     for path in files:
         text = path.read_bytes().decode("utf-8", "replace")
