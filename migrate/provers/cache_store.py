@@ -8,9 +8,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from hashlib import _Hash
 
 MAX_ENTRIES = 512
 _MAX_BYTES = 16 * 1024 * 1024  # one entry: a chart's images are kilobytes
@@ -66,3 +70,30 @@ def store(root: Path, name: str, digest: str | None, fmt: int, value: Any) -> No
         for entry in entries[: len(entries) - MAX_ENTRIES]:
             with contextlib.suppress(OSError):
                 os.unlink(entry.path)
+
+
+def add_tree(digest: _Hash, top: Path, base: Path, budget: int) -> int | None:
+    """Every regular file under `top` (but `.git`), path relative to `base` and bytes, into
+    `digest`, in a fixed order; the budget left, or None when the tree cannot be a key: a
+    symlink in it (its target may change outside the key), a file that cannot be read, or more
+    than `budget` bytes."""
+    for here, dirnames, filenames in os.walk(top):
+        dirnames[:] = sorted(d for d in dirnames if d != ".git")
+        for name in sorted([*filenames, *dirnames]):
+            path = os.path.join(here, name)
+            try:
+                mode = os.lstat(path).st_mode
+                if stat.S_ISLNK(mode):
+                    return None
+                if not stat.S_ISREG(mode):
+                    continue
+                data = Path(path).read_bytes()
+            except OSError:
+                return None
+            budget -= len(data)
+            if budget < 0:
+                return None
+            rel = os.path.relpath(path, base)
+            digest.update(f"{len(rel)}:{rel}:{len(data)}\0".encode("utf-8", "surrogateescape"))
+            digest.update(data)
+    return budget

@@ -7,7 +7,6 @@ are kept (`cache_store`: in the git directory, bounded)."""
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +18,7 @@ if TYPE_CHECKING:
     from migrate.provers.helm_child import Result
 
 FORMAT = 1
+MAX_BYTES = 256 * 1024 * 1024  # what staging copies at most (`staging.MAX_BYTES`)
 DIRECTORY = "ecr-ptc-renders"  # not `ecr-ptc-helm-*`: the stale staging copies' sweep takes those
 
 
@@ -31,17 +31,8 @@ def key(root: Path, staged: Path, overrides: Mapping[str, str]) -> str | None:
         text = overrides[name].encode("utf-8", "surrogateescape")
         digest.update(f"{len(name)}:{name}:{len(text)}\0".encode("utf-8", "surrogateescape"))
         digest.update(text)
-    for here, dirnames, filenames in os.walk(staged):
-        dirnames.sort()
-        for name in sorted(filenames):
-            path = os.path.join(here, name)
-            try:
-                data = Path(path).read_bytes()
-            except OSError:
-                return None
-            rel = os.path.relpath(path, staged)
-            digest.update(f"{len(rel)}:{rel}:{len(data)}\0".encode("utf-8", "surrogateescape"))
-            digest.update(data)
+    if cache_store.add_tree(digest, staged, staged, MAX_BYTES) is None:
+        return None
     return digest.hexdigest()
 
 

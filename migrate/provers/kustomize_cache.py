@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import stat
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -39,27 +38,11 @@ def key(root: Path, cmd: list[str], directories: Iterable[str]) -> str | None:
     digest.update(f"{info.st_size if info else 0}:{info.st_mtime_ns if info else 0}\0".encode())
     budget = MAX_BYTES
     for directory in sorted(set(directories)):
-        top = root / directory if directory else root
-        for here, dirnames, filenames in os.walk(top):
-            # Every directory but git's: kustomize may read a `vendor/` or `node_modules/` too.
-            dirnames[:] = sorted(d for d in dirnames if d != ".git")
-            for name in sorted([*filenames, *dirnames]):
-                path = os.path.join(here, name)
-                try:
-                    mode = os.lstat(path).st_mode
-                    if stat.S_ISLNK(mode):
-                        return None
-                    if not stat.S_ISREG(mode):
-                        continue
-                    data = Path(path).read_bytes()
-                except OSError:
-                    return None
-                budget -= len(data)
-                if budget < 0:
-                    return None
-                rel = os.path.relpath(path, root)
-                digest.update(f"{len(rel)}:{rel}:{len(data)}\0".encode("utf-8", "surrogateescape"))
-                digest.update(data)
+        # Every directory but git's: kustomize may read a `vendor/` or `node_modules/` too.
+        left = cache_store.add_tree(digest, root / directory if directory else root, root, budget)
+        if left is None:
+            return None
+        budget = left
     return digest.hexdigest()
 
 
