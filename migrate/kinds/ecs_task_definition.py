@@ -44,6 +44,10 @@ def claims(path: Path, text: str) -> bool:
 
 def included(path: Path, repo: Repo) -> bool:
     """A file a Terraform module reads as container definitions (`file()`, `templatefile()`)."""
+    # Asked of every file no kind claims: only a name of this kind makes the .tf files worth
+    # reading (the fact reads every one of the repository's).
+    if re.search(FILES, path.name) is None:
+        return False
     from migrate.facts import terraform_files
 
     try:
