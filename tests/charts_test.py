@@ -391,6 +391,28 @@ def test_a_signal_ends_a_run_stuck_in_renders_at_once(signum: int, tmp_path: Pat
     assert process.returncode not in (0, 1, None)
 
 
+def test_a_signal_kills_a_busy_renderer_but_leaves_its_pipes_to_the_thread_reading_them() -> None:
+    """`stop` runs in the main thread while prover threads wait on their children's answers.
+    It used to close a busy child's pipes too: a thread between registering the descriptor and
+    waiting on it then waited on a number the OS had handed to another file, for the whole
+    time limit (the run hung after Ctrl-C, 1 in 9 runs on a loaded machine)."""
+    from migrate.provers import helm_child
+
+    helm_child.reset()
+    child = helm_child._take()
+    assert child is not None
+    try:
+        helm_child.stop()
+        assert child.process.wait(timeout=10) is not None  # killed at once
+        assert child.process.stdout is not None and not child.process.stdout.closed
+        assert "stopped" in str(child.ask([], timeout=10))  # the reader sees the end itself
+        assert child.process.stdout.closed
+        assert helm_child._take() is None  # and no child starts while the run is stopping
+    finally:
+        helm_child._drop(child)
+        helm_child.reset()
+
+
 @needs_helm
 def test_stale_helm_staging_copies_are_swept(tmp_path: Path) -> None:
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)

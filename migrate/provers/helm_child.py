@@ -90,9 +90,16 @@ class _Child:
             "memory limit, or crashed"
         )
 
-    def kill(self) -> None:
+    def end(self) -> None:
+        """Kill the process, nothing more: safe from any thread. A thread reading its answer
+        sees the pipe close and tidies up itself; closing the pipe under that thread instead
+        could leave it waiting on a descriptor number the OS has since handed to another file."""
         if self.process.poll() is None:
             self.process.kill()
+
+    def kill(self) -> None:
+        """Kill the process and close its pipes: only by the thread that uses the child."""
+        self.end()
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -210,10 +217,12 @@ def stop() -> None:
     global _stopped
     with _lock:
         _stopped = True
-        children = [*_idle, *_busy]
+        idle, busy = list(_idle), list(_busy)
         _idle.clear()
-    for child in children:
+    for child in idle:
         child.kill()
+    for child in busy:  # their threads close them (`_drop`, `_give_back`)
+        child.end()
 
 
 def reset() -> None:
