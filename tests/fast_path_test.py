@@ -372,6 +372,13 @@ def _scan(monkeypatch: pytest.MonkeyPatch, text: str, *, smart: bool) -> list[ob
         pytest.param("a: &k image\n*k : nginx\n", True, id="alias-key"),
         pytest.param('"im\\x61ge": nginx\n', True, id="escaped-key"),
         pytest.param("? image\n: nginx\n", True, id="explicit-key"),
+        pytest.param("?\n  image\n: nginx\n", True, id="explicit-key-next-line"),
+        pytest.param("- ?\n    image\n  : nginx\n", True, id="explicit-key-in-sequence"),
+        pytest.param('? "im\\x61ge"\n: nginx\n', True, id="explicit-key-escaped"),
+        pytest.param("? *k\n: nginx\nb: &k image\n", True, id="explicit-key-alias"),
+        pytest.param(
+            "rule: (has(self.a)\n  ? 1 : 0)\nimage:\n  type: string\n", False, id="cel-question"
+        ),
         pytest.param("x: {image:\n  {reference: a}}\n", True, id="flow"),
         pytest.param("image:\t\n  a: b\n", True, id="tab"),
     ],

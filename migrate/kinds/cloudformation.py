@@ -32,9 +32,9 @@ FILES = r"\.ya?ml$|\.json$"
 _SUFFIXES = (".yaml", ".yml", ".json")
 # A top-level `AWSTemplateFormatVersion`, or `Resources` with a resource of an AWS type; JSON's
 # keys are quoted and need not start a line.
-_VERSION = r"""(?:^["']?|")AWSTemplateFormatVersion["']?[ \t]*:"""
-_RESOURCES = r"""(?:^["']?|")Resources["']?[ \t]*:"""
-_TYPE = r"""["']?Type["']?[ \t]*:[ \t]*["']?AWS::"""
+_VERSION = re.compile(r"""(?:^["']?|")AWSTemplateFormatVersion["']?[ \t]*:""", re.MULTILINE)
+_RESOURCES = re.compile(r"""(?:^["']?|")Resources["']?[ \t]*:""", re.MULTILINE)
+_TYPE = re.compile(r"""["']?Type["']?[ \t]*:[ \t]*["']?AWS::""")
 _WORDS = "Image"
 # A Helm values file or Compose file that mentions a template is still theirs.
 DEFERS_TO_GENERIC = True
@@ -56,11 +56,16 @@ def by_name(path: Path) -> bool:
 def claims(path: Path, text: str) -> bool:
     if not path.name.lower().endswith(_SUFFIXES) or in_helm_templates(path):
         return False
-    if "AWS" not in text:  # the cheap test first: most YAML and JSON files never say it
-        return False
-    if re.search(_VERSION, text, re.MULTILINE):
+    # The words first: a pattern that may start at any line start is tried at every offset
+    # of every YAML and JSON file, and most never say these words.
+    if "AWSTemplateFormatVersion" in text and _VERSION.search(text):
         return True
-    return bool(re.search(_RESOURCES, text, re.MULTILINE) and re.search(_TYPE, text))
+    return (
+        "AWS::" in text
+        and "Resources" in text
+        and _RESOURCES.search(text) is not None
+        and _TYPE.search(text) is not None
+    )
 
 
 def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:

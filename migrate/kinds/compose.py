@@ -56,7 +56,10 @@ def claims(path: Path, text: str) -> bool:
     if helm.is_values(path) or name.startswith("kustomization"):
         return False
     return bool(
-        _SERVICES.search(text) and _SERVICE_KEY.search(text) and not _KUBERNETES.search(text)
+        "services:" in text  # first: `_SERVICES` may start at any line start, so is slow
+        and _SERVICES.search(text)
+        and _SERVICE_KEY.search(text)
+        and not _KUBERNETES.search(text)
     )
 
 

@@ -45,7 +45,7 @@ def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
     if "image" not in text:
         return
     lines: list[str] | None = None
-    for match in _IMAGE.finditer(text):
+    for match in _image_lines(text):
         if lines is None:
             lines = text.split("\n")
         number = text.count("\n", 0, match.start())
@@ -53,3 +53,17 @@ def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
             continue  # a machine template's or a volume's `image:`
         start, end = match.span("value")
         yield Occurrence("image", match["value"], (Part("ref", start, end),), start, end)
+
+
+def _image_lines(text: str) -> Iterator[re.Match[str]]:
+    """`_IMAGE.finditer(text)`, tried only on lines that say `image:`: the pattern starts at a
+    line start, so finditer would try it at every line of every template."""
+    at = text.find("image:")
+    while at >= 0:
+        match = _IMAGE.match(text, text.rfind("\n", 0, at) + 1)
+        if match is not None:
+            yield match
+        line_end = text.find("\n", at)
+        if line_end < 0:
+            return
+        at = text.find("image:", line_end)

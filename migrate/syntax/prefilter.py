@@ -54,12 +54,13 @@ def may_hold(
         return True
     if parsing.prefilter == "words":
         return key in text
-    escaped = "\\" in text and _ESCAPED_KEY.search(text) is not None  # `"\x69mage":`
+    # `"\x69mage":`, or `? "\x69mage"` then `: value` on the next line
+    escaped = "\\" in text and (_ESCAPED_KEY.search(text) is not None or _explicit_key(text, key))
     if key not in text:
         return escaped
     occurrence, anchored = _patterns(key)
     # A tab: indentation is then not what the spaces say.
-    if escaped or "\t" in text or anchored.search(text) or _explicit_key(text):
+    if escaped or "\t" in text or anchored.search(text) or _explicit_key(text, key):
         return True
     return any(
         not _provably_inert(text, m.start(), m.end(), children) for m in occurrence.finditer(text)
@@ -102,13 +103,43 @@ def documents(
     return composed
 
 
-def _explicit_key(text: str) -> bool:
+def _explicit_key(text: str, key: str) -> bool:
+    """Could an explicit key (`? image` then `: nginx` on the next line) spell `key`?
+
+    A `?` that starts a line is also the text of a multi-line scalar (a CEL rule in a CRD:
+    `? 1 : 0)`); such a `?` does not make the whole file worth composing. A block `?`'s key is
+    its own line and the lines indented deeper; it can spell `key` only if that text holds the
+    word, an escape or an alias. (A quoted key that goes on at a lesser indentation folds its
+    first line break into a space unless that break is escaped on the `?` line; folding never
+    joins two lines' words, so a quoted key spells the word whole or uses an escape.) A flow
+    `?` (after `[`, `{`, `,` or `:`) is always composed: flow lines may be indented anyhow."""
     for match in _QUESTION.finditer(text):
         line_start = text.rfind("\n", 0, match.start()) + 1
         before = text[line_start : match.start()].rstrip(" ")
-        if not before.strip(" -") or before.endswith(("[", "{", ",", ":")):
-            return True  # a block `? key`, `- ? key`, or a flow one; else text such as `why? `
+        if before.endswith(("[", "{", ",", ":")):
+            return True
+        if not before.strip(" -") and _may_spell(_explicit_key_text(text, match.start()), key):
+            return True
     return False
+
+
+def _explicit_key_text(text: str, question: int) -> str:
+    """From a block `?` to the first content line indented no deeper than it."""
+    column = question - (text.rfind("\n", 0, question) + 1)
+    line_end = text.find("\n", question)
+    if line_end < 0:
+        return text[question:]
+    next_line = _next_content(text, line_end + 1)
+    while next_line is not None and next_line[0] > column:
+        next_line = _next_content(text, next_line[2])
+    if next_line is None:
+        return text[question:]
+    end = text.rfind("\n", 0, next_line[2] - 1)  # the start of that line
+    return text[question : end if end > question else next_line[2]]
+
+
+def _may_spell(key_text: str, key: str) -> bool:
+    return key in key_text or "\\" in key_text or "*" in key_text
 
 
 def _provably_inert(text: str, start: int, colon_end: int, children: tuple[str, ...]) -> bool:

@@ -29,6 +29,8 @@ _APPLICATION = re.compile(r"(?m)^kind:[ \t]*Application[ \t]*$")
 _FLUX = re.compile(
     r"(?m)^kind:[ \t]*(?:HelmRelease|HelmRepository)[ \t]*$|configMapGenerator|secretGenerator"
 )
+# Tried first: a pattern that may start at any line start is tried at every offset.
+_FLUX_WORDS = ("HelmRe", "Generator")
 
 
 def bitnami(source: str) -> bool:
@@ -94,7 +96,7 @@ def _releases(repo: Repo) -> Iterator[tuple[Path, str]]:
             yield from _helmfile(path.parent, _load_all(text))
         elif "valueFiles" in text and _APPLICATION.search(text):
             yield from _argo(repo.root, _load_all(text))
-        elif _FLUX.search(text):
+        elif any(word in text for word in _FLUX_WORDS) and _FLUX.search(text):
             flux.read(path, _load_all(text))
     yield from flux.values()
 

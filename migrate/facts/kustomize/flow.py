@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from migrate.context import STANDALONE, Parsing
 from migrate.facts.kustomize import model, patches
-from migrate.facts.kustomize.graph import Graph, Node
+from migrate.facts.kustomize.graph import REPOSITORY_WIDE, Graph, Node
 from migrate.occurrence import ScanError
 from migrate.syntax.yaml import where
 
@@ -149,7 +149,7 @@ class Flow:
                     inline = [
                         o
                         for node in parsed.inline_patches
-                        for o in patches.inline(text or "", node)
+                        for o in patches.inline(text or "", node, self._parsing)
                     ]
                     for entry in parsed.entries:
                         if entry.name is not None:
@@ -176,4 +176,4 @@ class Flow:
 
 def on_disk(graph: Graph) -> Flow:
     """The images as the files on disk have them: what a scan sees (one per graph, per run)."""
-    return graph.repo.memo(on_disk, lambda: Flow(graph, graph.read))
+    return graph.repo.memo(on_disk, lambda: Flow(graph, graph.read, REPOSITORY_WIDE))
