@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from migrate.facts import builds
 from migrate.kinds import declared
 from tests.helpers import REGISTRY
 
@@ -158,3 +159,27 @@ def test_a_dockerfile_hook_imports_only_what_it_uses(
         m for m in modules if any(m == f or m.startswith(f + ".") for f in NOT_FOR_A_DOCKERFILE)
     ]
     assert unused == []
+
+
+def test_a_dockerfile_hook_on_an_unchanged_tree_reads_the_build_index_and_no_build_file(
+    project: Path,
+) -> None:
+    """Once the build index is kept (`.git/`), a hook run loads none of the build sources (the
+    CI-script source brings the YAML layer's nodes) and, when it writes nothing, neither
+    `tempfile` nor `shutil` (bz2, lzma, zlib)."""
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    runs = []
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-c", _WRAPPER, json.dumps(["lint", "Dockerfile"])],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        runs.append(json.loads(done.stderr.rsplit("MODULES ", 1)[1]))
+    sources = [f"migrate.facts.builds.{name}" for name, _ in builds.SOURCES]
+
+    assert "migrate.facts.builds.compose" in runs[0]  # the first run read compose.yaml
+    assert [m for m in runs[1] if m in (*sources, "tempfile", "shutil")] == []

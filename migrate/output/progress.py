@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -53,7 +52,7 @@ def track(
     start = clock()
     drawn_at: float | None = None
     count = 0
-    columns = width or shutil.get_terminal_size((80, 24)).columns
+    columns = width or _columns()
     try:
         for item in items:
             count += 1
@@ -84,3 +83,9 @@ def _is_tty(stream: TextIO) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):  # a closed or replaced stream
         return False
+
+
+def _columns() -> int:
+    import shutil  # with bz2, lzma and zlib: a hook on one file would pay for them on every run
+
+    return shutil.get_terminal_size((80, 24)).columns

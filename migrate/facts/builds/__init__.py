@@ -2,11 +2,14 @@
 
 Collected once per run from the files whose names can declare a build (`of(repo)`), before
 any reference is classified, so a hook run on one manifest still knows that skaffold builds its
-`image: frontend`. Each source module has the same names (the `Source` protocol):
+`image: frontend`. `SOURCES` names each source module with the files it reads (a regex over
+'/'-separated repository paths); the module has the same names (the `Source` protocol):
 
     TOOL: str                                   shown in the finding (`built by skaffold: ...`)
-    FILES: str                                  regex over '/'-separated repository paths
     names(path, text, repo) -> Iterator[(str, int)]   image names as written, with 1-based lines
+
+A module is imported only when a file of its own changed since the index was kept (`_cache`):
+a hook run on one Dockerfile reads the index and imports none of them.
 
 Names are matched by normalised repository name, tag and digest aside (`frontend` and
 `docker.io/library/frontend:dev` are one image).
@@ -21,7 +24,7 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from migrate import reference
 from migrate.context import Repo
-from migrate.facts.builds import _cache, bake, ci_scripts, compose, scripts, skaffold, tilt
+from migrate.facts.builds import _cache
 
 # A build file over this size is not a build file (a vendored bundle, generated output).
 MAX_SIZE = 1024 * 1024
@@ -31,13 +34,27 @@ if TYPE_CHECKING:  # defining a typing.Protocol is start-up a hook would pay for
 
     class Source(Protocol):
         TOOL: str
-        FILES: str
 
         def names(self, path: Path, text: str, repo: Repo) -> Iterator[tuple[str, int]]: ...
 
 
-SOURCES: tuple[Source, ...] = (skaffold, tilt, compose, bake, scripts, ci_scripts)
-_FILES = re.compile("|".join(f"(?:{source.FILES})" for source in SOURCES))
+SOURCES: tuple[tuple[str, str], ...] = (  # the module in this package, the files it reads
+    ("skaffold", r"(?:^|/)skaffold[^/]*\.ya?ml$"),
+    ("tilt", r"(?:^|/)(?:Tiltfile(?:\.[^/]*)?|[^/]+\.tiltfile)$"),
+    ("compose", r"(?:^|/)(?:docker-)?compose(?:\.[^/]*)?\.ya?ml$"),
+    ("bake", r"(?:^|/)docker-bake(?:\.[^/]*)?\.(?:hcl|json)$"),
+    ("scripts", r"(?:^|/)(?:[Mm]akefile|GNUmakefile|[^/]+\.mk|[^/]+\.(?:sh|bash))$"),
+    (
+        "ci_scripts",
+        (
+            r"(?:^|/)\.github/workflows/[^/]+\.ya?ml$|\.gitlab-ci\.ya?ml$|(?:^|/)\.circleci/.+\.ya?ml$"
+            r"|(?:^|/)\.drone\.yml$|(?:^|/)\.woodpecker(?:/[^/]+)?\.ya?ml$"
+            r"|(?:^|/)\.?bitbucket-pipelines\.ya?ml$|buildkite\.ya?ml$|(?:^|/)\.buildkite/.+\.ya?ml$"
+            r"|(?:^|/)\.azuredevops/.+\.ya?ml$|azure.*pipelines?.*\.ya?ml$"
+        ),
+    ),
+)
+_FILES = re.compile("|".join(f"(?:{files})" for _, files in SOURCES))
 _DOTENV = re.compile(r"(?:^|/)\.env$")  # Compose resolves a built image's name through it
 
 
@@ -72,14 +89,22 @@ def _collect(root: Path, candidates: list[str], repo: Repo) -> dict[str, Build]:
         text = _read(root, rel)
         if text is None:
             continue
-        for source in SOURCES:
-            if not re.search(source.FILES, rel):
+        for module, files in SOURCES:
+            if not re.search(files, rel):
                 continue
+            source = _load(module)
             for written, line in source.names(root / rel, text, repo):
                 name = normalise(written)
                 if name is not None and name not in found:
                     found[name] = Build(name, rel, line, source.TOOL)
     return found
+
+
+def _load(module: str) -> Source:
+    from importlib import import_module
+
+    source: Source = import_module(f"{__name__}.{module}")
+    return source
 
 
 def normalise(written: str) -> str | None:

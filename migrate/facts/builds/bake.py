@@ -19,7 +19,6 @@ from migrate.context import Repo
 from migrate.syntax import dotenv
 
 TOOL = "Bake"
-FILES = r"(?:^|/)docker-bake(?:\.[^/]*)?\.(?:hcl|json)$"
 _STRING = r'"((?:[^"\\\n]|\\.)*)"'
 _TAGS = re.compile(r"(?m)^[ \t]*tags[ \t]*=[ \t]*\[([^\]]*)\]")
 _VARIABLE = re.compile(

@@ -21,12 +21,6 @@ from migrate.occurrence import ScanError
 from migrate.syntax.nodes import Mapping, Node, Scalar, Sequence
 
 TOOL = "CI script"
-FILES = (
-    r"(?:^|/)\.github/workflows/[^/]+\.ya?ml$|\.gitlab-ci\.ya?ml$|(?:^|/)\.circleci/.+\.ya?ml$"
-    r"|(?:^|/)\.drone\.yml$|(?:^|/)\.woodpecker(?:/[^/]+)?\.ya?ml$"
-    r"|(?:^|/)\.?bitbucket-pipelines\.ya?ml$|buildkite\.ya?ml$|(?:^|/)\.buildkite/.+\.ya?ml$"
-    r"|(?:^|/)\.azuredevops/.+\.ya?ml$|azure.*pipelines?.*\.ya?ml$"
-)
 # GitLab runs `before_script` and `script` in one shell: an export reaches the build.
 _SCRIPTS = (
     ("before_script", "script"),

@@ -14,7 +14,6 @@ from migrate.occurrence import ScanError
 from migrate.syntax import dotenv
 
 TOOL = "Compose"
-FILES = r"(?:^|/)(?:docker-)?compose(?:\.[^/]*)?\.ya?ml$"
 
 
 def names(path: Path, text: str, repo: Repo) -> Iterator[tuple[str, int]]:

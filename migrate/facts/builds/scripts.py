@@ -17,7 +17,6 @@ from migrate.context import Repo
 from migrate.syntax import dotenv
 
 TOOL = "docker build"
-FILES = r"(?:^|/)(?:[Mm]akefile|GNUmakefile|[^/]+\.mk|[^/]+\.(?:sh|bash))$"
 
 _BUILD = re.compile(
     r"\b(?:(?:docker|podman|nerdctl)\s+(?:buildx\s+|image\s+)?build|buildah\s+(?:bud|build))\b"

@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from migrate.syntax.yaml import Mapping
 
 TOOL = "skaffold"
-FILES = r"(?:^|/)skaffold[^/]*\.ya?ml$"
 
 
 def names(path: Path, text: str, repo: Repo) -> Iterator[tuple[str, int]]:

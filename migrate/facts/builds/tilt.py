@@ -12,7 +12,6 @@ from pathlib import Path
 from migrate.context import Repo
 
 TOOL = "Tilt"
-FILES = r"(?:^|/)(?:Tiltfile(?:\.[^/]*)?|[^/]+\.tiltfile)$"
 # The first argument, positional or `ref=`, as a string literal; a computed ref is not known.
 _BUILD = re.compile(
     r"""\b(?:docker_build|custom_build|docker_build_with_restart)\s*\(\s*(?:ref\s*=\s*)?"""
