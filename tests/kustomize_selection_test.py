@@ -172,3 +172,34 @@ def test_before_builds_are_kept_between_runs(
         entry.write_text('{"format": 1, "images": [1]}')
     assert before_builds() == {"base", "overlay"}
     assert before_builds() == set()
+
+
+@needs_kubectl
+def test_after_builds_are_kept_for_the_same_rewrites(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`fix --check` twice (or `fix --diff`, then `fix`): the second run plans the same
+    rewrites and builds nothing, before or after them; other rewrites (another registry) are
+    built after them again."""
+    _shared_base(tmp_path, 2)
+    _git(tmp_path)
+    real, built = build.images, []
+
+    def images(cmd: list[str], directory: Path) -> list[str] | str:
+        built.append(directory)
+        return real(cmd, directory)
+
+    monkeypatch.setattr(build, "images", images)
+
+    def builds(registry: str = REGISTRY) -> tuple[int, int]:
+        """(before, after) builds of a `fix --check`, and that it refuses nothing."""
+        built.clear()
+        results = engine.run(["."], Config(registry=registry), tmp_path, fix=True, jobs=1)
+        assert not [f for r in results for f in r.findings if f.code in ("PTC010", "PTC011")]
+        before = sum(1 for p in built if p.is_relative_to(tmp_path))
+        return before, len(built) - before
+
+    assert builds() == (2, 2)
+    assert builds() == (0, 0)
+    assert builds(REGISTRY.replace("123456789012", "210987654321")) == (0, 2)
+    assert builds() == (0, 0)

@@ -183,18 +183,7 @@ class _Run:
             self._selected(affected, rewritten) if self.minimal else affected,
         )
         fresh = [node.dir for node, _ in affected if node.dir not in self._built]
-        keys = {d: kept.key(self.repo.root, cmd, self.graph.closure(d)) for d in fresh}
-        for directory in fresh:  # built by an earlier run on the same files
-            hit = kept.load(self.repo.root, keys[directory])
-            if hit is not None:
-                self._built[directory] = hit
-        fresh = [d for d in fresh if d not in self._built]
-        for directory, images in zip(
-            fresh, _builds(cmd, [self._dir(self.repo.root, d) for d in fresh])
-        ):
-            self._built[directory] = images
-            if not isinstance(images, str):
-                kept.store(self.repo.root, keys[directory], images)
+        self._built.update(zip(fresh, self._kept_builds(cmd, self.repo.root, fresh)))
         buildable = []
         for node, files in affected:
             before = self._built[node.dir]
@@ -213,13 +202,32 @@ class _Run:
                     for node, _, _ in buildable:
                         notes[node.dir] = self._note(node.file, "the tree is too large to stage")
                 else:
-                    afters = _builds(cmd, [self._dir(staged, n.dir) for n, _, _ in buildable])
+                    afters = self._kept_builds(cmd, staged, [n.dir for n, _, _ in buildable])
                     for (node, _, before), after in zip(buildable, afters):
                         problem = self._compare(before, after)
                         if problem is not None:
                             problems[node.dir] = problem
         built = {node.dir for node, _ in affected}
         return notes, self._verdicts(every, built, problems, notes, rewritten)
+
+    def _kept_builds(
+        self, cmd: list[str], tree: Path, directories: list[str]
+    ) -> list[list[str] | str]:
+        """The builds of these directories of `tree` (the repository, or the staged copy with
+        the rewrites), or what an earlier run built from the very same files."""
+        root = self.repo.root
+        keys = {d: kept.key(root, cmd, self.graph.closure(d), tree) for d in directories}
+        out: dict[str, list[str] | str] = {}
+        for directory in directories:
+            hit = kept.load(root, keys[directory])
+            if hit is not None:
+                out[directory] = hit
+        fresh = [d for d in directories if d not in out]
+        for directory, images in zip(fresh, _builds(cmd, [self._dir(tree, d) for d in fresh])):
+            out[directory] = images
+            if not isinstance(images, str):
+                kept.store(root, keys[directory], images)
+        return [out[d] for d in directories]
 
     def _verdicts(
         self,

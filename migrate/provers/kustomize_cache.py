@@ -1,4 +1,6 @@
-""" "Before" builds between runs: a hook on an unchanged tree builds nothing before the rewrite.
+"""Builds between runs: a hook on an unchanged tree builds nothing before the rewrite, and a
+run that plans the same rewrites as the last one (`fix --diff`, then `fix`; a hook run again
+after it failed) builds nothing after it either.
 
 A kustomization's build reads only files under the directories of its closure: kubectl
 kustomize's default load restrictor (RootOnly) keeps each kustomization to its own directory,
@@ -25,8 +27,12 @@ DIRECTORY = "ecr-ptc-kustomize"
 MAX_BYTES = 64 * 1024 * 1024  # read to make a key; a bigger tree is built every time
 
 
-def key(root: Path, cmd: list[str], directories: Iterable[str]) -> str | None:
-    """The key of a build reading `directories` (repository-relative), or None: not cacheable."""
+def key(
+    root: Path, cmd: list[str], directories: Iterable[str], tree: Path | None = None
+) -> str | None:
+    """The key of a build reading `directories` (repository-relative) of `tree` (the
+    repository, or the staged copy with the rewrites, which holds every file its builds
+    read), or None: not cacheable. Entries are kept in `root`'s git directory either way."""
     if cache_store.folder(root, DIRECTORY) is None:
         return None
     builder = shutil.which(cmd[0])
@@ -37,9 +43,10 @@ def key(root: Path, cmd: list[str], directories: Iterable[str]) -> str | None:
     digest = hashlib.sha256(f"{FORMAT}\0{__version__}\0{cmd}\0{builder}\0".encode())
     digest.update(f"{info.st_size if info else 0}:{info.st_mtime_ns if info else 0}\0".encode())
     budget = MAX_BYTES
+    top = root if tree is None else tree
     for directory in sorted(set(directories)):
         # Every directory but git's: kustomize may read a `vendor/` or `node_modules/` too.
-        left = cache_store.add_tree(digest, root / directory if directory else root, root, budget)
+        left = cache_store.add_tree(digest, top / directory if directory else top, top, budget)
         if left is None:
             return None
         budget = left
