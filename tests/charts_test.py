@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -435,8 +436,9 @@ def test_stale_helm_staging_copies_are_swept(tmp_path: Path) -> None:
 def test_a_chart_rendered_before_is_not_rendered_again_before_its_rewrite(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`fix --diff` then `fix` (or a hook run again): the second run renders only the rewrite;
-    a change to any file the chart reads renders the chart as it is again."""
+    """`fix --diff` then `fix` (or a hook run again): the second run renders nothing, the chart
+    as it is and its rewrite both kept; a change to any file the chart reads renders both again
+    (the chart's other values files are in the key too); another registry, the rewrite only."""
     from migrate.provers import helm_child
 
     shutil.copytree(FIXTURES / "helm" / "global_official" / "in", tmp_path, dirs_exist_ok=True)
@@ -457,7 +459,12 @@ def test_a_chart_rendered_before_is_not_rendered_again_before_its_rewrite(
     first = diff()
     assert asked == [2]  # before and after
     assert "PTC011" not in {code for code, _ in first}  # rendered: something to keep
-    assert diff() == first and asked == [2, 1]  # after only: the same findings
+    assert diff() == first and asked == [2]  # no render at all: the same findings
 
     (tmp_path / "templates" / "NOTES.txt").write_text("installed\n")
-    assert diff() == first and asked == [2, 1, 2]
+    assert diff() == first and asked == [2, 2]
+
+    elsewhere = CONFIG.registry.replace("123456789012", "210987654321")
+    results = engine.run(["."], replace(CONFIG, registry=elsewhere), tmp_path, fix=True, jobs=1)
+    assert elsewhere in str([f.target for r in results for f in r.findings])
+    assert asked == [2, 2, 1]  # the chart as it is was kept

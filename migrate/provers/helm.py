@@ -27,6 +27,7 @@ from migrate.provers import staging
 from migrate.provers.protocol import Change, Objection
 
 if TYPE_CHECKING:
+    from migrate.provers.helm_child import Result
     from migrate.provers.helm_compare import Wrong
 
 NAME = "helm"
@@ -93,14 +94,17 @@ def _objections(
             target.write_bytes(change.after)
         after_overrides = {k: _text(changes[Path(k)].after) for k in overrides}
         # The chart as it is was rendered by an earlier run if nothing it reads has changed
-        # since: then only the rewrite is rendered.
-        digest = helm_cache.key(repo.root, old_copy, overrides)
-        cached = helm_cache.load(repo.root, digest)
-        if cached is not None and set(cached) == {_DEFAULTS, *overrides}:
-            before, (after,) = cached, child.render([(new_copy, after_overrides)])
-        else:
-            before, after = child.render([(old_copy, overrides), (new_copy, after_overrides)])
-            helm_cache.store(repo.root, digest, before)
+        # since, and so was the rewrite if an earlier run planned the same one (`fix --diff`,
+        # then `fix`): only what no run rendered yet is rendered.
+        jobs = ((old_copy, overrides), (new_copy, after_overrides))
+        keys = [helm_cache.key(repo.root, copy, values) for copy, values in jobs]
+        kept = [_kept(helm_cache.load(repo.root, key), overrides) for key in keys]
+        unrendered = [job for job, have in zip(jobs, kept) if have is None]
+        rendered = iter(child.render(unrendered) if unrendered else ())  # no child for nothing
+        before, after = (have if have is not None else next(rendered) for have in kept)
+        for key, have, result in zip(keys, kept, (before, after)):
+            if have is None:
+                helm_cache.store(repo.root, key, result)
     for name in before:
         old, new = before[name], after[name]
         concerned = changes if name == _DEFAULTS else {Path(name): changes[Path(name)]}
@@ -132,6 +136,11 @@ def _objections(
 
 
 _SKIP = frozenset({".git"})
+
+
+def _kept(cached: Result | None, overrides: Mapping[str, str]) -> Result | None:
+    """A kept render, if it has every values set this one asks for."""
+    return cached if cached is not None and set(cached) == {_DEFAULTS, *overrides} else None
 
 
 def _copy_dependency(root: Path, budget: staging.Budget, source: Path, target: Path) -> None:
