@@ -4,7 +4,10 @@
     .venv/bin/python bench/ratios.py --runs 5 --startup   # and the hook's start-up (callgrind)
 
 Each tree is copied to a temporary git work tree (the caches under .git are warm after the
-first, untimed, run: what a hook and a CI rerun see). Commands run as child processes,
+first, untimed, run: what a CI rerun sees). Proven runs are measured twice: on the same
+rewrites (every build and render kept: `fix --diff`, then `fix`; a hook run again) and on a
+new rewrite each run (another registry: what a hook on a change sees; the "before" builds and
+renders are kept, the ones after the rewrite are not). Commands run as child processes,
 round-robin so that drift hits all alike; wall time is the median, CPU the median of user +
 system of the child's whole tree (on a busy machine CPU time shows the work, wall time the
 contention). Ratios:
@@ -35,6 +38,7 @@ REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 CORPUS = Path(os.environ.get("ECR_PTC_CORPUS") or ROOT.parent / "shared" / "corpus")
 TREES = {"charts": "charts", "kustomize": "microservices-demo"}
 HOOK = ["kustomize/base/cartservice.yaml", "kustomize/base/kustomization.yaml"]
+NEW = ", a new rewrite"
 
 
 def _env() -> dict[str, str]:
@@ -78,22 +82,29 @@ def main() -> int:
                 _ecr_ptc("fix", "--check", "--prove", "off", "--registry", REGISTRY, "."),
                 tree,
             )
-            rows[f"{label}: fix --check --prove auto"] = (
-                _ecr_ptc("fix", "--check", "--prove", "auto", "--registry", REGISTRY, "."),
-                tree,
-            )
+            for suffix in ("", NEW):
+                rows[f"{label}: fix --check --prove auto{suffix}"] = (
+                    _ecr_ptc("fix", "--check", "--prove", "auto", "--registry", REGISTRY, "."),
+                    tree,
+                )
         kustomize = trees["kustomize"]
-        for mode in ("off", "auto"):
+        for mode in ("off", "auto", f"auto{NEW}"):
             rows[f"hook on one base: --prove {mode}"] = (
-                _ecr_ptc("fix", "--check", "--prove", mode, "--registry", REGISTRY, *HOOK),
+                _ecr_ptc(
+                    "fix", "--check", "--prove", mode.removesuffix(NEW), "--registry", REGISTRY,
+                    *HOOK,
+                ),
                 kustomize,
-            )
+            )  # fmt: skip
         for command, cwd in rows.values():  # untimed: caches under .git filled, files in memory
             subprocess.run(command, cwd=cwd, env=_env(), capture_output=True, check=False)
         walls: dict[str, list[float]] = {k: [] for k in rows}
         cpus: dict[str, list[float]] = {k: [] for k in rows}
-        for _ in range(args.runs):
+        for run in range(args.runs):
             for label, (command, cwd) in rows.items():
+                if label.endswith(NEW):  # another account each run: a rewrite not seen before
+                    account = f"1234567890{run + 10}"
+                    command = [a.replace("123456789012", account) for a in command]
                 wall, cpu = _time(command, cwd)
                 walls[label].append(wall)
                 cpus[label].append(cpu)
@@ -112,9 +123,11 @@ def main() -> int:
         print(f"| {label}: scan / grep -rI image | 15x | {ratio(f'{label}: scan', f'{label}: grep -rI image')} |")  # fmt: skip
         off, auto = f"{label}: fix --check --prove off", f"{label}: fix --check --prove auto"
         print(f"| {label}: fix unproven / scan | 1.5x | {ratio(off, f'{label}: scan')} |")
-        print(f"| {label}: fix proven / unproven | 1.5x | {ratio(auto, off)} |")
-    hook = ratio("hook on one base: --prove auto", "hook on one base: --prove off")
-    print(f"| hook on one base + kustomization: proven / unproven | 3x | {hook} |")
+        print(f"| {label}: fix proven / unproven, same rewrites | 1.5x | {ratio(auto, off)} |")
+        print(f"| {label}: fix proven / unproven, a new rewrite | 1.5x | {ratio(auto + NEW, off)} |")  # fmt: skip
+    for suffix, what in (("", "same rewrites"), (NEW, "a new rewrite")):
+        hook = ratio(f"hook on one base: --prove auto{suffix}", "hook on one base: --prove off")
+        print(f"| hook on one base + kustomization: proven / unproven, {what} | 3x | {hook} |")
     if args.startup:
         sys.path.insert(0, str(HERE))
         import startup  # a script beside this one

@@ -256,3 +256,32 @@ def test_a_value_the_templates_print_before_a_slash_is_never_a_whole_image(
         ("quay.io/org/exporter:1.0", None),
         ("nginx:1.27", "the chart's templates put another value before it"),
     ]
+
+
+def test_a_guarded_reference_keeps_every_field_of_its_occurrence() -> None:
+    """`_beside` copies an occurrence by hand (`dataclasses.replace` was a tenth of `fix` on a
+    dense values file): a field added to Occurrence must be copied too."""
+    from dataclasses import fields, replace
+
+    from migrate.kinds import helm
+    from migrate.occurrence import Occurrence, Part
+
+    values: dict[str, object] = {}
+    for number, field in enumerate(fields(Occurrence)):
+        kind = str(field.type)
+        if "tuple[Part" in kind:
+            values[field.name] = (Part("ref", number, number + 1),)
+        elif "bool" in kind:
+            values[field.name] = True
+        elif "int" in kind:
+            values[field.name] = number
+        elif "tuple[str, str]" in kind:
+            values[field.name] = ("PTC000", f"field {number}")
+        else:
+            values[field.name] = f"field {number}"
+    occurrence = Occurrence(**values)  # type: ignore[arg-type]
+    parts, beside = (Part("allow", 90, 95),), ("PTC016", "sets it")
+
+    assert helm._beside(occurrence, parts, beside) == replace(
+        occurrence, parts=parts, beside=beside
+    )
