@@ -229,7 +229,7 @@ def _document(
             )
             break
     shared = _shared(doc) if aliases else None  # a walk of every node: only when it can tell
-    for site in _helm_images.sites(doc, evidence):
+    for site in _helm_images.sites(doc, evidence, aliases):
         occ = _helm_images.occurrence(site, heads, ns, evidence)
         if occ is None:
             continue

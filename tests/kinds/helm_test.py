@@ -283,3 +283,24 @@ def test_a_guarded_reference_keeps_every_field_of_its_occurrence() -> None:
     expected = replace(Occurrence(**values), parts=parts, beside=beside)  # type: ignore[arg-type]
 
     assert helm._beside(Occurrence(**values), parts, beside) == expected  # type: ignore[arg-type]
+
+
+def test_a_text_without_aliases_is_walked_without_remembering_nodes() -> None:
+    """Without a `*` in the text no node is met twice, so the walk keeps no set of node ids
+    and no alias map (a dense values file's peak memory): the same sites either way."""
+    from migrate.syntax import yaml as _yaml
+
+    fixtures = Path(__file__).resolve().parents[2] / "fixtures" / "helm"
+    values = [
+        p
+        for p in sorted(fixtures.rglob("*.yaml"))
+        if (p.name.startswith("values") and p.parent.name == "in") or ".in." in p.name
+    ]
+    texts = [p.read_text() for p in values]
+    texts = [t for t in texts if "*" not in t and "image" in t]
+    assert len(texts) > 10
+    for text in texts:
+        for doc in _yaml.documents(text):
+            assert helm._document(doc, None, None, aliases=False) == helm._document(
+                doc, None, None, aliases=True
+            ), text
