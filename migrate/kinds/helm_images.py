@@ -43,6 +43,7 @@ _FILE = re.compile(
     r"\.(?:png|jpe?g|gif|svg|ico|webp|bmp|iso|img|qcow2|raw|vhdx?|vmdk|ova|tar|gz|tgz|zip)$",
     re.IGNORECASE,
 )
+_WHITESPACE = re.compile(r"\s")  # what str.isspace says, in one C loop
 
 
 # Keys whose value is a part of an image, never all of it: a registry before the name, ...
@@ -159,6 +160,8 @@ def sites(doc: Node | None, evidence: Evidence | None, aliases: bool = True) -> 
 def _map_site(
     node: Mapping, keys: dict[str, Node], path: str, key: str, evidence: Evidence | None
 ) -> Site | None:
+    if "repository" not in keys and "image" not in keys and "name" not in keys:
+        return None  # most mappings: the cheap test first (every branch below needs one)
     repository, image, name = (string(keys.get(k)) for k in ("repository", "image", "name"))
     extra = any(k in keys for k in _EXTRA)
     proof = evidence.of(path) if evidence and path else None
@@ -205,7 +208,7 @@ def _printed_whole(path: str, node: Scalar, evidence: Evidence | None) -> bool:
 
 
 def _looks_like_image(value: str) -> bool:
-    return "://" not in value and not any(c.isspace() for c in value)  # not a git or chart repo
+    return "://" not in value and _WHITESPACE.search(value) is None  # not a git or chart repo
 
 
 def _is_image(node: Scalar, path: str, evidence: Evidence | None) -> bool:
