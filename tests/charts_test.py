@@ -468,3 +468,19 @@ def test_a_chart_rendered_before_is_not_rendered_again_before_its_rewrite(
     results = engine.run(["."], replace(CONFIG, registry=elsewhere), tmp_path, fix=True, jobs=1)
     assert elsewhere in str([f.target for r in results for f in r.findings])
     assert asked == [2, 2, 1]  # the chart as it is was kept
+
+
+def test_a_chart_yaml_is_loaded_safely_by_libyaml(tmp_path: Path) -> None:
+    """Chart.yaml is read with libyaml's parser and the safe constructor: the same data as
+    `yaml.safe_load`, and a Python tag is no object but an unreadable file."""
+    import yaml
+
+    from migrate.facts.charts import dependencies
+
+    chart = tmp_path / "Chart.yaml"
+    chart.write_text("apiVersion: v2\nname: web\ndependencies:\n  - {name: redis, version: 1.x}\n")
+    assert dependencies.load(chart) == yaml.safe_load(chart.read_text())
+    libyaml = yaml.__with_libyaml__  # PyYAML's wheels have it; a source build may not
+    assert dependencies._safe_loader() is (yaml.CSafeLoader if libyaml else yaml.SafeLoader)
+    chart.write_text("name: !!python/object/apply:os.getcwd []\n")
+    assert dependencies.load(chart) is None
