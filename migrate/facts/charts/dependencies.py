@@ -70,7 +70,11 @@ def load(path: Path) -> object:
             return None
         # libyaml's parser with the safe constructor: `yaml.safe_load` is the pure-Python
         # parser, a tenth of proving a chart tree whose renders are kept.
-        return yaml.load(path.read_text("utf-8-sig"), Loader=_safe_loader())
+        loader = _safe_loader()(path.read_text("utf-8-sig"))
+        try:
+            return loader.get_single_data()
+        finally:
+            loader.dispose()
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
 
