@@ -54,10 +54,9 @@ def may_hold(
         return True
     if parsing.prefilter == "words":
         return key in text
-    # `"\x69mage":`, or `? "\x69mage"` then `: value` on the next line
-    escaped = "\\" in text and (_ESCAPED_KEY.search(text) is not None or _explicit_key(text, key))
-    if key not in text:
-        return escaped
+    escaped = "\\" in text and _ESCAPED_KEY.search(text) is not None  # `"\x69mage":`
+    if key not in text:  # or `? "\x69mage"`, then `: value` on the next line
+        return escaped or "\\" in text and _explicit_key(text, key)
     occurrence, anchored = _patterns(key)
     # A tab: indentation is then not what the spaces say.
     if escaped or "\t" in text or anchored.search(text) or _explicit_key(text, key):
