@@ -143,6 +143,18 @@ def test_what_transforms_images(kustomization: str, transforms: bool, tmp_path: 
     assert run._transforms("base") is False
 
 
+def _counted_builds(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The directories kubectl builds from now on, in order (the builds still run)."""
+    real, built = build.images, []
+
+    def images(cmd: list[str], directory: Path) -> list[str] | str:
+        built.append(directory)
+        return real(cmd, directory)
+
+    monkeypatch.setattr(build, "images", images)
+    return built
+
+
 @needs_kubectl
 def test_before_builds_are_kept_between_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -151,13 +163,7 @@ def test_before_builds_are_kept_between_runs(
     kustomization it reads builds it again; a broken entry is built again."""
     _shared_base(tmp_path, 2)
     _git(tmp_path)
-    real, built = build.images, []
-
-    def images(cmd: list[str], directory: Path) -> list[str] | str:
-        built.append(directory)
-        return real(cmd, directory)
-
-    monkeypatch.setattr(build, "images", images)
+    built = _counted_builds(monkeypatch)
 
     def before_builds() -> set[str]:
         built.clear()
@@ -183,13 +189,7 @@ def test_after_builds_are_kept_for_the_same_rewrites(
     built after them again."""
     _shared_base(tmp_path, 2)
     _git(tmp_path)
-    real, built = build.images, []
-
-    def images(cmd: list[str], directory: Path) -> list[str] | str:
-        built.append(directory)
-        return real(cmd, directory)
-
-    monkeypatch.setattr(build, "images", images)
+    built = _counted_builds(monkeypatch)
 
     def builds(registry: str = REGISTRY) -> tuple[int, int]:
         """(before, after) builds of a `fix --check`, and that it refuses nothing."""
