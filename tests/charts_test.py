@@ -4,6 +4,7 @@ itself), and every image left alone is reported with its reason."""
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import signal
@@ -11,7 +12,7 @@ import subprocess
 import sys
 import time
 from dataclasses import replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -324,6 +325,58 @@ def test_the_staging_copy_holds_only_the_chart_s_regular_files_inside(tmp_path: 
         staging.copy_tree(
             repo, repo, tmp_path / "small", staging.Budget(bytes=10), True, frozenset()
         )
+
+
+def test_a_planned_copy_is_made_of_exactly_the_files_its_render_key_reads(
+    tmp_path: Path,
+) -> None:
+    """A render's key is computed from the plan, before any copy exists (a kept render is
+    never copied): the copy made from it holds those files and bytes, the replaced ones new
+    files, never written through a hard link to the repository's. A file of a dependency
+    staged from the repository is in the key; a file the copy does not hold is not."""
+    from migrate.provers import helm_cache, helm_deps, staging
+    from migrate.provers.helm import _SKIP, _plan_dependency
+
+    repo = tmp_path / "repo"
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    _chart(repo / "app")
+    (repo / "app" / "Chart.yaml").write_text(
+        "apiVersion: v2\nname: app\nversion: 0.1.0\n"
+        "dependencies:\n  - {name: lib, version: 0.1.0, repository: file://../lib}\n"
+    )
+    _chart(repo / "lib")
+    (repo / "lib" / "Chart.yaml").write_text("apiVersion: v2\nname: lib\nversion: 0.1.0\n")
+    (repo / "README.md").write_text("not read by a render\n")
+    root, unit = repo.resolve(), repo.resolve() / "app"
+
+    def planned() -> staging.Plan:
+        plan, budget = staging.Plan(), staging.Budget()
+        plan.add_tree(root, unit, PurePosixPath(), budget, _SKIP)
+        found = helm_deps.found(unit, helm_deps.missing, root)
+        copier = functools.partial(_plan_dependency, plan, root, budget)
+        helm_deps.stage(PurePosixPath(), found, copier, plan.has)
+        return plan
+
+    plan = planned()
+    replaced = {"values.yaml": b"image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/x:1\n"}
+    copy = tmp_path / "copy"
+    plan.materialize(copy, True, replaced)
+    made = {p.relative_to(copy).as_posix(): p.read_bytes() for p in copy.rglob("*") if p.is_file()}
+    assert made == {rel: plan.read(rel) for rel in plan.files} | replaced
+    assert "charts/lib/templates/pod.yaml" in made  # the dependency, staged
+    assert (repo / "app" / "values.yaml").read_text() == "image: nginx:1.27\n"
+    assert not (copy / "values.yaml").samefile(repo / "app" / "values.yaml")
+    assert (copy / "Chart.yaml").samefile(repo / "app" / "Chart.yaml")  # the rest: linked
+
+    def keys() -> list[str | None]:
+        return helm_cache.keys(repo, planned(), [({}, {}), ({}, replaced)])
+
+    first = keys()
+    assert None not in first and first[0] != first[1]
+    (repo / "README.md").write_text("changed, and still not read\n")
+    assert keys() == first
+    (repo / "lib" / "templates" / "pod.yaml").write_text(_POD + "# changed\n")
+    assert keys()[0] != first[0]
 
 
 _CPU_BOMB = "{{ range until 100000 }}{{ range until 100000 }}{{ end }}{{ end }}\n"

@@ -16,7 +16,7 @@ import os
 import re
 import tempfile
 from collections.abc import Iterator, Mapping
-from pathlib import Path
+from pathlib import Path, PurePath, PurePosixPath
 from typing import TYPE_CHECKING
 
 from migrate import reference
@@ -70,41 +70,51 @@ def _objections(
         yield from _each(changes, "PTC011", f"not render-verified: {missing}", blocks=False)
         return
     overrides = {str(p): _text(c.before) for p, c in changes.items() if _is_override(unit, p)}
-    scratch = _scratch(repo)
-    _sweep(scratch)
-    with tempfile.TemporaryDirectory(prefix=PREFIX, dir=scratch) as tmp:
-        root = repo.root.resolve()
-        old_copy, new_copy = Path(tmp) / "before" / unit.name, Path(tmp) / "after" / unit.name
-        # Dependencies the repository holds are staged into each copy's charts/ (the user's
-        # chart is never written), under the same bounds as the chart itself.
-        local = deps.found(unit, deps.missing, repo.root)
-        try:
-            for copy in (old_copy, new_copy):
-                budget = staging.Budget()
-                staging.copy_tree(root, unit, copy, budget, True, _SKIP)
-                deps.stage(copy, local, functools.partial(_copy_dependency, root, budget))
-        except staging.TooLarge as exc:
-            message = f"not render-verified: the chart is too large to render ({exc})"
-            yield from _each(changes, "PTC011", message, blocks=False)
-            return
-        for path, change in changes.items():
-            target = new_copy / path.relative_to(unit)
-            target.unlink(missing_ok=True)  # a hard link to the original: never written through
-            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            target.write_bytes(change.after)
-        after_overrides = {k: _text(changes[Path(k)].after) for k in overrides}
-        # The chart as it is was rendered by an earlier run if nothing it reads has changed
-        # since, and so was the rewrite if an earlier run planned the same one (`fix --diff`,
-        # then `fix`): only what no run rendered yet is rendered.
-        jobs = ((old_copy, overrides), (new_copy, after_overrides))
-        keys = [helm_cache.key(repo.root, copy, values) for copy, values in jobs]
-        kept = [_kept(helm_cache.load(repo.root, key), overrides) for key in keys]
-        unrendered = [job for job, have in zip(jobs, kept) if have is None]
-        rendered = iter(child.render(unrendered) if unrendered else ())  # no child for nothing
-        before, after = (have if have is not None else next(rendered) for have in kept)
+    after_overrides = {k: _text(changes[Path(k)].after) for k in overrides}
+    root = repo.root.resolve()
+    # The copy is planned first and made only for what must be rendered: dependencies the
+    # repository holds go into its charts/ (the user's chart is never written), under the
+    # same bounds as the chart itself.
+    plan = staging.Plan()
+    try:
+        budget = staging.Budget()
+        plan.add_tree(root, unit, PurePosixPath(), budget, _SKIP)
+        deps.stage(
+            PurePosixPath(),
+            deps.found(unit, deps.missing, repo.root),
+            functools.partial(_plan_dependency, plan, root, budget),
+            plan.has,
+        )
+    except staging.TooLarge as exc:
+        message = f"not render-verified: the chart is too large to render ({exc})"
+        yield from _each(changes, "PTC011", message, blocks=False)
+        return
+    replaced = {path.relative_to(unit).as_posix(): c.after for path, c in changes.items()}
+    # The chart as it is was rendered by an earlier run if nothing it reads has changed since,
+    # and so was the rewrite if an earlier run planned the same one (`fix --diff`, then `fix`):
+    # only what no run rendered yet is staged and rendered.
+    nothing: dict[str, bytes] = {}
+    jobs = (("before", overrides, nothing), ("after", after_overrides, replaced))
+    keys = helm_cache.keys(repo.root, plan, [(values, files) for _, values, files in jobs])
+    kept = [_kept(helm_cache.load(repo.root, key), overrides) for key in keys]
+    if all(have is not None for have in kept):
+        before, after = kept
+    else:
+        scratch = _scratch(repo)
+        _sweep(scratch)
+        with tempfile.TemporaryDirectory(prefix=PREFIX, dir=scratch) as tmp:
+            unrendered = []
+            for (name, values, files), have in zip(jobs, kept):
+                if have is None:
+                    copy = Path(tmp) / name / unit.name
+                    plan.materialize(copy, True, files)  # replaced files: never hard links
+                    unrendered.append((copy, values))
+            rendered = iter(child.render(unrendered))
+            before, after = (have if have is not None else next(rendered) for have in kept)
         for key, have, result in zip(keys, kept, (before, after)):
             if have is None:
                 helm_cache.store(repo.root, key, result)
+    assert before is not None and after is not None
     for name in before:
         old, new = before[name], after[name]
         concerned = changes if name == _DEFAULTS else {Path(name): changes[Path(name)]}
@@ -143,8 +153,10 @@ def _kept(cached: Result | None, overrides: Mapping[str, str]) -> Result | None:
     return cached if cached is not None and set(cached) == {_DEFAULTS, *overrides} else None
 
 
-def _copy_dependency(root: Path, budget: staging.Budget, source: Path, target: Path) -> None:
-    staging.copy_tree(root, source, target, budget, True, _SKIP)
+def _plan_dependency(
+    plan: staging.Plan, root: Path, budget: staging.Budget, source: Path, at: PurePath
+) -> None:
+    plan.add_tree(root, source, PurePosixPath(at), budget, _SKIP)
 
 
 def _installed() -> str | None:

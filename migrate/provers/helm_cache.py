@@ -1,13 +1,14 @@
 """ "Before" renders between runs: `fix` on a chart it has rendered before, unchanged, renders
 only the rewrite. A render is a function of the staged chart (every regular file of the copy
-Helm reads: the chart and the dependencies staged beside it), the override values, Helm's
+Helm reads: the chart and the dependencies staged beside it, as `staging.Plan` finds them
+before any copy is made), the override values, Helm's
 renderer and this program: that is the key. Only renders that succeeded for every values set
 are kept (`cache_store`: in the git directory, bounded)."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,24 +17,49 @@ from migrate.provers import cache_store
 
 if TYPE_CHECKING:
     from migrate.provers.helm_child import Result
+    from migrate.provers.staging import Plan
 
-FORMAT = 1
+FORMAT = 2  # 2: keyed by the planned copy's files (1: by the staged copy's)
 MAX_BYTES = 256 * 1024 * 1024  # what staging copies at most (`staging.MAX_BYTES`)
 DIRECTORY = "ecr-ptc-renders"  # not `ecr-ptc-helm-*`: the stale staging copies' sweep takes those
 
 
-def key(root: Path, staged: Path, overrides: Mapping[str, str]) -> str | None:
-    """The key of rendering the staged copy with these overrides, or None: not cacheable."""
+def keys(
+    root: Path, plan: Plan, renders: Sequence[tuple[Mapping[str, str], Mapping[str, bytes]]]
+) -> list[str | None]:
+    """The key of each render of the copy `plan` makes, as (override values, files replaced
+    by these bytes); None: not cacheable (a file that cannot be read, or too many bytes).
+    Computed from the plan, so that a kept render needs no copy; each file is read once."""
     if cache_store.folder(root, DIRECTORY) is None:
-        return None
-    digest = hashlib.sha256(f"{FORMAT}\0{__version__}\0{_renderer()}\0".encode())
-    for name in sorted(overrides):
-        text = overrides[name].encode("utf-8", "surrogateescape")
-        digest.update(f"{len(name)}:{name}:{len(text)}\0".encode("utf-8", "surrogateescape"))
-        digest.update(text)
-    if cache_store.add_tree(digest, staged, staged, MAX_BYTES) is None:
-        return None
-    return digest.hexdigest()
+        return [None] * len(renders)
+    digests = []
+    for overrides, _ in renders:
+        digest = hashlib.sha256(f"{FORMAT}\0{__version__}\0{_renderer()}\0".encode())
+        for values in sorted(overrides):
+            text = overrides[values].encode("utf-8", "surrogateescape")
+            digest.update(
+                f"{len(values)}:{values}:{len(text)}\0".encode("utf-8", "surrogateescape")
+            )
+            digest.update(text)
+        digests.append(digest)
+    budgets = [MAX_BYTES] * len(renders)
+    for rel in sorted({*plan.files, *(rel for _, replaced in renders for rel in replaced)}):
+        data = plan.read(rel)
+        hashed = None if data is None else hashlib.sha256(data).digest()
+        encoded = rel.encode("utf-8", "surrogateescape")
+        for i, (digest, (_, replaced)) in enumerate(zip(digests, renders)):
+            if rel in replaced:
+                size, of_file = len(replaced[rel]), hashlib.sha256(replaced[rel]).digest()
+            elif data is not None and hashed is not None:
+                size, of_file = len(data), hashed
+            else:
+                return [None] * len(renders)
+            budgets[i] -= size
+            if budgets[i] < 0:
+                return [None] * len(renders)
+            digest.update(b"%d:%s:%d\0" % (len(encoded), encoded, size))
+            digest.update(of_file)
+    return [d.hexdigest() for d in digests]
 
 
 def load(root: Path, digest: str | None) -> Result | None:

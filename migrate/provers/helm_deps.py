@@ -6,7 +6,7 @@ the user's chart is never written."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from migrate.facts.charts import dependencies
@@ -55,12 +55,15 @@ def missing(chart: Path) -> set[str]:
 
 
 def stage(
-    copy: Path, found: list[tuple[Path, list[Any]]], copier: Callable[[Path, Path], Any]
+    copy: PurePath,
+    found: list[tuple[Path, list[Any]]],
+    copier: Callable[[Path, PurePath], Any],
+    exists: Callable[[PurePath], bool] = lambda path: Path(path).exists(),
 ) -> None:
     """Copy each found dependency into `copy`'s charts/, its own ones into its copy's charts/."""
     for source, nested in found:
         target = copy / "charts" / source.name
-        if target.exists():
+        if exists(target):
             continue  # a vendored copy Helm did not accept (a wrong version): leave it
         copier(source, target)
-        stage(target, nested, copier)
+        stage(target, nested, copier, exists)

@@ -17,8 +17,9 @@ import os
 import shutil
 import stat
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath, PurePosixPath
 
 MAX_FILES = 20_000
 MAX_BYTES = 256 * 1024 * 1024  # Helm's own limit for a decompressed chart is 100 MiB
@@ -68,8 +69,11 @@ def copy_file(root: Path, source: Path, target: Path, budget: Budget, link: bool
     (same file system: ~10x faster for a chart's large CRDs), else new bytes, mode 0600.
     False (nothing copied) for anything else."""
     real = inside(root, source)
-    if real is None:
-        return False
+    return real is not None and _materialize(real, target, budget, link)
+
+
+def _materialize(real: Path, target: Path, budget: Budget | None, link: bool) -> bool:
+    """`real` (a resolved path inside the repository) to `target`, if it is a regular file."""
     try:
         fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
@@ -78,7 +82,8 @@ def copy_file(root: Path, source: Path, target: Path, budget: Budget, link: bool
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             return False
-        budget.spend(info.st_size)
+        if budget is not None:
+            budget.spend(info.st_size)
         _parents(target)
         if link:
             try:
@@ -101,31 +106,104 @@ def copy_tree(
 ) -> None:
     """Every regular file under `source` (symlinks followed only while they stay inside `root`,
     each real directory once) to the same place under `target`; TooLarge past the budget."""
-    _parents(target / "_")
-    seen: set[Path] = set()
-    todo = [(source, target)]
-    while todo:
-        here, there = todo.pop()
-        real = inside(root, here)
-        if real is None or real in seen:
-            continue
-        seen.add(real)
-        try:
-            entries = sorted(os.scandir(real), key=lambda e: e.name)
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.name in skip:
+    plan = Plan()
+    plan.add_tree(root, source, PurePosixPath(), budget, skip)
+    plan.materialize(target, link)
+
+
+class Plan:
+    """A staging copy before it is made: each file of the copy (a '/'-separated path in it) and
+    the repository file it comes from, found exactly as `copy_tree` copies. A render's cache key
+    is computed from it (`files`), so that a chart whose renders are kept is never copied at
+    all; `materialize` then makes the copy from the very same list."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, Path] = {}  # path in the copy -> resolved file in the repository
+        self._dirs: set[str] = set()  # directories the copy has, files' parents aside
+
+    def has(self, path: PurePath) -> bool:
+        """Is there a file or directory at `path` in the copy?"""
+        rel = path.as_posix()
+        if rel in self.files or rel in self._dirs:
+            return True
+        return any(name.startswith(f"{rel}/") for name in self.files)
+
+    def add_tree(
+        self, root: Path, source: Path, at: PurePosixPath, budget: Budget, skip: frozenset[str]
+    ) -> None:
+        """Every regular file under `source` (symlinks followed only while they stay inside
+        `root`, each real directory once) at `at` in the copy; TooLarge past the budget."""
+        self._dirs.add(at.as_posix())
+        seen: set[Path] = set()
+        todo = [(source, at)]
+        while todo:
+            here, there = todo.pop()
+            real = inside(root, here)
+            if real is None or real in seen:
                 continue
-            path = Path(entry.path)
+            seen.add(real)
             try:
-                is_dir = entry.is_dir()  # follows a symlink: `inside` then bounds it
+                entries = sorted(os.scandir(real), key=lambda e: e.name)
             except OSError:
                 continue
-            if is_dir:
-                todo.append((path, there / entry.name))
-            else:
-                copy_file(root, path, there / entry.name, budget, link)
+            for entry in entries:
+                if entry.name in skip:
+                    continue
+                try:
+                    is_dir = entry.is_dir()  # follows a symlink: `inside` then bounds it
+                except OSError:
+                    continue
+                if is_dir:
+                    todo.append((Path(entry.path), there / entry.name))
+                else:
+                    self._add_file(root, Path(entry.path), (there / entry.name).as_posix(), budget)
+
+    def _add_file(self, root: Path, source: Path, rel: str, budget: Budget) -> None:
+        real = inside(root, source)
+        if real is None or rel in self.files:
+            return
+        try:
+            info = os.stat(real, follow_symlinks=False)
+        except OSError:
+            return
+        if stat.S_ISREG(info.st_mode):
+            budget.spend(info.st_size)
+            self.files[rel] = real
+
+    def read(self, rel: str) -> bytes | None:
+        """A planned file's bytes, or None: not planned, or no longer a regular file."""
+        real = self.files.get(rel)
+        if real is None:
+            return None
+        try:
+            fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError:
+            return None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None
+            with os.fdopen(os.dup(fd), "rb") as reader:
+                return reader.read()
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+
+    def materialize(
+        self, target: Path, link: bool, replaced: Mapping[str, bytes] | None = None
+    ) -> None:
+        """Make the copy at `target`; the files of `replaced` with its bytes instead (new files,
+        never written through a hard link to the repository's)."""
+        replaced = replaced or {}
+        for rel in sorted(self._dirs):
+            (target / rel).mkdir(mode=0o700, parents=True, exist_ok=True)
+        for rel, real in self.files.items():
+            if rel not in replaced:
+                _materialize(real, target / rel, None, link)
+        for rel, data in replaced.items():
+            path = target / rel
+            _parents(path)
+            path.write_bytes(data)
 
 
 def _parents(target: Path) -> None:
