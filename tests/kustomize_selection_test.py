@@ -110,6 +110,57 @@ def test_a_base_used_by_many_is_built_alone(
     assert len(all_built) == 2 * 8 and len(some_built) == 2 * 2
 
 
+@needs_kubectl
+@pytest.mark.parametrize("wrong", [False, True])
+def test_overrides_that_match_no_rewritten_image_are_not_built(
+    wrong: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`images:` entries for other images leave the rewritten ones as the base builds them:
+    such an overlay is not built, and refuses what building it would have. A name kustomize
+    would match as a pattern (`.` is any character) is built."""
+    _shared_base(tmp_path, 0)
+    for name, image in (
+        ("other", "ghcr.io/acme/app"),
+        ("dotted", "quay.io/prometheus/node.exporter"),
+    ):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "kustomization.yaml").write_text(
+            f"resources:\n  - ../base\nimages:\n  - name: {image}\n    newTag: '2'\n"
+        )
+    _git(tmp_path)
+
+    every, _ = _run(tmp_path, False, monkeypatch, lambda i: wrong and "redis" in i)
+    fewest, some_built = _run(tmp_path, True, monkeypatch, lambda i: wrong and "redis" in i)
+
+    assert fewest == every
+    # kustomize matches the dotted name to node-exporter, which the rewrite then moves out of
+    # its reach: only the dotted overlay's build shows it (the static rule compares names).
+    assert ("base/deployment.yaml", "PTC010") in every
+    built = {p.relative_to(tmp_path).as_posix() for p in some_built if p.is_relative_to(tmp_path)}
+    assert built == {"base", "overlay", "dotted"}
+
+
+@pytest.mark.parametrize(
+    ("name", "image", "matches"),
+    [
+        ("nginx", "nginx", True),
+        ("nginx", "nginx:1.27", True),
+        ("nginx", "nginx@sha256:" + "a" * 64, True),
+        ("nginx", "nginx-exporter:1", False),
+        ("nginx", "docker.io/library/nginx:1.27", True),  # with or without docker.io/library
+        ("docker.io/nginx", "nginx:1.27", True),
+        ("quay.io/app", "quayxio/app:1", True),  # `.` is any character to kustomize
+        ("quay.io/app", "quay.io/app2:1", False),
+        ("ghcr.io/acme/app", "redis:7.2", False),
+        ("ghcr.io/acme/app", "123456789012.dkr.ecr.us-east-1.amazonaws.com/x/redis:7.2", False),
+        ("app|redis", "redis:7.2", True),  # any other pattern character: assumed to match
+        ("[a-z]+", "redis:7.2", True),
+    ],
+)
+def test_which_overrides_may_match_an_image(name: str, image: str, matches: bool) -> None:
+    assert kustomize._may_match(name, image) is matches
+
+
 _PATCH = (
     "resources:\n- ../base\npatches:\n- patch: |\n    - op: replace\n      path: {path}\n"
     "      value: 2\n  target: {{kind: Deployment}}\n"

@@ -35,6 +35,7 @@ from migrate.provers import kustomize_build as build
 from migrate.provers import kustomize_cache as kept
 from migrate.provers import staging
 from migrate.provers.protocol import Change, Objection, is_cache_target
+from migrate.syntax.yaml import where
 
 NAME = "kustomize"
 PREFIX = "ecr-ptc-kustomize-"  # the staging copies' names, swept when a killed run left them
@@ -97,6 +98,7 @@ class _Run:
         self.refusals: dict[str, Objection] = {}
         self.repaired: set[str] = set()  # names (after) of entries that match again
         self._built: dict[str, list[str] | str] = {}  # directory -> its images before the run
+        self._flows: tuple[Flow, Flow] | None = None  # the last static check's, before and after
 
     def refuse(self, objection: Objection) -> None:
         rel = objection.path.relative_to(self.repo.root).as_posix()
@@ -122,6 +124,7 @@ class _Run:
     def static(self) -> Iterator[Objection]:
         before = Flow(self.graph, self.before, _PARSING).everything()
         after = Flow(self.graph, self.after, _PARSING).everything()
+        self._flows = (before, after)
         rewritten = self.rewritten()
         for (directory, index), was in before.matched.items():
             now = after.matched.get((directory, index), set())
@@ -311,13 +314,18 @@ class _Run:
     def _transforms(self, directory: str) -> bool:
         node = self.graph.node(directory)
         text = self.before(node.file)
-        if text is None or node.kustomization is None or node.kustomization.entries:
+        if text is None or node.kustomization is None:
+            return True
+        entries = node.kustomization.entries
+        if node.kustomization.odd_images or entries and self._may_transform_a_rewrite(entries):
             return True
         for line in text.splitlines():
             if not line or line[0] in " \t#-" or line.startswith(("---", "...")):
                 continue
             key = _TOP_KEY.match(line)
             if key is None or key[1] not in _PLAIN and key[1] not in _PATCH_KEYS:
+                if key is not None and key[1] == "images" and entries:
+                    continue  # overrides that match no rewritten image: the same before and after
                 return True
         if any(_TOUCHES.search(p.value) for p in node.kustomization.inline_patches):
             return True
@@ -326,6 +334,52 @@ class _Run:
             if patch is None or _TOUCHES.search(patch):
                 return True
         return False
+
+    # `images:` overrides act on each image alone, by its name: one whose name matches no image
+    # the run rewrites, as it was or as it becomes, leaves those images as its bases build them
+    # and every other image as it did before, so the kustomization builds its bases' rewrite.
+    # kustomize matches a name as a regular expression (image.IsImageMatched: `^name` then a
+    # tag or digest), so a name is compared loosely: `.` as any character, any other pattern
+    # character as a match, and with or without `docker.io/` and `library/`.
+    def _may_transform_a_rewrite(self, entries: tuple[model.Entry, ...]) -> bool:
+        changed = self._changed_images()
+        if changed is None:
+            return True
+        names = [entry.name.value if entry.name else "" for entry in entries]
+        return any(_may_match(name, image) for name in names for image in changed)
+
+    def _changed_images(self) -> set[str] | None:
+        """Every image the run rewrites, as it was and as it becomes; None when the kustomize
+        model does not account for every byte the run changes in some rewritten file (an
+        `images[].name` renamed with its base, a field it does not read)."""
+        if self._flows is None:
+            return None
+        before, after = self._flows
+        rewritten = self.rewritten()
+        changed: set[str] = set()
+        edits: dict[str, list[tuple[int, str, str]]] = {rel: [] for rel in rewritten}
+        for origin, was in before.value.items():
+            now = after.value.get(origin)
+            if now is None or origin[0] not in edits:
+                continue
+            if now != was:
+                changed.update((was, now))
+                edits[origin[0]].append((before.where.get(origin, -1), was, now))
+        for directory, file in self.graph.dirs.items():  # names renamed with their images
+            if file in edits:
+                for was_entry, now_entry in zip(
+                    before.entries(directory), after.entries(directory)
+                ):
+                    was_name, now_name = was_entry.name, now_entry.name
+                    if was_name and now_name and was_name.value != now_name.value:
+                        changed.update((was_name.value, now_name.value))
+                        edit = (where(was_name)[0], was_name.value, now_name.value)
+                        edits[file].append(edit)
+        for rel, spliced in edits.items():
+            text, new = self.before(rel), self.after(rel)
+            if text is None or new is None or _splice(text, spliced) != new:
+                return None
+        return changed
 
     def _compare(self, before: list[str], after: list[str] | str) -> str | None:
         if isinstance(after, str):
@@ -429,6 +483,34 @@ def _builds(cmd: list[str], directories: list[Path]) -> list[list[str] | str]:
         except BaseException:  # SIGTERM, Ctrl-C: kill the builds rather than wait for them
             build.stop()
             raise
+
+
+def _may_match(name: str, image: str) -> bool:
+    """Could kustomize's `images[].name` `name` match `image` (see `_may_transform_a_rewrite`)?"""
+    if _PATTERN.search(name):
+        return True
+    for pattern, subject in ((name, image), (_bare(name), _bare(image))):
+        if re.match(re.escape(pattern).replace(r"\.", ".") + r"(?=[:@]|\Z)", subject):
+            return True
+    return False
+
+
+_PATTERN = re.compile(r"[\\^$*+?()\[\]{}|]")  # what a regular expression reads, `.` aside
+
+
+def _bare(name: str) -> str:
+    for prefix in ("docker.io/", "index.docker.io/", "library/"):
+        name = name.removeprefix(prefix)
+    return name
+
+
+def _splice(text: str, edits: list[tuple[int, str, str]]) -> str | None:
+    """`text` with each (offset, old, new) replaced, or None where `old` is not at `offset`."""
+    for at, old, new in sorted(edits, reverse=True):
+        if at < 0 or text[at : at + len(old)] != old:
+            return None
+        text = text[:at] + new + text[at + len(old) :]
+    return text
 
 
 def _decode(raw: bytes) -> str | None:

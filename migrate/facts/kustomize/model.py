@@ -58,6 +58,9 @@ class Kustomization:
     # Every other path the build reads (generator files, replacements, openapi, crds,
     # configurations, generators, transformers, validators), as written: local or a URL.
     reads: tuple[str, ...] = ()
+    # `images:` holds something `entries` leaves out (not a list of mappings, or a name that
+    # is not a string): kustomize would read it otherwise, or refuse it.
+    odd_images: bool = False
 
     @property
     def remote(self) -> bool:
@@ -93,11 +96,15 @@ def of(doc: Mapping) -> Kustomization:
         node = string(item)
         # kustomize reads an entry as a file unless it is YAML text (it has a line break)
         _add(node, inline if node is not None and "\n" in node.value else paths)
+    images = keys.get("images")
     entries = [
         _entry(index, fields(item))
-        for index, item in enumerate(_items(keys.get("images")))
+        for index, item in enumerate(_items(images))
         if isinstance(item, Mapping)
     ]
+    odd = images is not None and (
+        len(entries) != len(_items(images)) or any(e.name is None for e in entries)
+    )
     kind = string(keys.get("kind"))
     return Kustomization(
         component=kind is not None and kind.value == "Component",
@@ -108,6 +115,7 @@ def of(doc: Mapping) -> Kustomization:
         entries=tuple(entries),
         generated="helmCharts" in keys or "helmChartInflationGenerator" in keys,
         reads=tuple(_reads(keys)),
+        odd_images=odd,
     )
 
 
