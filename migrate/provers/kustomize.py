@@ -99,6 +99,7 @@ class _Run:
         self.repaired: set[str] = set()  # names (after) of entries that match again
         self._built: dict[str, list[str] | str] = {}  # directory -> its images before the run
         self._flows: tuple[Flow, Flow] | None = None  # the last static check's, before and after
+        self._changed: tuple[set[str] | None] | None = None  # `_changed_images`, once per check
 
     def refuse(self, objection: Objection) -> None:
         rel = objection.path.relative_to(self.repo.root).as_posix()
@@ -124,7 +125,7 @@ class _Run:
     def static(self) -> Iterator[Objection]:
         before = Flow(self.graph, self.before, _PARSING).everything()
         after = Flow(self.graph, self.after, _PARSING).everything()
-        self._flows = (before, after)
+        self._flows, self._changed = (before, after), None
         rewritten = self.rewritten()
         for (directory, index), was in before.matched.items():
             now = after.matched.get((directory, index), set())
@@ -342,7 +343,9 @@ class _Run:
     # tag or digest), so a name is compared loosely: `.` as any character, any other pattern
     # character as a match, and with or without `docker.io/` and `library/`.
     def _may_transform_a_rewrite(self, entries: tuple[model.Entry, ...]) -> bool:
-        changed = self._changed_images()
+        if self._changed is None:
+            self._changed = (self._changed_images(),)
+        (changed,) = self._changed
         if changed is None:
             return True
         names = [entry.name.value if entry.name else "" for entry in entries]
