@@ -167,6 +167,13 @@ _PATCH = (
 )
 
 
+# A strategic merge patch of the base's containers: it names an image field or it does not.
+_MERGE = (
+    "resources:\n- ../base\npatches:\n- patch: |\n    kind: Deployment\n    metadata: {{name: web}}\n"
+    "    spec:\n      template:\n        spec:\n          containers:\n              {container}\n"
+)
+
+
 @pytest.mark.parametrize(
     ("kustomization", "transforms"),
     [
@@ -176,6 +183,9 @@ _PATCH = (
         ("resources:\n  - ../base\ntransformers:\n  - t.yaml\n", True),
         (_PATCH.format(path="/spec/replicas"), False),
         (_PATCH.format(path="/spec/template/spec/containers/0/image"), True),
+        (_MERGE.format(container="- name: web\n                env: [{name: A, value: b}]"), False),
+        (_MERGE.format(container="- name: web\n                image: nginx:2"), True),
+        (_MERGE.format(container="- name: cache\n                $patch: delete"), False),
         ("resources:\n- ../base\npatches:\n- path: missing.yaml\n", True),
         ("<<: *x\nresources: [../base]\n", True),
         ("{resources: [../base]}\n", True),

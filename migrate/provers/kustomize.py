@@ -49,7 +49,10 @@ _PLAIN = frozenset({
 })  # fmt: skip
 _PATCH_KEYS = frozenset({"patches", "patchesStrategicMerge", "patchesJson6902"})
 _TOP_KEY = re.compile(r"""^(?:"|')?([A-Za-z_][\w-]*)(?:"|')?[ \t]*:(?:[ \t]|$)""")
-_TOUCHES = re.compile(r"image|containers", re.IGNORECASE)
+# A patch that never names an image field sets no image: it merges, moves, copies or deletes
+# containers by name or position, the same whatever their images are, so each image it leaves
+# is one its bases built (a component deleting `redis-cart`, one adding `env` to a container).
+_TOUCHES = re.compile(r"image", re.IGNORECASE)
 # The prover reads many small files, several times: libyaml's import pays off at once.
 _PARSING = Parsing(fast=True)
 _NOT_VERIFIED = "rewrite not verified by kustomize build"
@@ -288,7 +291,9 @@ class _Run:
     # the smallest that contains the rewrite; and one that transforms images (itself or a
     # component), where the result can differ from its bases'. "Transforms" is decided on the
     # text and errs towards building: any key beyond the plain ones below, any patch naming
-    # `image` or `containers`, a patch file outside the repository, a kustomization not read.
+    # `image` (`_TOUCHES`), an `images:` entry that may match a rewritten image
+    # (`_may_transform_a_rewrite`), a patch file outside the repository, a kustomization not
+    # read.
     minimal = True  # False: build every kustomization that reads a rewrite (tests compare)
 
     def _selected(
