@@ -52,8 +52,10 @@ def _fails(finding: Finding) -> bool:
 def _level(finding: Finding, failing: tuple[str, ...]) -> Finding:
     if finding.code == "PTC900":
         return finding
+    # A copy only where the level changes: a dense file has 10^5 findings, most already right.
+    severity = finding.severity
     if fails_lint(finding.code, finding.upstream, finding.prefix, failing):
-        return replace(finding, level=Severity.ERROR)
-    if finding.severity is Severity.ERROR:
+        return finding if severity is Severity.ERROR else replace(finding, level=Severity.ERROR)
+    if severity is Severity.ERROR:
         return replace(finding, level=Severity.WARNING)
     return finding
