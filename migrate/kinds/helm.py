@@ -18,6 +18,7 @@ from migrate.facts.charts import Chart
 from migrate.facts.charts import guard as _guard
 from migrate.facts.charts import of as charts_of
 from migrate.facts.charts.evidence import Evidence
+from migrate.facts.directories import holds
 from migrate.kinds import helm_images as _helm_images
 from migrate.kinds.helm_images import Head
 from migrate.kinds.paths import YAML_SUFFIXES, in_helm_templates
@@ -42,7 +43,7 @@ def is_values(path: Path) -> bool:
     name = path.name.lower()
     if not name.endswith(YAML_SUFFIXES) or name in _CHART_FILES:
         return False
-    return bool(_VALUES.match(name)) or (path.parent / "Chart.yaml").is_file()
+    return bool(_VALUES.match(name)) or holds(str(path.parent), "Chart.yaml")
 
 
 def by_name(path: Path) -> bool:

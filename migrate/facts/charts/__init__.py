@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from migrate.context import Repo
+from migrate.facts.directories import holds
 
 if TYPE_CHECKING:
     from migrate.facts.charts.evidence import Evidence
@@ -29,7 +30,7 @@ def chart_root(path: Path, stop: Path | None = None) -> Path | None:
     for depth, directory in enumerate((path, *path.parents) if path.is_dir() else path.parents):
         if depth > _MAX_DEPTH or (stop is not None and not directory.is_relative_to(stop)):
             return None
-        if (directory / CHART_FILE).is_file():
+        if holds(str(directory), CHART_FILE):
             return directory
     return None
 
