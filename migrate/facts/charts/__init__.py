@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from migrate.context import Repo
 from migrate.facts.directories import holds
@@ -44,6 +44,8 @@ class Chart:
         self.store = store  # where evidence is kept between runs (`_cache`), if anywhere
         self.defaults: object = None  # values.yaml composed, set by the values scanner
         self.defaults_read = False
+        # (values.yaml's text, composed by libyaml?, its documents), once composed without error
+        self.composed: tuple[str, bool, list[Any]] | None = None
 
     @functools.cached_property
     def evidence(self) -> Evidence:
