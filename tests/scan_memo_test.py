@@ -1,9 +1,10 @@
 """What a scan remembers to go faster gives the answers it would without: per-directory facts
-are kept for the runs under way only, a chart's values.yaml is composed once per
-run."""
+are kept for the runs under way only, a chart's values.yaml is composed once per run, and a
+walk resolves each directory once."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from migrate.facts import directories
 from migrate.kinds import helm
 from migrate.rewrite import engine
 from migrate.rewrite.results import FileResult
+from migrate.rewrite.walk import OUTSIDE, walk
 from migrate.syntax import yaml as _yaml
 from tests.helpers import REGISTRY
 
@@ -105,3 +107,30 @@ def test_a_rewritten_values_yaml_is_verified_on_its_own_tree(tmp_path: Path) -> 
     (values,) = [r for r in _run(tmp_path, fix=True) if r.path == "chart/values.yaml"]
     assert values.after is not None and REGISTRY.encode() in values.after
     assert not [f for f in values.findings if f.code == "PTC900"]
+
+
+def test_a_walk_through_a_symlinked_directory_resolves_as_each_file_would(
+    tmp_path: Path,
+) -> None:
+    real = tmp_path / "real"
+    (real / "a" / "b").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q"], cwd=real, check=True)
+    for rel in ("Dockerfile", "a/Dockerfile", "a/b/compose.yaml"):
+        (real / rel).write_text("FROM alpine\n")
+    os.symlink(tmp_path / "real" / "a" / "Dockerfile", real / "a" / "b" / "linked.Dockerfile")
+    os.symlink(tmp_path / "elsewhere" / "Dockerfile", real / "a" / "broken.Dockerfile")
+    (tmp_path / "outside.Dockerfile").write_text("FROM alpine\n")
+    os.symlink(tmp_path / "outside.Dockerfile", real / "a" / "b" / "escape.Dockerfile")
+    os.symlink(real, tmp_path / "alias")
+
+    found = list(walk(["alias"], Config(), tmp_path))
+    assert [(c.display, c.problem) for c in found] == [
+        ("alias/Dockerfile", None),
+        ("alias/a/Dockerfile", None),
+        ("alias/a/b/compose.yaml", None),
+        ("alias/a/b/escape.Dockerfile", OUTSIDE),
+        ("alias/a/broken.Dockerfile", "broken symlink"),
+    ]
+    for candidate in found:
+        if candidate.real is not None:
+            assert candidate.real == (tmp_path / candidate.display).resolve(strict=True)

@@ -126,9 +126,10 @@ FILES = "|".join(f"(?:{files})" for files in dict.fromkeys(s.FILES for s in SCAN
 _FILES = re.compile(FILES)
 
 
-def is_candidate(path: Path) -> bool:
-    """Cheap, name-only test run before a file is read: could any scanner want it?"""
-    return _FILES.search(path.as_posix()) is not None
+def is_candidate(path: Path | str) -> bool:
+    """Cheap, name-only test run before a file is read: could any scanner want it? A string is
+    a '/'-separated path."""
+    return _FILES.search(path if isinstance(path, str) else path.as_posix()) is not None
 
 
 def scanner_for(path: Path, text: str, repo: Repo | None = None) -> Kind | None:
