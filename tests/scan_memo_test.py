@@ -15,7 +15,7 @@ from migrate.facts import directories
 from migrate.kinds import helm
 from migrate.rewrite import engine
 from migrate.rewrite.results import FileResult
-from migrate.rewrite.walk import OUTSIDE, walk
+from migrate.rewrite.walk import OUTSIDE, display_path, walk
 from migrate.syntax import yaml as _yaml
 from tests.helpers import REGISTRY
 
@@ -134,3 +134,26 @@ def test_a_walk_through_a_symlinked_directory_resolves_as_each_file_would(
     for candidate in found:
         if candidate.real is not None:
             assert candidate.real == (tmp_path / candidate.display).resolve(strict=True)
+
+
+@pytest.mark.parametrize(
+    ("cwd", "given"),
+    [
+        ("repo", "."),
+        (".", "repo"),
+        ("elsewhere", "../repo"),
+        ("repo/a/b", "../.."),
+        ("repo/a", "../a"),
+    ],
+)
+def test_a_walk_shows_each_file_as_display_path_does(tmp_path: Path, cwd: str, given: str) -> None:
+    repo = tmp_path / "repo"
+    (repo / "a" / "b").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    for rel in ("Dockerfile", "a/Dockerfile", "a/b/compose.yaml"):
+        (repo / rel).write_text("FROM alpine\n")
+    found = list(walk([given], Config(), tmp_path / cwd))
+    assert len(found) == (3 if given != "../a" else 2)
+    for candidate in found:
+        assert candidate.real is not None
+        assert candidate.display == display_path(candidate.real, (tmp_path / cwd).resolve())

@@ -46,13 +46,24 @@ def display_path(path: Path, cwd: Path) -> str:
         return os.path.relpath(path, cwd).replace(os.sep, "/")
 
 
-def _shown(path: str, cwd: str) -> str:
-    """`display_path` of a normalised absolute path under a resolved `cwd`, as strings: a walk
-    shows every file it lists, and each Path built for that would cost more than the rest."""
-    prefix = cwd if cwd.endswith(os.sep) else cwd + os.sep
-    if path.startswith(prefix):
-        return path[len(prefix) :].replace(os.sep, "/")
-    return display_path(Path(path), Path(cwd))
+class _Shown:
+    """`display_path` of the files below one path given, as strings: a walk shows every file it
+    lists, and the Paths built for that (or `os.path.relpath`, when the walk is not below the
+    working directory) cost more than the rest of the walk."""
+
+    def __init__(self, start: Path, cwd: Path) -> None:
+        self.cwd, self.inside = cwd, os.path.join(cwd, "")
+        # A file below `start` is shown as `start` is, then its own path below it; unless the
+        # working directory is itself below `start`, where the two paths part further down.
+        self.below = None if cwd.is_relative_to(start) else os.path.join(start, "")
+        self.start = display_path(start, cwd)
+
+    def __call__(self, path: str) -> str:
+        if path.startswith(self.inside):
+            return path[len(self.inside) :].replace(os.sep, "/")
+        if self.below is not None and path.startswith(self.below):
+            return f"{self.start}/{path[len(self.below) :].replace(os.sep, '/')}"
+        return display_path(Path(path), self.cwd)
 
 
 def boundary(directory: Path) -> Path:
@@ -96,7 +107,6 @@ def walk(
     counted in `tally`; a path given is read whatever its name."""
     tally = tally or Tally()
     cwd = cwd.resolve()
-    here = str(cwd)
     roots: dict[Path, Path] = {}
     seen: set[Path] = set()
     tidied: set[Path] = set()
@@ -132,6 +142,7 @@ def walk(
             if tidy and start.parent not in tidied:  # a hook's files: their directories, once
                 tidied.add(start.parent)
                 remove_stale_in(start.parent)
+        shown = _Shown(start, cwd)
         # Config globs are written from the config's directory (`charts/vendor/**`), whatever
         # directory the run starts in; `--exclude` globs may be written from the working one.
         for item in files:
@@ -146,7 +157,7 @@ def walk(
             name, root = item
             if not is_candidate(name.replace(os.sep, "/")):
                 continue
-            display = _shown(name, here)
+            display = shown(name)
             path = Path(name)
             if _excluded(config, path, display, root):
                 continue
