@@ -59,9 +59,14 @@ class Kind:
             found = (loaded.NAME, loaded.FILES, hasattr(loaded, "included"))
         self.NAME, self.FILES, self.includes = found
         self._files: re.Pattern[str] | None = None
+        self._loaded: ModuleType | None = None
 
     def load(self) -> ModuleType:
-        return importlib.import_module(self.module)
+        # Asked for every file of its FILES, often several times: import_module's lookup
+        # (import lock and all) would cost more than most kinds' claims.
+        if self._loaded is None:
+            self._loaded = importlib.import_module(self.module)
+        return self._loaded
 
     def may_claim(self, posix: str) -> bool:
         """Its FILES matches the path: only then can the kind claim the file."""
