@@ -18,6 +18,7 @@ from migrate.facts.charts import Chart
 from migrate.facts.charts import guard as _guard
 from migrate.facts.charts import of as charts_of
 from migrate.facts.charts.evidence import Evidence
+from migrate.facts.directories import holds
 from migrate.kinds import helm_images as _helm_images
 from migrate.kinds.helm_images import Head
 from migrate.kinds.paths import YAML_SUFFIXES, in_helm_templates
@@ -42,7 +43,7 @@ def is_values(path: Path) -> bool:
     name = path.name.lower()
     if not name.endswith(YAML_SUFFIXES) or name in _CHART_FILES:
         return False
-    return bool(_VALUES.match(name)) or (path.parent / "Chart.yaml").is_file()
+    return bool(_VALUES.match(name)) or holds(str(path.parent), "Chart.yaml")
 
 
 def by_name(path: Path) -> bool:
@@ -66,7 +67,7 @@ def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
     evidence = chart.evidence if chart else None
     defaults = _defaults(chart, context)
     try:
-        docs = _yaml.documents(text, context.parsing)
+        docs = _composed_defaults(chart, text, context) or _yaml.documents(text, context.parsing)
     except ScanError as exc:
         if "{{" not in text:
             raise
@@ -212,8 +213,24 @@ def _defaults(chart: Chart | None, context: FileContext) -> Node | None:
             docs = _yaml.documents(chart.values, context.parsing) if chart.values else []
         except ScanError:
             docs = []
+        else:
+            if chart.values:
+                fast = context.parsing.use_fast(len(chart.values))
+                chart.composed = (chart.values, fast, docs)
         chart.defaults, chart.defaults_read = (docs[0] if docs else None), True
     return chart.defaults  # type: ignore[return-value]
+
+
+def _composed_defaults(chart: Chart | None, text: str, context: FileContext) -> list[Node]:
+    """The documents `_defaults` composed for an override file when `text` is the very same
+    values.yaml, composed the same way: the chart's values.yaml is then composed once, not
+    twice (override files under ci/ come before it in walk order). Nothing edits a tree."""
+    if chart is None or chart.composed is None:
+        return []
+    values, fast, docs = chart.composed
+    if text != values or fast != context.parsing.use_fast(len(text)):
+        return []
+    return docs
 
 
 def _document(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+from migrate.facts.directories import holds
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -12,5 +15,5 @@ def in_helm_templates(path: Path) -> bool:
     parts = path.parts
     for i in range(len(parts) - 1, 0, -1):
         if parts[i] == "templates":
-            return (Path(*parts[:i]) / "Chart.yaml").is_file()
+            return holds(os.path.join(*parts[:i]), "Chart.yaml")
     return False

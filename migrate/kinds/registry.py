@@ -59,9 +59,14 @@ class Kind:
             found = (loaded.NAME, loaded.FILES, hasattr(loaded, "included"))
         self.NAME, self.FILES, self.includes = found
         self._files: re.Pattern[str] | None = None
+        self._loaded: ModuleType | None = None
 
     def load(self) -> ModuleType:
-        return importlib.import_module(self.module)
+        # Asked for every file of its FILES, often several times: import_module's lookup
+        # (import lock and all) would cost more than most kinds' claims.
+        if self._loaded is None:
+            self._loaded = importlib.import_module(self.module)
+        return self._loaded
 
     def may_claim(self, posix: str) -> bool:
         """Its FILES matches the path: only then can the kind claim the file."""
@@ -126,9 +131,10 @@ FILES = "|".join(f"(?:{files})" for files in dict.fromkeys(s.FILES for s in SCAN
 _FILES = re.compile(FILES)
 
 
-def is_candidate(path: Path) -> bool:
-    """Cheap, name-only test run before a file is read: could any scanner want it?"""
-    return _FILES.search(path.as_posix()) is not None
+def is_candidate(path: Path | str) -> bool:
+    """Cheap, name-only test run before a file is read: could any scanner want it? A string is
+    a '/'-separated path."""
+    return _FILES.search(path if isinstance(path, str) else path.as_posix()) is not None
 
 
 def scanner_for(path: Path, text: str, repo: Repo | None = None) -> Kind | None:

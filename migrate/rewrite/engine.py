@@ -14,6 +14,7 @@ from pathlib import Path
 
 from migrate.config import Config
 from migrate.context import Parsing
+from migrate.facts.directories import remembered
 from migrate.provers.protocol import Prover
 from migrate.provers.registry import PROVERS
 from migrate.rewrite import pool
@@ -40,8 +41,9 @@ def run(
     (default: $ECR_PTC_JOBS, else one per CPU); small ones, such as a hook's files, stay in
     this process, where forking would cost more than it saves."""
     settings = Settings(config, fix, write, parsing or Parsing(), provers)
-    results = _in_walk_order(walk(paths, config, cwd, tidy=write, tally=tally), settings, jobs)
-    yield from ruled_in_order(results, settings, cwd) if fix and provers else results
+    with remembered():
+        results = _in_walk_order(walk(paths, config, cwd, tidy=write, tally=tally), settings, jobs)
+        yield from ruled_in_order(results, settings, cwd) if fix and provers else results
 
 
 def _in_walk_order(

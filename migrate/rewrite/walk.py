@@ -46,6 +46,26 @@ def display_path(path: Path, cwd: Path) -> str:
         return os.path.relpath(path, cwd).replace(os.sep, "/")
 
 
+class _Shown:
+    """`display_path` of the files below one path given, as strings: a walk shows every file it
+    lists, and the Paths built for that (or `os.path.relpath`, when the walk is not below the
+    working directory) cost more than the rest of the walk."""
+
+    def __init__(self, start: Path, cwd: Path) -> None:
+        self.cwd, self.inside = cwd, os.path.join(cwd, "")
+        # A file below `start` is shown as `start` is, then its own path below it; unless the
+        # working directory is itself below `start`, where the two paths part further down.
+        self.below = None if cwd.is_relative_to(start) else os.path.join(start, "")
+        self.start = display_path(start, cwd)
+
+    def __call__(self, path: str) -> str:
+        if path.startswith(self.inside):
+            return path[len(self.inside) :].replace(os.sep, "/")
+        if self.below is not None and path.startswith(self.below):
+            return f"{self.start}/{path[len(self.below) :].replace(os.sep, '/')}"
+        return display_path(Path(path), self.cwd)
+
+
 def boundary(directory: Path) -> Path:
     """The boundary no symlink may leave, for a directory as written (absolute, normalised, not
     resolved): the work tree holding it, found from the written path — the deepest ancestor
@@ -90,6 +110,7 @@ def walk(
     roots: dict[Path, Path] = {}
     seen: set[Path] = set()
     tidied: set[Path] = set()
+    resolved: dict[str, Path] = {}  # a directory of the walk -> where it really is
 
     def root_of(directory: Path) -> Path:
         if directory not in roots:
@@ -103,7 +124,7 @@ def walk(
         except OSError as exc:  # EACCES on a parent, ENAMETOOLONG: a finding, not a traceback
             yield Candidate(display_path(start, cwd), None, f"cannot read: {_reason(exc)}")
             continue
-        files: Iterable[tuple[Path, Path] | Candidate]
+        files: Iterable[tuple[str, Path] | Candidate]
         if is_dir:
             root = root_of(start)
             top = start.resolve()
@@ -117,10 +138,11 @@ def walk(
                 # kind we read is reported by the guard below; any other missing path here.
                 yield Candidate(display_path(start, cwd), None, "no such file or directory")
                 continue
-            files = [(start, root_of(start.parent))]
+            files = [(str(start), root_of(start.parent))]
             if tidy and start.parent not in tidied:  # a hook's files: their directories, once
                 tidied.add(start.parent)
                 remove_stale_in(start.parent)
+        shown = _Shown(start, cwd)
         # Config globs are written from the config's directory (`charts/vendor/**`), whatever
         # directory the run starts in; `--exclude` globs may be written from the working one.
         for item in files:
@@ -132,14 +154,17 @@ def walk(
                 if not _excluded(config, where, item.display, item.root):
                     yield item
                 continue
-            path, root = item
-            display = display_path(path, cwd)
-            if _excluded(config, path, display, root) or not is_candidate(path):
+            name, root = item
+            if not is_candidate(name.replace(os.sep, "/")):
                 continue
-            if is_dir and not config.include_tests and _in_tests(path, start):
+            display = shown(name)
+            path = Path(name)
+            if _excluded(config, path, display, root):
+                continue
+            if is_dir and not config.include_tests and _in_tests(name, start):
                 tally.tests += 1
                 continue
-            candidate = _guard(path, display, root)
+            candidate = _guard(path, display, root, resolved)
             if not is_dir and not os.path.lexists(root / ".git") and root.is_relative_to(cwd):
                 candidate = candidate._replace(repo=cwd)
             if candidate.real is not None:
@@ -149,7 +174,7 @@ def walk(
             yield candidate
 
 
-def _in_tests(path: Path, start: Path, directory: bool = False) -> bool:
+def _in_tests(path: Path | str, start: Path, directory: bool = False) -> bool:
     """Is `path` in a test directory below `start` (the directory given, itself read)?"""
     if _TEST_WORDS.search(str(path)) is None:  # most paths: no parts to split
         return False
@@ -166,19 +191,23 @@ def _in_tests(path: Path, start: Path, directory: bool = False) -> bool:
 
 
 def _excluded(config: Config, path: Path, display: str, root: Path) -> bool:
+    if not config.exclude:
+        return False
     if config.excluded(display):
         return True
     base = config.path.resolve().parent if config.path else root
     return path.is_relative_to(base) and config.excluded(path.relative_to(base).as_posix())
 
 
-def _guard(path: Path, display: str, root: Path) -> Candidate:
+def _guard(path: Path, display: str, root: Path, resolved: dict[str, Path]) -> Candidate:
+    """`resolved`: directories already resolved in this walk (a file that is no symlink is
+    where its directory really is, and a walk lists many files per directory)."""
     try:
         info = os.lstat(path)
     except OSError as exc:
         return Candidate(display, None, f"cannot read: {_reason(exc)}")
     try:
-        real = path.resolve(strict=True)
+        real = _resolve(path, stat.S_ISLNK(info.st_mode), resolved)
     except (FileNotFoundError, NotADirectoryError):
         return Candidate(display, None, "broken symlink")
     except (OSError, RuntimeError):  # ELOOP: Python < 3.13 raises RuntimeError for a loop
@@ -199,9 +228,20 @@ def _guard(path: Path, display: str, root: Path) -> Candidate:
     return Candidate(display, real, None, root)
 
 
+def _resolve(path: Path, link: bool, resolved: dict[str, Path]) -> Path:
+    """`path.resolve(strict=True)`, through `resolved` for a file that is not a symlink itself."""
+    if link:
+        return path.resolve(strict=True)
+    directory, _, name = str(path).rpartition(os.sep)
+    real = resolved.get(directory)
+    if real is None:
+        real = resolved[directory] = path.parent.resolve(strict=True)
+    return real / name
+
+
 def _directory(
     start: Path, top: Path, root: Path, cwd: Path, tidy: bool
-) -> Iterator[tuple[Path, Path] | Candidate]:
+) -> Iterator[tuple[str, Path] | Candidate]:
     """(file, its boundary) for every file under `start` (as written; `top` is where it
     leads); a Candidate for each directory that could not be listed (a PTC900: what it holds
     is unknown, and silence would say 'clean')."""
@@ -210,14 +250,15 @@ def _directory(
         yield from _os_walk(start, root, cwd, tidy)
         return
     names, unlisted = listed
+    prefix = os.path.join(start, "")
     for name in names:
         if SKIPPED_DIRS.intersection(name.split("/")[:-1]):
             continue
-        path = start / name
+        listed_file = prefix + name
         if tidy and name.endswith(TEMP_SUFFIX):
-            remove_stale(path)
-        elif os.path.lexists(path):  # deleted but still in the index
-            yield path, root
+            remove_stale(Path(listed_file))
+        elif os.path.lexists(listed_file):  # deleted but still in the index
+            yield listed_file, root
     for path, reason in unlisted:
         shown = start / path.relative_to(top) if path.is_relative_to(top) else path
         yield Candidate(display_path(shown, cwd), None, f"cannot list directory: {reason}", root)
@@ -244,7 +285,7 @@ def _git_listing(top: Path) -> tuple[list[str], list[tuple[Path, str]]] | None:
 
 def _os_walk(
     top: Path, root: Path, cwd: Path, tidy: bool
-) -> Iterator[tuple[Path, Path] | Candidate]:
+) -> Iterator[tuple[str, Path] | Candidate]:
     failed: list[OSError] = []
     trees = {top: root}
 
@@ -267,7 +308,7 @@ def _os_walk(
             if tidy and name.endswith(TEMP_SUFFIX):
                 remove_stale(here / name)
             else:
-                yield here / name, bound
+                yield os.path.join(directory, name), bound
         # os.walk lists symlinked directories as dirs but does not enter them: good, and a
         # symlink to a file is yielded as a file, then guarded.
     yield from unlisted()

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from migrate.context import Repo
+from migrate.facts.directories import holds
 
 if TYPE_CHECKING:
     from migrate.facts.charts.evidence import Evidence
@@ -29,7 +30,7 @@ def chart_root(path: Path, stop: Path | None = None) -> Path | None:
     for depth, directory in enumerate((path, *path.parents) if path.is_dir() else path.parents):
         if depth > _MAX_DEPTH or (stop is not None and not directory.is_relative_to(stop)):
             return None
-        if (directory / CHART_FILE).is_file():
+        if holds(str(directory), CHART_FILE):
             return directory
     return None
 
@@ -43,6 +44,8 @@ class Chart:
         self.store = store  # where evidence is kept between runs (`_cache`), if anywhere
         self.defaults: object = None  # values.yaml composed, set by the values scanner
         self.defaults_read = False
+        # (values.yaml's text, composed by libyaml?, its documents), once composed without error
+        self.composed: tuple[str, bool, list[Any]] | None = None
 
     @functools.cached_property
     def evidence(self) -> Evidence:

@@ -11,7 +11,9 @@ with, or a Flux HelmRelease takes its values from. `of(repo)` finds the latter o
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,8 @@ _FLUX = re.compile(
 )
 # Tried first: a pattern that may start at any line start is tried at every offset.
 _FLUX_WORDS = ("HelmRe", "Generator")
+# A file that names none of these is no Application nor Flux file (ASCII: the same as bytes).
+_WORDS = (b"valueFiles", *(word.encode() for word in _FLUX_WORDS))
 
 
 def bitnami(source: str) -> bool:
@@ -86,13 +90,20 @@ def _releases(repo: Repo) -> Iterator[tuple[Path, str]]:
         if not name.endswith((".yaml", ".yml", ".gotmpl")):
             continue
         path = repo.root / relative
+        helmfile = name.startswith("helmfile") or "/helmfile.d/" in f"/{relative}"
         try:
-            if path.is_symlink() or path.stat().st_size > _MAX_FILE:
+            info = os.lstat(path)
+            if stat.S_ISLNK(info.st_mode) or info.st_size > _MAX_FILE:
                 continue
-            text = path.read_text("utf-8", "replace")
+            raw = path.read_bytes()
         except OSError:
             continue
-        if name.startswith("helmfile") or "/helmfile.d/" in f"/{relative}":
+        # Most YAML of a repository is none of these: its bytes say so before it is decoded.
+        if not helmfile and not any(word in raw for word in _WORDS):
+            continue
+        # As read_text reads it: invalid bytes replaced, universal newlines.
+        text = raw.decode("utf-8", "replace").replace("\r\n", "\n").replace("\r", "\n")
+        if helmfile:
             yield from _helmfile(path.parent, _load_all(text))
         elif "valueFiles" in text and _APPLICATION.search(text):
             yield from _argo(repo.root, _load_all(text))
