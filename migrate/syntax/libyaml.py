@@ -274,6 +274,7 @@ def _place_empty(empty: Scalar, event: Any, kind: type, parsed: str) -> bool:
         before -= 1
     if before >= 0 and parsed[before] == "?":
         return False  # `? key`: ruamel's key token sits on the `?`
-    empty.start = empty.end = at
+    empty.end = at
     empty.lead = 0  # span (at, at)
+    empty._start = None  # implied by `end` (start == end), as the constructor keeps it
     return True
