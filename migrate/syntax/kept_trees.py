@@ -118,6 +118,11 @@ def _derive(text: str, new_text: str, docs: list[Node], splices: list[Splice]) -
         return False
     nodes, targets = found
     values: list[str] = []
+    # Per distinct value: a dense file rewrites the same few references a hundred thousand
+    # times, each a string the composers share and a tag the resolver's regexes find slowly
+    # (a registry's digits may start a number; `libyaml` remembers only short values' tags).
+    shared: dict[str, str] = {}
+    tags: dict[str, str] = {}
     before = 0  # the growth of the splices before the current target
     for scalar, first, last in targets:
         span = scalar.span
@@ -126,16 +131,24 @@ def _derive(text: str, new_text: str, docs: list[Node], splices: list[Splice]) -
         pieces: list[str] = []
         cursor = 0
         for start, end, expected, new in splices[first:last]:
-            if old[start - lo : end - lo] != expected:
-                return False
+            if start - lo < cursor or old[start - lo : end - lo] != expected:
+                return False  # overlapping, or not what the text holds there
             pieces += (old[cursor : start - lo], new)
             cursor = end - lo
         value = "".join(pieces) + old[cursor:]
-        if not _SAFE.match(value) or not new_text.startswith(value, lo + before):
+        if not new_text.startswith(value, lo + before):
             return False
-        if scalar.lead == 0 and not implicit_tag(old) == implicit_tag(value) == scalar.tag:
-            return False
-        values.append(value)
+        if value not in shared:
+            if not _SAFE.match(value):
+                return False
+            shared[value] = value
+        if scalar.lead == 0:
+            for plain in (old, value):
+                if plain not in tags:
+                    tags[plain] = implicit_tag(plain)
+                if tags[plain] != scalar.tag:
+                    return False
+        values.append(shared[value])
         before += sum(len(new) - (end - start) for start, end, _, new in splices[first:last])
     _move(nodes, splices)
     for (scalar, _, _), value in zip(targets, values):
