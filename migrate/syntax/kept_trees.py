@@ -38,6 +38,7 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from itertools import accumulate, cycle, repeat
 
 from migrate.syntax.nodes import Mapping, Node, Scalar
 
@@ -104,8 +105,11 @@ def derive(text: str, new_text: str, splices: Sequence[Splice]) -> bool:
 def _derive(text: str, new_text: str, docs: list[Node], splices: list[Splice]) -> bool:
     if text.startswith("%") or "\n%" in text:
         return False  # a `%YAML 1.1` directive would resolve tags by other rules
-    growth = sum(len(new) - (end - start) for start, end, _, new in splices)
-    if len(new_text) != len(text) + growth:
+    # shifts[i]: how much the splices before the i-th grow the text
+    shifts = list(
+        accumulate((len(new) - (end - start) for start, end, _, new in splices), initial=0)
+    )
+    if len(new_text) != len(text) + shifts[-1]:
         return False
     try:
         from migrate.syntax.libyaml import implicit_tag
@@ -123,7 +127,6 @@ def _derive(text: str, new_text: str, docs: list[Node], splices: list[Splice]) -
     # (a registry's digits may start a number; `libyaml` remembers only short values' tags).
     shared: dict[str, str] = {}
     tags: dict[str, str] = {}
-    before = 0  # the growth of the splices before the current target
     for scalar, first, last in targets:
         span = scalar.span
         assert span is not None  # eligible scalars have one
@@ -136,7 +139,7 @@ def _derive(text: str, new_text: str, docs: list[Node], splices: list[Splice]) -
             pieces += (old[cursor : start - lo], new)
             cursor = end - lo
         value = "".join(pieces) + old[cursor:]
-        if not new_text.startswith(value, lo + before):
+        if not new_text.startswith(value, lo + shifts[first]):
             return False
         if value not in shared:
             if not _SAFE.match(value):
@@ -149,8 +152,7 @@ def _derive(text: str, new_text: str, docs: list[Node], splices: list[Splice]) -
                 if tags[plain] != scalar.tag:
                     return False
         values.append(shared[value])
-        before += sum(len(new) - (end - start) for start, end, _, new in splices[first:last])
-    _move(nodes, splices)
+    _move(nodes, [end for _, end, _, _ in splices], shifts)
     for (scalar, _, _), value in zip(targets, values):
         scalar.value = value  # `end` already moved past the splices: `start` still derives
     return True
@@ -162,6 +164,7 @@ def _targets(
     """Every node once, and each edited scalar with the range of `splices` inside its span; None
     when a splice lies outside every scalar met only as (part of) a value."""
     nodes: list[Node] = []
+    keep = nodes.append
     targets: list[tuple[Scalar, int, int]] = []
     seen: set[int] = set()
     count, at = len(splices), 0
@@ -175,7 +178,7 @@ def _targets(
                     return None  # first met as a value, now (inside) a key: not worth sorting out
                 continue
             seen.add(id(node))
-        nodes.append(node)
+        keep(node)
         if isinstance(node, Scalar):
             if in_key or node.lead is None:
                 continue
@@ -191,25 +194,19 @@ def _targets(
                 at += 1
             if at > first:
                 targets.append((node, first, at))
-        elif isinstance(node, Mapping):
-            flat = node.flat
-            for index in range(len(flat) - 1, -1, -1):
-                stack.append((flat[index], in_key or index % 2 == 0))
+        elif isinstance(node, Mapping):  # keys and values in turn, last first: [.., v1, k1, ..]
+            stack.extend(zip(reversed(node.flat), cycle((in_key, True))))
         else:
-            stack.extend([(item, in_key) for item in reversed(node.items)])
+            stack.extend(zip(reversed(node.items), repeat(in_key)))
     if at < count:
         return None
     return nodes, targets
 
 
-def _move(nodes: list[Node], splices: list[Splice]) -> None:
+def _move(nodes: list[Node], ends: list[int], shifts: list[int]) -> None:
     """Every position at or after a splice's end moves by the growth of the splices up to it."""
-    if not splices:
+    if not ends:
         return
-    ends = [end for _, end, _, _ in splices]
-    shifts = [0]
-    for start, end, _, new in splices:
-        shifts.append(shifts[-1] + len(new) - (end - start))
     first = ends[0]
     where = bisect.bisect_right
     for node in nodes:
