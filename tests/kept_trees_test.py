@@ -169,6 +169,9 @@ def test_only_the_kept_text_and_only_its_derived_object() -> None:
         assert kept_trees.take("".join([new_text[:3], new_text[3:]])) is None
     with kept_trees.keeping(text):
         assert kept_trees.take(new_text) is None  # nothing outlives its window
+        _yaml.documents(text)
+        kept_trees.forget()
+        assert not kept_trees.derive(text, new_text, splices)
 
 
 # Generated YAML: scalars of every style, anchors and aliases, block and flow, several documents.
@@ -342,3 +345,22 @@ def test_fix_composes_a_dense_file_once(
     monkeypatch.setattr(kept_trees, "derive", lambda *_: False)
     assert fix() == once
     assert len(composed) == 3
+
+
+def test_nothing_to_rewrite_keeps_no_tree_beside_the_findings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "values.yaml"
+    path.write_text(f"image: {ECR}\n" + "".join(f"k{i}: v\n" for i in range(2000)))  # libyaml
+    real = one_file.findings
+    kept: list[object] = []
+
+    def spying(*args: Any) -> Any:
+        window = kept_trees._window.get()
+        kept.append(window and window.kept)
+        return real(*args)
+
+    monkeypatch.setattr(one_file, "findings", spying)
+    found = one_file.process(Candidate("values.yaml", path), CONFIG, fix=True, write=False)
+    assert found is not None and found.findings and found.after is None
+    assert kept == [None]

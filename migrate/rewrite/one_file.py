@@ -104,6 +104,7 @@ def _scanned(
         for occ, v in zip(occurrences, verdicts)
     )
     if not any(rewrites):
+        kept_trees.forget()  # nothing to verify: the tree need not sit beside the findings
         return FileResult(display, kind, report(), src.raw)
     try:
         new_text = _verified(scanner, context, src.text, occurrences, verdicts, rewrites, config)

@@ -70,6 +70,13 @@ def keeping(text: str | None) -> Iterator[None]:
         _window.reset(token)
 
 
+def forget() -> None:
+    """Nothing of this file will be re-scanned: its trees go now, not when the window closes."""
+    window = _window.get()
+    if window is not None:
+        window.kept = window.derived = None
+
+
 def keep(text: str, docs: list[Node]) -> None:
     """The trees just composed for `text`: kept when it is the very text being rewritten."""
     window = _window.get()
