@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from array import array
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -112,9 +113,10 @@ def derive(text: str, new_text: str, splices: Sequence[Splice]) -> bool:
 def _derive(text: str, new_text: str, docs: list[Node], splices: list[Splice]) -> bool:
     if text.startswith("%") or "\n%" in text:
         return False  # a `%YAML 1.1` directive would resolve tags by other rules
-    # shifts[i]: how much the splices before the i-th grow the text
-    shifts = list(
-        accumulate((len(new) - (end - start) for start, end, _, new in splices), initial=0)
+    # shifts[i]: how much the splices before the i-th grow the text; an array, as a dense
+    # file's 10^5 splices would be as many new int objects in a list.
+    shifts = array(
+        "q", accumulate((len(new) - (end - start) for start, end, _, new in splices), initial=0)
     )
     if len(new_text) != len(text) + shifts[-1]:
         return False
@@ -127,14 +129,15 @@ def _derive(text: str, new_text: str, docs: list[Node], splices: list[Splice]) -
     found = _targets(docs, splices, "*" in text)
     if found is None:
         return False
-    nodes, targets = found
+    nodes, targets, firsts = found
+    firsts.append(len(splices))
     values: list[str] = []
     # Per distinct value: a dense file rewrites the same few references a hundred thousand
     # times, each a string the composers share and a tag the resolver's regexes find slowly
     # (a registry's digits may start a number; `libyaml` remembers only short values' tags).
     shared: dict[str, str] = {}
     tags: dict[str, str] = {}
-    for scalar, first, last in targets:
+    for scalar, first, last in zip(targets, firsts, firsts[1:]):
         span = scalar.span
         assert span is not None  # eligible scalars have one
         lo, old = span[0], scalar.value
@@ -159,20 +162,22 @@ def _derive(text: str, new_text: str, docs: list[Node], splices: list[Splice]) -
                 if tags[plain] != scalar.tag:
                     return False
         values.append(shared[value])
-    _move(nodes, [end for _, end, _, _ in splices], shifts)
-    for (scalar, _, _), value in zip(targets, values):
+    _move(nodes, [end for _, end, _, _ in splices], shifts)  # the splices' own ints: a list
+    for scalar, value in zip(targets, values):
         scalar.value = value  # `end` already moved past the splices: `start` still derives
     return True
 
 
 def _targets(
     docs: list[Node], splices: list[Splice], aliases: bool
-) -> tuple[list[Node], list[tuple[Scalar, int, int]]] | None:
-    """Every node once, and each edited scalar with the range of `splices` inside its span; None
+) -> tuple[list[Node], list[Scalar], array[int]] | None:
+    """Every node once, each edited scalar, and where its `splices` start (they run on to the
+    next one's: every splice is inside one); None
     when a splice lies outside every scalar met only as (part of) a value."""
     nodes: list[Node] = []
     keep = nodes.append
-    targets: list[tuple[Scalar, int, int]] = []
+    targets: list[Scalar] = []
+    firsts = array("q")
     seen: set[int] = set()
     count, at = len(splices), 0
     previous = -1  # where the last eligible span ended: spans come in text order, or refuse
@@ -200,17 +205,18 @@ def _targets(
             while at < count and splices[at][1] <= hi:
                 at += 1
             if at > first:
-                targets.append((node, first, at))
+                targets.append(node)
+                firsts.append(first)
         elif isinstance(node, Mapping):  # keys and values in turn, last first: [.., v1, k1, ..]
             stack.extend(zip(reversed(node.flat), cycle((in_key, True))))
         else:
             stack.extend(zip(reversed(node.items), repeat(in_key)))
     if at < count:
         return None
-    return nodes, targets
+    return nodes, targets, firsts
 
 
-def _move(nodes: list[Node], ends: list[int], shifts: list[int]) -> None:
+def _move(nodes: list[Node], ends: list[int], shifts: array[int]) -> None:
     """Every position at or after a splice's end moves by the growth of the splices up to it."""
     if not ends:
         return
