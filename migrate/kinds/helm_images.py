@@ -125,9 +125,10 @@ def sites(doc: Node | None, evidence: Evidence | None, aliases: bool = True) -> 
     stack: list[tuple[Node, str, str]] = [(doc, "", "")] if doc is not None else []
     while stack:
         node, path, key = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
+        if aliases:  # else `seen` forgets: not even a call per node
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
         if isinstance(node, _yaml.Sequence):
             stack.extend((item, path, key) for item in reversed(node.items))
             continue
@@ -140,7 +141,8 @@ def sites(doc: Node | None, evidence: Evidence | None, aliases: bool = True) -> 
                 seen.add(id(site.name))
                 yield site
             continue
-        for k, value in reversed(node.pairs):
+        flat = node.flat  # keys and values in turn: both last first, without a list of pairs
+        for k, value in zip(flat[-2::-2], flat[::-2]):
             if not isinstance(k, Scalar):
                 continue
             here = f"{path}.{k.value}" if path else k.value

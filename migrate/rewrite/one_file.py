@@ -4,10 +4,11 @@ verify -> write, or hold for a prover. Every failure becomes the file's PTC900 f
 from __future__ import annotations
 
 import gc
+from pathlib import Path
 
 from migrate.classify import Verdict
 from migrate.config import Config
-from migrate.context import FileContext
+from migrate.context import FileContext, Repo
 from migrate.findings import Finding, Status, file_error
 from migrate.kinds.registry import Scanner, scanner_for
 from migrate.occurrence import Occurrence, ScanError
@@ -19,6 +20,7 @@ from migrate.rewrite.verdicts import findings, verdict_for
 from migrate.rewrite.verify import Unverified, in_text_order, verify
 from migrate.rewrite.walk import Candidate
 from migrate.rewrite.write import os_reason, write
+from migrate.syntax import kept_trees
 
 
 def lean_result(candidate: Candidate, settings: Settings) -> FileResult | None:
@@ -60,8 +62,22 @@ def _rewrite(candidate: Candidate, settings: Settings) -> FileResult | None:
     scanner = scanner_for(candidate.real, src.text, repo)
     if scanner is None:
         return None
+    # The scan's trees of this very text are kept for the verifying re-scan (`_verified`).
+    with kept_trees.keeping(src.text if fix and config.registry is not None else None):
+        return _scanned(candidate.real, display, src, scanner, repo, settings)
+
+
+def _scanned(
+    real: Path,
+    display: str,
+    src: source.Source,
+    scanner: Scanner,
+    repo: Repo | None,
+    settings: Settings,
+) -> FileResult:
+    config, fix = settings.config, settings.fix
     kind = scanner.NAME
-    context = FileContext(candidate.real, repo, settings.parsing, scanner.by_name(candidate.real))
+    context = FileContext(real, repo, settings.parsing, scanner.by_name(real))
     try:
         occurrences = in_text_order(scanner.scan(src.text, context))
     except ScanError as exc:
@@ -88,6 +104,7 @@ def _rewrite(candidate: Candidate, settings: Settings) -> FileResult | None:
         for occ, v in zip(occurrences, verdicts)
     )
     if not any(rewrites):
+        kept_trees.forget()  # nothing to verify: the tree need not sit beside the findings
         return FileResult(display, kind, report(), src.raw)
     try:
         new_text = _verified(scanner, context, src.text, occurrences, verdicts, rewrites, config)
@@ -96,11 +113,11 @@ def _rewrite(candidate: Candidate, settings: Settings) -> FileResult | None:
         beside = _beside(display, kind, src, occurrences, rewrites)
         after = src.encode(new_text)
         del new_text
-        held = holder(settings, candidate.real, repo, src.stamp) if after != src.raw else None
+        held = holder(settings, real, repo, src.stamp) if after != src.raw else None
         if held is not None:
             return FileResult(display, kind, report(*beside), src.raw, after, held=held)
         if settings.write and after != src.raw:
-            write(candidate.real, after, src.raw, src.stamp, settings.tidied)
+            write(real, after, src.raw, src.stamp, settings.tidied)
     except (edits.EditConflict, Unverified, ScanError, OSError) as exc:
         reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
         failed = file_error(display, 1, 1, f"not rewritten: {reason}", kind)
@@ -137,6 +154,7 @@ def _verified(
             for e in edits.plan(text, occ, v, config.registry)
         ]
         new_text = edits.apply(text, planned)
+        kept_trees.derive(text, new_text, planned)  # the re-scan's trees without composing
         try:
             verify(scanner, context, new_text, occurrences, verdicts, rewrites, config)
             return new_text

@@ -39,8 +39,33 @@ _implicit_starts: frozenset[str] = frozenset()
 _SHARED = 256
 
 
+def _load_resolver() -> None:
+    global _resolve, _implicit_starts
+    if _resolve is not None:
+        return
+    from ruamel.yaml.nodes import ScalarNode
+    from ruamel.yaml.resolver import VersionedResolver
+
+    # ruamel's own resolver, so that `1.30`, `yes`, `0o10`, `~` get the very same tags.
+    resolver = VersionedResolver()
+
+    def resolve(value: str) -> str:
+        return str(resolver.resolve(ScalarNode, value, (True, False)))
+
+    table = resolver.versioned_resolver
+    # A resolver for any first character (key None) would make the shortcut wrong.
+    _implicit_starts = frozenset(table) if None not in table else frozenset()
+    _resolve = resolve
+
+
+def implicit_tag(value: str) -> str:
+    """The tag both composers give a plain scalar `value` written without a tag (YAML 1.2)."""
+    _load_resolver()
+    return _plain_tag(value)
+
+
 def _load() -> bool:
-    global _parser, _resolve, _implicit_starts
+    global _parser
     if _parser is None:
         try:
             import yaml
@@ -48,19 +73,7 @@ def _load() -> bool:
         except ImportError:  # PyYAML without libyaml (a source build without the headers)
             _parser = False
             return False
-        from ruamel.yaml.nodes import ScalarNode
-        from ruamel.yaml.resolver import VersionedResolver
-
-        # ruamel's own resolver, so that `1.30`, `yes`, `0o10`, `~` get the very same tags.
-        resolver = VersionedResolver()
-
-        def resolve(value: str) -> str:
-            return str(resolver.resolve(ScalarNode, value, (True, False)))
-
-        _resolve = resolve
-        table = resolver.versioned_resolver
-        # A resolver for any first character (key None) would make the shortcut wrong.
-        _implicit_starts = frozenset(table) if None not in table else frozenset()
+        _load_resolver()
         _parser = (
             CParser,
             yaml.ScalarEvent,
@@ -261,6 +274,7 @@ def _place_empty(empty: Scalar, event: Any, kind: type, parsed: str) -> bool:
         before -= 1
     if before >= 0 and parsed[before] == "?":
         return False  # `? key`: ruamel's key token sits on the `?`
-    empty.start = empty.end = at
+    empty.end = at
     empty.lead = 0  # span (at, at)
+    empty._start = None  # implied by `end` (start == end), as the constructor keeps it
     return True

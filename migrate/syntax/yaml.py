@@ -20,6 +20,7 @@ from typing import Any
 
 from migrate.context import STANDALONE, FileContext, Parsing
 from migrate.occurrence import Occurrence, Part, ScanError
+from migrate.syntax import kept_trees
 from migrate.syntax.nodes import (
     BLOCK,
     ESCAPED,
@@ -83,7 +84,17 @@ def documents(text: str, parsing: Parsing = STANDALONE.parsing) -> list[Node]:
     """Every document of `text`, composed; YAML errors become ScanError at the problem mark.
 
     libyaml through PyYAML's C parser first where `parsing` says so (`_libyaml`, ~10x faster),
-    this module's pure composer wherever the two could differ."""
+    this module's pure composer wherever the two could differ. A rewritten text whose trees
+    `kept_trees` derived from the original's is not composed at all."""
+    derived = kept_trees.take(text)
+    if derived is not None:
+        return derived
+    docs = _compose(text, parsing)
+    kept_trees.keep(text, docs)
+    return docs
+
+
+def _compose(text: str, parsing: Parsing) -> list[Node]:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
     from ruamel.yaml.reader import ReaderError
