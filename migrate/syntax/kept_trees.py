@@ -40,8 +40,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from itertools import accumulate, cycle, repeat
+from typing import TYPE_CHECKING
 
-from migrate.syntax.nodes import Mapping, Node, Scalar
+# The nodes' module is loaded by whatever composed a tree, not by a hook on a Dockerfile.
+if TYPE_CHECKING:
+    from migrate.syntax.nodes import Node, Scalar
 
 Splice = tuple[int, int, str, str]  # start, end, old, new: `rewrite.edits.Edit` is one
 
@@ -174,6 +177,8 @@ def _targets(
     """Every node once, each edited scalar, and where its `splices` start (they run on to the
     next one's: every splice is inside one); None
     when a splice lies outside every scalar met only as (part of) a value."""
+    from migrate.syntax.nodes import Mapping, Scalar
+
     nodes: list[Node] = []
     keep = nodes.append
     targets: list[Scalar] = []
@@ -218,6 +223,8 @@ def _targets(
 
 def _move(nodes: list[Node], ends: list[int], shifts: array[int]) -> None:
     """Every position at or after a splice's end moves by the growth of the splices up to it."""
+    from migrate.syntax.nodes import Scalar
+
     if not ends:
         return
     first = ends[0]
