@@ -178,7 +178,12 @@ _MERGE = (
     ("kustomization", "transforms"),
     [
         ("resources: [../base]\nnamespace: x\n", False),
-        ("resources:\n  - ../base\nimages:\n  - name: nginx\n    newTag: '2'\n", True),
+        ("resources:\n  - ../base\nimages:\n  - name: redis\n    newTag: '8'\n", True),
+        ("resources:\n  - ../base\nimages:\n  - name: nginx\n    newTag: '2'\n", False),
+        ("resources: [../base]\nimages: {name: nginx, newTag: '2'}\n", True),
+        ("resources: [../base]\nimages: [nginx]\n", True),
+        ("resources: [../base]\nimages: [{newTag: '2'}]\n", True),
+        ("resources: [../base]\nimages: [redis, {name: nginx, newTag: '2'}]\n", True),
         ("resources:\n  - ../base\nreplacements:\n  - path: r.yaml\n", True),
         ("resources:\n  - ../base\ntransformers:\n  - t.yaml\n", True),
         (_PATCH.format(path="/spec/replicas"), False),
@@ -192,13 +197,21 @@ _MERGE = (
     ],
 )
 def test_what_transforms_images(kustomization: str, transforms: bool, tmp_path: Path) -> None:
+    """With the base's redis rewritten: what can make `o`'s build differ from its base's."""
     from migrate.context import Repo
+    from migrate.provers.protocol import Change
 
     shutil.copytree(FIXTURES / "kustomize" / "overlay" / "in" / "base", tmp_path / "base")
     (tmp_path / "o").mkdir()
     (tmp_path / "o" / "kustomization.yaml").write_text(kustomization)
     _git(tmp_path)
-    run = kustomize._Run(Repo(tmp_path), {}, Config(registry=REGISTRY))
+    deployment = tmp_path / "base" / "deployment.yaml"
+    before = deployment.read_bytes()
+    after = before.replace(b"redis:7.2", f"{REGISTRY}/docker-hub/library/redis:7.2".encode())
+    run = kustomize._Run(
+        Repo(tmp_path), {deployment: Change(before, after)}, Config(registry=REGISTRY)
+    )
+    list(run.static())  # the images the run changes are the static check's
 
     assert run._transforms("o") is transforms
     assert run._transforms("base") is False

@@ -103,7 +103,9 @@ def of(doc: Mapping) -> Kustomization:
         if isinstance(item, Mapping)
     ]
     odd = images is not None and (
-        len(entries) != len(_items(images)) or any(e.name is None for e in entries)
+        not isinstance(images, Sequence)
+        or len(entries) != len(images.items)
+        or any(e.name is None for e in entries)
     )
     kind = string(keys.get("kind"))
     return Kustomization(
