@@ -74,16 +74,13 @@ def copy_file(root: Path, source: Path, target: Path, budget: Budget, link: bool
 
 def _materialize(real: Path, target: Path, budget: Budget | None, link: bool) -> bool:
     """`real` (a resolved path inside the repository) to `target`, if it is a regular file."""
-    try:
-        fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError:
+    opened = _open_regular(real)
+    if opened is None:
         return False
+    fd, size = opened
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            return False
         if budget is not None:
-            budget.spend(info.st_size)
+            budget.spend(size)
         _parents(target)
         if link:
             try:
@@ -173,15 +170,11 @@ class Plan:
     def read(self, rel: str) -> bytes | None:
         """A planned file's bytes, or None: not planned, or no longer a regular file."""
         real = self.files.get(rel)
-        if real is None:
+        opened = _open_regular(real) if real is not None else None
+        if opened is None:
             return None
+        fd, _ = opened
         try:
-            fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-        except OSError:
-            return None
-        try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                return None
             with os.fdopen(os.dup(fd), "rb") as reader:
                 return reader.read()
         except OSError:
@@ -204,6 +197,24 @@ class Plan:
             path = target / rel
             _parents(path)
             path.write_bytes(data)
+
+
+def _open_regular(real: Path) -> tuple[int, int] | None:
+    """A descriptor and the size of `real` if it is a regular file (never through a symlink, and
+    never waiting on a FIFO), else None; the caller closes it."""
+    try:
+        fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+    except OSError:
+        os.close(fd)
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        return None
+    return fd, info.st_size
 
 
 def _parents(target: Path) -> None:
