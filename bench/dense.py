@@ -1,7 +1,7 @@
 """One dense Helm values file: time and peak memory of `fix` on it (hardening issue, item 9).
 
     python bench/dense.py                  # 128,550 references in ~9.4 MB, 3 runs, medians
-    python bench/dense.py --refs 20000 --runs 1 --profile   # where the memory goes
+    python bench/dense.py --refs 30000 --profile   # where the memory goes at the peak
 
 The file the issue measured (21.5 s, 772 MB before this work) had 128,550 references in
 9.4 MB: ~73 bytes per reference, so it is nearly all image keys. This one mixes the shapes a
@@ -23,7 +23,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from migrate.occurrence import Occurrence
 
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
 NAMES = (
@@ -102,11 +107,33 @@ def _run(path: Path, workdir: Path) -> tuple[float, int, int]:
 
 
 def _profile(text: str, top: int) -> None:
-    """tracemalloc over one in-process fix: the lines that hold the most at the peak."""
+    """tracemalloc over one in-process fix: the lines that hold the most where a dense file
+    peaks, as the verifying re-scan gives back its last reference (the scan's tree, both
+    occurrence lists and both texts alive), and what is still held at the end."""
     import tracemalloc
 
     from migrate.cli import main
+    from migrate.rewrite import one_file, verify
 
+    in_order = verify.in_text_order
+    counted: list[int] = []
+    at_peak: list[tracemalloc.Snapshot] = []
+
+    def scanned(found: Iterable[Occurrence]) -> list[Occurrence]:
+        ordered = in_order(found)
+        counted.append(len(ordered))  # as many as the re-scan will give back
+        return ordered
+
+    def rescanned(found: Iterable[Occurrence]) -> list[Occurrence]:
+        def watched() -> Iterator[Occurrence]:
+            for count, occ in enumerate(found, 1):
+                if count == counted[0]:
+                    at_peak.append(tracemalloc.take_snapshot())
+                yield occ
+
+        return in_order(watched())
+
+    one_file.in_text_order, verify.in_text_order = scanned, rescanned  # type: ignore[attr-defined]
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "values.yaml").write_text(text)
         here = os.getcwd()
@@ -117,12 +144,18 @@ def _profile(text: str, top: int) -> None:
             main(["fix", "--registry", REGISTRY, "values.yaml"])
         finally:
             os.chdir(here)
+            one_file.in_text_order = verify.in_text_order = in_order  # type: ignore[attr-defined]
         peak = tracemalloc.get_traced_memory()[1]
         snapshot = tracemalloc.take_snapshot()
         tracemalloc.stop()
-    print(f"tracemalloc peak: {peak / 2**20:.1f} MiB (retained at the end shown below)")
-    for stat in snapshot.statistics("lineno")[:top]:
-        print(f"  {stat.size / 2**20:7.2f} MiB  {stat.count:8d}  {stat.traceback[0]}")
+    print(f"tracemalloc peak: {peak / 2**20:.1f} MiB")
+    shown = [("at the re-scan's last reference", at_peak[0])] if at_peak else []
+    for title, taken in [*shown, ("retained at the end", snapshot)]:
+        taken = taken.filter_traces([tracemalloc.Filter(False, tracemalloc.__file__)])
+        held = sum(stat.size for stat in taken.statistics("filename"))
+        print(f"{title}: {held / 2**20:.1f} MiB")
+        for stat in taken.statistics("lineno")[:top]:
+            print(f"  {stat.size / 2**20:7.2f} MiB  {stat.count:8d}  {stat.traceback[0]}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -246,16 +246,28 @@ def _document(
             )
             break
     shared = _shared(doc) if aliases else None  # a walk of every node: only when it can tell
+    # A map's reference is composed (`repository` + `:` + `tag`): a dense values file composes
+    # the same few a hundred thousand times, each a new string held until the file is done.
+    written: dict[str, str] = {}
     for site in _helm_images.sites(doc, evidence, aliases):
         occ = _helm_images.occurrence(site, heads, ns, evidence)
         if occ is None:
             continue
+        same = written.get(occ.written)
+        if same is None:
+            if len(written) < _WRITTEN:
+                written[occ.written] = occ.written
+        elif same is not occ.written:
+            object.__setattr__(occ, "written", same)  # made just now: nothing else holds it
         if occ.parts and shared is not None and _is_shared(shared, site):
             occ = Occurrence(occ.kind, occ.written, (), occ.at, occ.end, _SHARED, code="PTC012")
         out.append(occ)
     if any(o.kind == "image-registry" for o in out) and any(_uses_head(o, heads) for o in out):
         out = [o for o in out if o.kind != "image-registry"]  # the global itself is reported
     return out
+
+
+_WRITTEN = 4096  # distinct references shared per document: past this, each keeps its own
 
 
 def _uses_head(occ: Occurrence, heads: list[Head]) -> bool:

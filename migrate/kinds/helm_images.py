@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from migrate.facts.charts.evidence import Evidence
 from migrate.occurrence import Occurrence, Part
@@ -52,16 +52,16 @@ _NOT_WHOLE = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Head:
+# Named tuples, not frozen dataclasses: a dense values file makes one or two per image, each
+# field of a frozen dataclass set through object.__setattr__ (a tenth of a scan's time).
+class Head(NamedTuple):
     key: str  # where it is set: 'global.hub', 'registry' (the map's own), ...
     value: str
     node: Scalar | None  # None: set in the chart's values.yaml, not in this file
     shared: bool  # serves every image of the chart
 
 
-@dataclass(frozen=True)
-class Site:
+class Site(NamedTuple):
     """A value that may be an image: a string under an image-like key, or an image map."""
 
     path: str  # dotted values path, for the templates' evidence
@@ -145,18 +145,22 @@ def sites(doc: Node | None, evidence: Evidence | None, aliases: bool = True) -> 
         for k, value in zip(flat[-2::-2], flat[::-2]):
             if not isinstance(k, Scalar):
                 continue
-            here = f"{path}.{k.value}" if path else k.value
             found = string(value)
             if found is not None:
+                named = image_like(k.value)
+                if not named and evidence is None:
+                    continue  # only the templates' evidence makes another key's string whole
+                here = f"{path}.{k.value}" if path else k.value
                 if (
-                    (image_like(k.value) or _printed_whole(here, found, evidence))
+                    (named or _printed_whole(here, found, evidence))
                     and id(found) not in seen
                     and _is_image(found, here, evidence)
                 ):
                     seen.add(id(found))
                     yield Site(here, found)
-            elif k.tag != _yaml.MERGE:
-                stack.append((value, here, k.value))
+            elif k.tag != _yaml.MERGE and not isinstance(value, Scalar):
+                # A path per collection only: a number or a null holds no site.
+                stack.append((value, f"{path}.{k.value}" if path else k.value, k.value))
 
 
 def _map_site(
@@ -164,10 +168,11 @@ def _map_site(
 ) -> Site | None:
     if "repository" not in keys and "image" not in keys and "name" not in keys:
         return None  # most mappings: the cheap test first (every branch below needs one)
-    repository, image, name = (string(keys.get(k)) for k in ("repository", "image", "name"))
-    extra = any(k in keys for k in _EXTRA)
+    get = keys.get
+    repository, image, name = string(get("repository")), string(get("image")), string(get("name"))
+    extra = not keys.keys().isdisjoint(_EXTRA)
     proof = evidence.of(path) if evidence and path else None
-    strong = any(k in keys for k in _IMAGE_ONLY)  # an image map whatever the templates say
+    strong = not keys.keys().isdisjoint(_IMAGE_ONLY)  # an image map whatever the templates say
     if proof is False and not strong:
         return None
     own_key = "registry" if "registry" in keys else "hub"

@@ -147,14 +147,7 @@ def _verified(
     nothing is left to rewrite."""
     assert config.registry is not None
     while True:
-        planned = [
-            e
-            for occ, v, rewrite in zip(occurrences, verdicts, rewrites)
-            if rewrite
-            for e in edits.plan(text, occ, v, config.registry)
-        ]
-        new_text = edits.apply(text, planned)
-        kept_trees.derive(text, new_text, planned)  # the re-scan's trees without composing
+        new_text = _spliced(text, occurrences, verdicts, rewrites, config.registry)
         try:
             verify(scanner, context, new_text, occurrences, verdicts, rewrites, config)
             return new_text
@@ -168,6 +161,27 @@ def _verified(
                 verdicts[i] = Verdict(Status.REFUSED, "PTC004", _SHARED.format(written))
             if not any(rewrites):
                 return None
+
+
+def _spliced(
+    text: str,
+    occurrences: list[Occurrence],
+    verdicts: list[Verdict],
+    rewrites: bytearray,
+    registry: str,
+) -> str:
+    """The text with the planned edits spliced in, its trees derived for the re-scan. The edits
+    (each with its old and new strings) go on return: the re-scan, where a dense values file
+    peaks, holds the tree and two occurrence lists already."""
+    planned = [
+        e
+        for occ, v, rewrite in zip(occurrences, verdicts, rewrites)
+        if rewrite
+        for e in edits.plan(text, occ, v, registry)
+    ]
+    new_text = edits.apply(text, planned)
+    kept_trees.derive(text, new_text, planned)  # the re-scan's trees without composing
+    return new_text
 
 
 def _culprits(index: int | None, occurrences: list[Occurrence], rewrites: bytearray) -> list[int]:

@@ -51,7 +51,8 @@ class Scalar:
         """The value's own characters, when they are exactly the value."""
         if self.lead is None:
             return None
-        close = self.end - self.lead
+        # Plain: the very `end` object, not an equal new int (a dense file's 10^5 spans).
+        close = self.end - self.lead if self.lead else self.end
         return close - len(self.value), close
 
     def __repr__(self) -> str:
