@@ -45,13 +45,13 @@ def keys(
     budgets = [MAX_BYTES] * len(renders)
     for rel in sorted({*plan.files, *(rel for _, replaced in renders for rel in replaced)}):
         data = plan.read(rel)
-        hashed = None if data is None else hashlib.sha256(data).digest()
+        planned = None if data is None else (len(data), hashlib.sha256(data).digest())
         encoded = rel.encode("utf-8", "surrogateescape")
         for i, (digest, (_, replaced)) in enumerate(zip(digests, renders)):
             if rel in replaced:
                 size, of_file = len(replaced[rel]), hashlib.sha256(replaced[rel]).digest()
-            elif data is not None and hashed is not None:
-                size, of_file = len(data), hashed
+            elif planned is not None:
+                size, of_file = planned
             else:
                 return [None] * len(renders)
             budgets[i] -= size
