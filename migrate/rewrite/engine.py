@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -40,7 +41,14 @@ def run(
     """Every candidate's result, in walk order. Large trees are spread over `jobs` processes
     (default: $ECR_PTC_JOBS, else one per CPU); small ones, such as a hook's files, stay in
     this process, where forking would cost more than it saves."""
-    settings = Settings(config, fix, write, parsing or Parsing(), provers)
+    paths = list(paths)
+    if parsing is None:
+        # A directory is a tree walk: its YAML repays libyaml's import (PyYAML) from the first
+        # file on, where ruamel's pure composer would cost both its own import and ~10x per byte.
+        # A hook names its files: they stay with the pure composer until they add up.
+        walks_a_tree = any(os.path.isdir(os.path.join(cwd, path)) for path in paths)
+        parsing = Parsing(fast=True) if walks_a_tree else Parsing()
+    settings = Settings(config, fix, write, parsing, provers)
     with remembered():
         results = _in_walk_order(walk(paths, config, cwd, tidy=write, tally=tally), settings, jobs)
         yield from ruled_in_order(results, settings, cwd) if fix and provers else results

@@ -28,39 +28,71 @@ _ODD_CHARACTERS = re.compile("[\ufeff\x85\u2028\u2029]")
 _LENIENT_HEADER = re.compile(r"[|>][0-9+-]{0,2}(?:#|[ \t]*(?:#[^\n]*)?\r?\n +\r?\n)")
 
 _parser: Any = None  # (CParser, event classes), or False when PyYAML's C extension is missing
-_resolve: Any = None
 _tags: dict[str, str] = {}
-# First characters of the plain scalars ruamel's resolver may give another tag than str
-# (`true`, `~`, `1.30`, `.inf`, `<<`, ...): any other plain scalar is a string, unresolved.
-_implicit_starts: frozenset[str] = frozenset()
 # Scalars up to this length are shared by value within a document: keys and images repeat
 # (a dense values file holds far more scalars than distinct values: bench/dense.py), and each
 # copy would be a string object of its own.
 _SHARED = 256
 
-
-def _load_resolver() -> None:
-    global _resolve, _implicit_starts
-    if _resolve is not None:
-        return
-    from ruamel.yaml.nodes import ScalarNode
-    from ruamel.yaml.resolver import VersionedResolver
-
-    # ruamel's own resolver, so that `1.30`, `yes`, `0o10`, `~` get the very same tags.
-    resolver = VersionedResolver()
-
-    def resolve(value: str) -> str:
-        return str(resolver.resolve(ScalarNode, value, (True, False)))
-
-    table = resolver.versioned_resolver
-    # A resolver for any first character (key None) would make the shortcut wrong.
-    _implicit_starts = frozenset(table) if None not in table else frozenset()
-    _resolve = resolve
+# ruamel's YAML 1.2 implicit resolvers (`VersionedResolver.versioned_resolver`), so that a plain
+# scalar gets the very tag the pure composer gives it (`1.30` a float, `yes` a string, `~` null):
+# by its first character ("" for the empty scalar), the first tag whose pattern matches; any
+# other plain scalar is a string. Written out rather than read from ruamel, because importing
+# ruamel costs every composing process 67M instructions (a pool worker's included) that the
+# fast path otherwise never needs; tests/implicit_tags_test.py holds it to the installed ruamel.
+_VERBOSE = re.UNICODE | re.VERBOSE
+PATTERNS: dict[str, tuple[str, int]] = {  # a tag's name: its pattern, as ruamel compiles it
+    "bool": (r"^(?:true|True|TRUE|false|False|FALSE)$", _VERBOSE),
+    "float": (
+        r"""^(?:
+         [-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+        |[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$""",
+        _VERBOSE,
+    ),
+    "int": (
+        r"""^(?:[-+]?0b[0-1_]+
+        |[-+]?0o?[0-7_]+
+        |[-+]?[0-9_]+
+        |[-+]?0x[0-9a-fA-F_]+)$""",
+        _VERBOSE,
+    ),
+    "timestamp": (
+        r"""^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]
+        |[0-9][0-9][0-9][0-9] -[0-9][0-9]? -[0-9][0-9]?
+        (?:[Tt]|[ \t]+)[0-9][0-9]?
+        :[0-9][0-9] :[0-9][0-9] (?:\.[0-9]*)?
+        (?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$""",
+        _VERBOSE,
+    ),
+    "merge": (r"^(?:<<)$", re.UNICODE),
+    "null": (
+        r"""^(?: ~
+        |null|Null|NULL
+        | )$""",
+        _VERBOSE,
+    ),
+    "value": (r"^(?:=)$", re.UNICODE),
+    "yaml": (r"^(?:!|&|\*)$", re.UNICODE),
+}
+IMPLICIT: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys("tTfF", ("bool",)),
+    **dict.fromkeys("-+", ("float", "int")),
+    **dict.fromkeys("0123456789", ("float", "int", "timestamp")),
+    ".": ("float",),
+    "<": ("merge",),
+    **dict.fromkeys(("~", "n", "N", ""), ("null",)),
+    "=": ("value",),
+    **dict.fromkeys("!&*", ("yaml",)),
+}
+_implicit_starts = frozenset(IMPLICIT)
+_compiled: dict[str, re.Pattern[str]] = {}  # compiled on first use: most runs need few
 
 
 def implicit_tag(value: str) -> str:
     """The tag both composers give a plain scalar `value` written without a tag (YAML 1.2)."""
-    _load_resolver()
     return _plain_tag(value)
 
 
@@ -73,7 +105,6 @@ def _load() -> bool:
         except ImportError:  # PyYAML without libyaml (a source build without the headers)
             _parser = False
             return False
-        _load_resolver()
         _parser = (
             CParser,
             yaml.ScalarEvent,
@@ -91,14 +122,25 @@ def _load() -> bool:
 
 
 def _plain_tag(value: str) -> str:
-    if value and _implicit_starts and value[0] not in _implicit_starts:
+    names = IMPLICIT.get(value[:1])
+    if names is None:
         return STR
     tag = _tags.get(value)
     if tag is None:
-        tag = _resolve(value)
+        tag = _resolve(value, names)
         if len(value) <= 64 and len(_tags) < 8192:  # the same few hundred values recur
             _tags[value] = tag
     return tag
+
+
+def _resolve(value: str, names: tuple[str, ...]) -> str:
+    for name in names:
+        pattern = _compiled.get(name)
+        if pattern is None:
+            pattern = _compiled[name] = re.compile(*PATTERNS[name])
+        if pattern.match(value):
+            return f"tag:yaml.org,2002:{name}"
+    return STR
 
 
 def _lenient_header(parsed: str, start: int, end: int) -> bool:

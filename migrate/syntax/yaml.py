@@ -95,10 +95,6 @@ def documents(text: str, parsing: Parsing = STANDALONE.parsing) -> list[Node]:
 
 
 def _compose(text: str, parsing: Parsing) -> list[Node]:
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
-    from ruamel.yaml.reader import ReaderError
-
     deep = deep_flow(text)
     if deep is not None:
         raise ScanError(deep, "nesting too deep")
@@ -109,6 +105,11 @@ def _compose(text: str, parsing: Parsing) -> list[Node]:
         fast = _libyaml.compose(parsed, text)
         if fast is not None:
             return fast
+    # Only here: ruamel's import costs more than the fast path spends on most trees.
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.reader import ReaderError
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # ReusedAnchorWarning: legal YAML, not our concern
