@@ -3,6 +3,7 @@ runs (a hook's few files) never start a pool."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from collections.abc import Generator, Iterator
@@ -14,6 +15,7 @@ import pytest
 from migrate.config import Config
 from migrate.rewrite import engine, pool
 from migrate.rewrite.results import FileResult
+from migrate.rewrite.walk import Candidate
 from tests.helpers import REGISTRY, ROOT
 
 CONFIG = Config(registry=REGISTRY)
@@ -142,3 +144,37 @@ def test_benchmark_tree_same_through_the_pool(tmp_path: Path, pooled: list[int])
     assert parallel == serial
     assert sum(r.changed for r in serial) > 10
     assert not [f for r in serial for f in r.findings if f.code == "PTC900"]
+
+
+def _where(candidate: Candidate) -> tuple[str, int]:
+    return candidate.display, os.getpid()
+
+
+def _candidates(count: int) -> list[Candidate]:
+    return [Candidate(f"f{n:02d}", None) for n in range(count)]
+
+
+def test_this_process_runs_every_countth_batch_and_workers_the_rest(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The parent is one of the `count` processes: it runs batches 0, 2, 4... itself (no core
+    left to a worker that pays imports and facts again), results still in order."""
+    monkeypatch.setattr(pool, "_BATCH_FILES", 3)
+
+    results = list(pool.run(_candidates(12), _where, 2))
+
+    assert [display for display, _ in results] == [f"f{n:02d}" for n in range(12)]
+    here = [pid == os.getpid() for _, pid in results]
+    assert here == [True] * 3 + [False] * 3 + [True] * 3 + [False] * 3
+    assert len({pid for _, pid in results}) == 2  # one worker beside this process
+
+
+def test_one_batch_never_forks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One dense file past MIN_WORK is one batch: run here, its results never pickled."""
+    monkeypatch.setattr(pool, "_BATCH_FILES", 3)
+    forked: list[str] = []
+    monkeypatch.setattr(os, "fork", lambda: forked.append("fork") or pytest.fail("forked"))
+
+    results = list(pool.run(_candidates(2), _where, 2))
+
+    assert results == [("f00", os.getpid()), ("f01", os.getpid())] and not forked

@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # concurrent.futures imports logging and threading: not on a 
 
 Result = TypeVar("Result")
 
-# A pool has a fixed cost (forking, each worker's first PyYAML and ruamel imports, pickling
+# A pool has a fixed cost (forking, each worker's imports and repository facts, pickling
 # results) and each file a cost of its own beside its bytes, counted as _WORK_PER_FILE bytes;
 # past MIN_WORK the pool finishes first. bench/run.py measures both sides of that line
 # (docs/performance.md has the current numbers): re-measure before moving either constant.
@@ -59,7 +59,8 @@ def work(candidate: Candidate) -> int:
 def run(
     candidates: Iterable[Candidate], each: Callable[[Candidate], Result | None], count: int
 ) -> Iterator[Result]:
-    """`each(candidate)` for every candidate, in `count` processes; None results are dropped."""
+    """`each(candidate)` for every candidate, in `count` processes (this one and `count - 1`
+    workers); None results are dropped."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -67,17 +68,29 @@ def run(
     # Linux only, as macOS system libraries are not fork-safe. ProcessPoolExecutor rather than
     # multiprocessing.Pool: a worker that dies raises BrokenProcessPool instead of hanging.
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
-    pool = ProcessPoolExecutor(count, mp_context=context, initializer=_init, initargs=(each,))
-    window: collections.deque[Future[list[Any]]] = collections.deque()
+    pool = ProcessPoolExecutor(count - 1, mp_context=context, initializer=_init, initargs=(each,))
+    # Every process pays its own imports and repository facts (a chart tree: ~430M
+    # instructions), and a parent that only waited for results would leave a core to workers
+    # paying them again. So this process takes every `count`-th batch, the first included, and
+    # runs it when it comes to the head of the window, while the workers run the batches queued
+    # behind it; a run of one batch (one dense file) never forks at all.
+    window: collections.deque[Future[list[Any]] | list[Candidate]] = collections.deque()
     try:
-        for batch in _batches(candidates):
-            window.append(pool.submit(_batch, batch))
+        for index, batch in enumerate(_batches(candidates)):
+            window.append(batch if index % count == 0 else pool.submit(_batch, batch))
             if len(window) >= count * _IN_FLIGHT_PER_WORKER:
-                yield from (r for r in window.popleft().result() if r is not None)
+                yield from _results(window.popleft(), each)
         while window:
-            yield from (r for r in window.popleft().result() if r is not None)
+            yield from _results(window.popleft(), each)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _results(
+    item: Future[list[Any]] | list[Candidate], each: Callable[[Candidate], Result | None]
+) -> Iterator[Result]:
+    results = [each(candidate) for candidate in item] if isinstance(item, list) else item.result()
+    return (result for result in results if result is not None)
 
 
 def _batches(candidates: Iterable[Candidate]) -> Iterator[list[Candidate]]:
