@@ -8,7 +8,8 @@ every image its name matched must still be matched. A base rewritten while an ov
 not, or a name renamed while its base is not (a hook run on one file of the two), would break
 the override: the file doing it is refused (PTC010), saying which file to fix with it. An entry
 whose name matched nothing (a base migrated earlier) may start matching again: that restores
-it. Then `kubectl kustomize` builds each affected kustomization before and after; an image that
+it. Then `kubectl kustomize` builds each affected kustomization (or what proves it: its bases, a
+probe of its components' rewritten files; `_Run._selected`) before and after; an image that
 is neither the same nor its cache target refuses every rewritten file the build reads (PTC010).
 No kubectl (or remote bases, Helm charts, a failing build): a PTC011 note, static rule only.
 Refusing a file can break another override, so both checks repeat until nothing changes.
@@ -313,9 +314,10 @@ class _Run:
     # exactly as the base's own build does, in the same order; so if the base's build shows the
     # rewrite right (each image the same or its cache target), so does its user's, and if the
     # base's shows it wrong, its user says so too (above: the same refusal as before). Hence
-    # only these are built: a kustomization whose own files (or its components') are rewritten,
-    # the smallest that contains the rewrite; and one that transforms images (itself or a
-    # component), where the result can differ from its bases'. "Transforms" is decided on the
+    # only these are built: a kustomization whose own files are rewritten, the smallest that
+    # contains the rewrite, or whose components' rewritten files no probe can hold
+    # (`_probe_files`); and one that transforms images (itself or a component), where the
+    # result can differ from its bases'. "Transforms" is decided on the
     # text and errs towards building: any key beyond the plain ones below, any patch naming
     # `image` (`_TOUCHES`), an `images:` entry that may match a rewritten image
     # (`_may_transform_a_rewrite`), a patch file outside the repository, a kustomization not
