@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/ratios.py                 # 3 runs each, medians
     .venv/bin/python bench/ratios.py --runs 5 --startup   # and the hook's start-up (callgrind)
+    .venv/bin/python bench/ratios.py --only kustomize     # microservices-demo and the hook only
 
 Each tree is copied to a temporary git work tree (the caches under .git are warm after the
 first, untimed, run: what a CI rerun sees). Proven runs are measured twice: on the same
@@ -66,10 +67,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--startup", action="store_true", help="also count start-up (valgrind)")
+    parser.add_argument(
+        "--only", choices=sorted(TREES), help="only this tree's rows (kustomize: and the hook's)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ecr-ptc-ratios-") as tmp:
         trees = {}
         for label, name in TREES.items():
+            if args.only not in (None, label):
+                continue
             tree = Path(tmp) / name
             shutil.copytree(CORPUS / name, tree, symlinks=True)
             subprocess.run(["git", "init", "-q"], cwd=tree, check=True)
@@ -87,14 +93,14 @@ def main() -> int:
                     _ecr_ptc("fix", "--check", "--prove", "auto", "--registry", REGISTRY, "."),
                     tree,
                 )
-        kustomize = trees["kustomize"]
-        for mode in ("off", "auto", f"auto{NEW}"):
+        with_hook = "kustomize" in trees
+        for mode in ("off", "auto", f"auto{NEW}") if with_hook else ():
             rows[f"hook on one base: --prove {mode}"] = (
                 _ecr_ptc(
                     "fix", "--check", "--prove", mode.removesuffix(NEW), "--registry", REGISTRY,
                     *HOOK,
                 ),
-                kustomize,
+                trees["kustomize"],
             )  # fmt: skip
         for command, cwd in rows.values():  # untimed: caches under .git filled, files in memory
             subprocess.run(command, cwd=cwd, env=_env(), capture_output=True, check=False)
@@ -125,7 +131,7 @@ def main() -> int:
         print(f"| {label}: fix unproven / scan | 1.5x | {ratio(off, f'{label}: scan')} |")
         print(f"| {label}: fix proven / unproven, same rewrites | 1.5x | {ratio(auto, off)} |")
         print(f"| {label}: fix proven / unproven, a new rewrite | 1.5x | {ratio(auto + NEW, off)} |")  # fmt: skip
-    for suffix, what in (("", "same rewrites"), (NEW, "a new rewrite")):
+    for suffix, what in (("", "same rewrites"), (NEW, "a new rewrite")) if with_hook else ():
         hook = ratio(f"hook on one base: --prove auto{suffix}", "hook on one base: --prove off")
         print(f"| hook on one base + kustomization: proven / unproven, {what} | 3x | {hook} |")
     if args.startup:

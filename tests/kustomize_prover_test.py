@@ -238,6 +238,27 @@ def test_kubectl_runs_offline_and_without_this_environment(
     assert env["NO_PROXY"] == "" and env["GIT_ALLOW_PROTOCOL"] == "none"
 
 
+def test_kubectl_collects_no_garbage_below_its_memory_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What kubectl runs with, seen by a stand-in on PATH: this environment's secrets never,
+    Go's collector off below the limit (a third of a small build's CPU)."""
+    seen = tmp_path / "env"
+    fake = tmp_path / "bin" / "kubectl"
+    fake.parent.mkdir()
+    fake.write_text(f"#!/bin/sh\nenv > {seen}\necho 'kind: Pod'\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "hunter2")
+    monkeypatch.setenv("GOGC", "50")
+
+    assert build.images(["kubectl", "kustomize"], tmp_path) == []
+
+    env = dict(line.split("=", 1) for line in seen.read_text().splitlines() if "=" in line)
+    assert env["GOGC"] == "off" and env["GOMEMLIMIT"] == "256MiB"
+    assert "AWS_SECRET_ACCESS_KEY" not in env and env["GIT_ALLOW_PROTOCOL"] == "none"
+
+
 @needs_kubectl
 def test_a_failed_build_says_why_not_exit_status(tmp_path: Path) -> None:
     (tmp_path / "kustomization.yaml").write_text("resources:\n  - missing.yaml\n")

@@ -36,13 +36,15 @@ def _run(
     root: Path, minimal: bool, monkeypatch: pytest.MonkeyPatch, wrong: Callable[[str], bool]
 ) -> tuple[set[tuple[str, str]], list[Path]]:
     """The (file, code) refusals and notes of a `fix --check`, and the directories built; an
-    image `wrong` picks builds as busybox after the rewrite (a rewrite gone wrong)."""
+    image `wrong` picks builds as busybox after the rewrite (a rewrite gone wrong): in the
+    staged copy or a probe of the rewritten files, not in the repository or a probe of its
+    files as they are."""
     real, built = build.images, []
 
     def images(cmd: list[str], directory: Path) -> list[str] | str:
         built.append(directory)
         found = real(cmd, directory)
-        if isinstance(found, str) or directory.is_relative_to(root):
+        if isinstance(found, str) or directory.is_relative_to(root) or _as_is(directory):
             return found
         return ["busybox:1" if wrong(image) else image for image in found]
 
@@ -53,6 +55,23 @@ def _run(
     said = {(r.path, f.code) for r in results for f in r.findings if f.code in ("PTC010", "PTC011")}
     monkeypatch.undo()
     return said, built
+
+
+def _as_is(directory: Path) -> bool:
+    """Is `directory` a probe of files as they are (`kustomize._Run._probe_files`)?"""
+    return any(p.name == kustomize.AS_IS and p.parent.name.startswith(kustomize.PREFIX)
+               for p in directory.parents)  # fmt: skip
+
+
+def _probed(built: list[Path]) -> set[str]:
+    """The components of these builds' probes, as they are (before) or rewritten (after)."""
+    out = set()
+    for directory in built:
+        for tree in directory.parents:
+            if tree.name in (kustomize.AS_IS, kustomize.REWRITTEN):
+                out.add(f"{tree.name}:{directory.relative_to(tree).as_posix()}")
+                break
+    return out
 
 
 def _git(root: Path) -> None:
@@ -277,3 +296,160 @@ def test_after_builds_are_kept_for_the_same_rewrites(
     assert builds() == (0, 0)
     assert builds(REGISTRY.replace("123456789012", "210987654321")) == (0, 2)
     assert builds() == (0, 0)
+
+
+_SIDECAR = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: statsd
+spec:
+  template:
+    spec:
+      containers:
+        - name: exporter
+          image: prom/statsd-exporter:v0.27.1
+"""
+# A component adding a deployment of its own and merging an environment variable into the
+# base's: its patch names no image field, so it transforms none.
+_COMPONENT = """\
+apiVersion: kustomize.config.k8s.io/v1alpha1
+kind: Component
+resources:
+  - statsd.yaml
+patches:
+  - patch: |-
+      apiVersion: apps/v1
+      kind: Deployment
+      metadata:
+        name: web
+      spec:
+        template:
+          spec:
+            containers:
+              - name: web
+                env: [{name: STATSD, value: statsd:9125}]
+"""
+
+
+def _component_tree(root: Path, overlays: int) -> None:
+    """The shared base, a component with its own image, and overlays applying it (one also
+    deleting the base's deployment: the component's image is then all it builds)."""
+    _shared_base(root, 0)
+    shutil.rmtree(root / "overlay")  # its `images:` transform the base's: built anyway
+    (root / "sidecar").mkdir()
+    (root / "sidecar" / "statsd.yaml").write_text(_SIDECAR)
+    (root / "sidecar" / "kustomization.yaml").write_text(_COMPONENT)
+    for n in range(overlays):
+        (root / f"env{n}").mkdir()
+        (root / f"env{n}" / "kustomization.yaml").write_text(
+            f"resources: [../base]\ncomponents: [../sidecar]\nnamespace: env{n}\n"
+        )
+    (root / "alone").mkdir()
+    (root / "alone" / "kustomization.yaml").write_text(
+        "resources: [../base]\ncomponents: [../sidecar]\npatches:\n- patch: |\n"
+        "    {apiVersion: apps/v1, kind: Deployment, metadata: {name: web}, $patch: delete}\n"
+    )
+
+
+@needs_kubectl
+@pytest.mark.parametrize("wrong", ["none", "statsd", "redis"])
+def test_a_component_s_own_images_are_proven_by_a_probe(
+    wrong: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Overlays that transform no image and apply a component whose resource file is rewritten
+    are not built: a probe of that file alone is, before and after the rewrite, and they
+    refuse what building them would have: a wrong image, the component's or the base's, refuses
+    every rewritten file they read."""
+    _component_tree(tmp_path, 3)
+    _git(tmp_path)
+    picks = {"none": lambda i: False, "statsd": lambda i: "statsd" in i, "redis": lambda i: "redis" in i}  # fmt: skip
+
+    every, all_built = _run(tmp_path, False, monkeypatch, picks[wrong])
+    fewest, some_built = _run(tmp_path, True, monkeypatch, picks[wrong])
+
+    assert fewest == every
+    refused = {p for p, c in every if c == "PTC010"}
+    assert refused == (
+        set() if wrong == "none" else {"sidecar/statsd.yaml", "base/deployment.yaml"}
+    )
+    built = {p.relative_to(tmp_path).as_posix() for p in some_built if p.is_relative_to(tmp_path)}
+    assert built == {"base"}
+    assert _probed(some_built) == {"as-is:sidecar", "rewritten:sidecar"}
+    assert len(all_built) == 2 * 5 and len(some_built) == 2 * 2
+
+
+@needs_kubectl
+def test_a_probe_that_fails_builds_the_kustomizations_applying_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A component whose files kubectl cannot build alone is proven as before: by building
+    every kustomization applying it."""
+    _component_tree(tmp_path, 2)
+    _git(tmp_path)
+    real = build.images
+
+    def images(cmd: list[str], directory: Path) -> list[str] | str:
+        return "cannot build alone" if _as_is(directory) else real(cmd, directory)
+
+    monkeypatch.setattr(build, "images", images)
+    with monkeypatch.context() as inner:
+        every, _ = _run(tmp_path, False, inner, lambda i: "statsd" in i)
+        fewest, some_built = _run(tmp_path, True, inner, lambda i: "statsd" in i)
+
+    assert fewest == every and ("sidecar/statsd.yaml", "PTC010") in every
+    built = {p.relative_to(tmp_path).as_posix() for p in some_built if p.is_relative_to(tmp_path)}
+    assert built == {"base", "env0", "env1", "alone"}
+    assert _probed(some_built) == {"as-is:sidecar"}
+
+
+def test_which_component_files_a_probe_holds(tmp_path: Path) -> None:
+    """Resource files under the component's directory; not its kustomization nor a patch file
+    (its users' builds prove those)."""
+    from migrate.context import Repo
+
+    _component_tree(tmp_path, 1)
+    (tmp_path / "sidecar" / "more").mkdir()
+    (tmp_path / "sidecar" / "more" / "cron.yaml").write_text(_SIDECAR.replace("statsd", "cron"))
+    (tmp_path / "sidecar" / "patch.yaml").write_text(_SIDECAR.replace("statsd", "web"))
+    component = (tmp_path / "sidecar" / "kustomization.yaml").read_text()
+    (tmp_path / "sidecar" / "kustomization.yaml").write_text(
+        component.replace("  - statsd.yaml\n", "  - statsd.yaml\n  - more/cron.yaml\n")
+        + "  - path: patch.yaml\n"
+    )
+    _git(tmp_path)
+    run = kustomize._Run(Repo(tmp_path), {}, Config(registry=REGISTRY))
+
+    def held(*rewritten: str) -> tuple[str, ...] | None:
+        return run._probe_files("sidecar", set(rewritten))
+
+    assert held() == held("base/deployment.yaml") == ()
+    assert held("sidecar/more/cron.yaml", "sidecar/statsd.yaml") == (
+        "sidecar/more/cron.yaml",
+        "sidecar/statsd.yaml",
+    )
+    assert held("sidecar/statsd.yaml", "sidecar/patch.yaml") is None
+    assert held("sidecar/kustomization.yaml") is None
+
+
+@needs_kubectl
+def test_a_probe_builds_the_files_as_they_are_then_rewritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _component_tree(tmp_path, 1)
+    _git(tmp_path)
+    real, found = build.images, {}
+
+    def images(cmd: list[str], directory: Path) -> list[str] | str:
+        found[directory] = real(cmd, directory)
+        return found[directory]
+
+    monkeypatch.setattr(build, "images", images)
+    results = engine.run(["."], Config(registry=REGISTRY), tmp_path, fix=True, jobs=1)
+    assert not [f for r in results for f in r.findings if f.code in ("PTC010", "PTC011")]
+
+    probes = {next(iter(_probed([d]))): i for d, i in found.items() if _probed([d])}
+    assert probes == {
+        "as-is:sidecar": ["prom/statsd-exporter:v0.27.1"],
+        "rewritten:sidecar": [f"{REGISTRY}/docker-hub/prom/statsd-exporter:v0.27.1"],
+    }

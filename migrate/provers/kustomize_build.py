@@ -24,6 +24,12 @@ from migrate.provers import staging
 from migrate.provers.staging import offline_env
 
 TIMEOUT = 120  # seconds per build; a large monorepo overlay builds in a few
+# kubectl (Go) collects garbage from a 4 MB heap up, every time it doubles: a third of a small
+# build's CPU (0.11 -> 0.07 s for a plain base, 0.35 -> 0.23 s with strategic merge patches,
+# whose OpenAPI schema it loads). No collection until the heap reaches 256 MiB, then as much as
+# it takes to stay there (a build holding more is slower, none fails): each build, short-lived,
+# holds at most that much more than it would (microservices-demo's: 50-83 -> 60-122 MB).
+GO_MEMORY = {"GOGC": "off", "GOMEMLIMIT": "256MiB"}
 MAX_STAGED = 20_000  # files; a bigger tree is not copied, the build is not verified
 # kubectl's one error line is klog's: `E1203 ... run.go:72] "command failed" err="<Go quoted>"`
 _KLOG = re.compile(r'"command failed" err=("(?:[^"\\]|\\.)*")')
@@ -48,7 +54,7 @@ def images(cmd: list[str], directory: Path) -> list[str] | str:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                env=offline_env(),
+                env={**offline_env(), **GO_MEMORY},
             )
         except OSError as exc:
             return str(exc).splitlines()[0]
