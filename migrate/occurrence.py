@@ -7,6 +7,7 @@ Scanners find; they never build replacement text (that is `edits.plan`). A scann
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import NamedTuple
 
 
@@ -134,9 +135,17 @@ def set_beside(occ: Occurrence, parts: tuple[Part, ...], beside: tuple[str, str]
     """`replace(occ, parts=parts, beside=beside)` in place, for the scanner that made `occ`
     while nothing else holds it: a dense values file has 10^5 of them (a copy of each was a
     tenth of `fix`'s time and its peak memory)."""
-    rare = occ._rare or _NONE  # type: ignore[attr-defined]
+    rare = occ._rare  # type: ignore[attr-defined]
     _set_parts(occ, parts)
-    _set_rare(occ, rare._replace(beside=beside))
+    _set_rare(occ, _only_beside(beside) if rare is None else rare._replace(beside=beside))
+
+
+@lru_cache(maxsize=64)
+def _only_beside(beside: tuple[str, str]) -> _Rare:
+    """One for every occurrence that sets nothing else rare: a guarded values file's
+    occurrences all carry the same few `beside`, and a `_Rare` each would outweigh the slots
+    saved."""
+    return _Rare(beside=beside)
 
 
 class ScanError(Exception):
