@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from operator import attrgetter
 from pathlib import Path
 
 from migrate.context import STANDALONE, FileContext, Repo
@@ -22,7 +23,7 @@ from migrate.facts.directories import holds
 from migrate.kinds import helm_images as _helm_images
 from migrate.kinds.helm_images import Head
 from migrate.kinds.paths import YAML_SUFFIXES, in_helm_templates
-from migrate.occurrence import Occurrence, Part, ScanError
+from migrate.occurrence import Occurrence, Part, ScanError, set_beside
 from migrate.syntax import yaml as _yaml
 from migrate.syntax.yaml import Mapping, Node, Scalar, Sequence, fields
 
@@ -35,6 +36,7 @@ FILES = r"\.ya?ml$"
 _VALUES = re.compile(r"^(?:.*[._-])?values(?:[._-].*)?\.ya?ml$")
 _CHART_FILES = frozenset({"chart.yaml", "chart.lock", "requirements.yaml", "requirements.lock"})
 _WORDS = re.compile("image|repository|registry|hub", re.IGNORECASE)
+_AT = attrgetter("at")
 _TEMPLATE = "a Go template, not YAML: its images are known once it is rendered"
 _SHARED = "YAML anchor shared with a value that is not this image: rewrite it by hand"
 
@@ -79,7 +81,7 @@ def scan(text: str, context: FileContext = STANDALONE) -> Iterator[Occurrence]:
         found = _document(doc, defaults, evidence, aliases)
         if len(docs) == 1 and any(occ.parts for occ in found):
             found = _guarded(found, doc, text, chart, context)
-        yield from sorted(found, key=lambda occ: occ.at)  # walk order is not text order
+        yield from sorted(found, key=_AT)  # walk order is not text order
 
 
 # Bitnami-style charts' guard against relocated images (`migrate.facts.charts.guard`).
@@ -119,11 +121,7 @@ def _guarded(
 
 
 def _beside(occ: Occurrence, parts: tuple[Part, ...], beside: tuple[str, str]) -> Occurrence:
-    """`replace(occ, parts=parts, beside=beside)`, in place: the occurrence was made by this
-    scan and nothing else holds it yet, and a dense values file has 10^5 of them (a copy of
-    each was a tenth of `fix`'s time and its peak memory)."""
-    object.__setattr__(occ, "parts", parts)
-    object.__setattr__(occ, "beside", beside)
+    set_beside(occ, parts, beside)  # made by this scan: nothing else holds it yet
     return occ
 
 

@@ -222,7 +222,11 @@ def _is_image(node: Scalar, path: str, evidence: Evidence | None) -> bool:
     proof = evidence.of(path) if evidence else None
     if proof is not None:
         return proof
-    return "://" not in node.value and not _FILE.search(node.value)
+    value = node.value
+    if "://" in value:
+        return False
+    dot = value.rfind(".")  # a file's extension follows the last dot, or there is none
+    return dot < 0 or _FILE.match(value, dot) is None
 
 
 def has_domain(name: str) -> bool:

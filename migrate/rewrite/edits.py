@@ -103,7 +103,9 @@ def _written_name(old: str, verdict: Verdict) -> str:
 
 def apply(text: str, edits: list[Edit]) -> str:
     """Splice back to front so earlier offsets stay valid; every untouched byte is the original."""
-    ordered = sorted(set(edits), reverse=True)
+    # Duplicates go (a guard's setting, carried by many references, is one edit) in the order
+    # planned, text order: sorting a set's hash order instead was half a second per 10^5.
+    ordered = sorted(dict.fromkeys(edits), reverse=True)
     for later, earlier in itertools.pairwise(ordered):
         if earlier.end > later.start:
             raise EditConflict(f"overlapping edits at offsets {earlier.start} and {later.start}")

@@ -111,19 +111,21 @@ def _scanned(
         if new_text is None:
             return FileResult(display, kind, report(), src.raw)
         beside = _beside(display, kind, src, occurrences, rewrites)
+        changed = new_text != src.text  # as the bytes would differ: UTF-8 is one to one
         after = src.encode(new_text)
         del new_text
-        held = holder(settings, real, repo, src.stamp) if after != src.raw else None
+        before = src.raw
+        held = holder(settings, real, repo, src.stamp) if changed else None
         if held is not None:
-            return FileResult(display, kind, report(*beside), src.raw, after, held=held)
-        if settings.write and after != src.raw:
-            write(real, after, src.raw, src.stamp, settings.tidied)
+            return FileResult(display, kind, report(*beside), before, after, held=held)
+        if settings.write and changed:
+            write(real, after, before, src.stamp, settings.tidied)
     except (edits.EditConflict, Unverified, ScanError, OSError) as exc:
         reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
         failed = file_error(display, 1, 1, f"not rewritten: {reason}", kind)
         return FileResult(display, kind, report(failed), src.raw)
-    written = settings.write and after != src.raw
-    return FileResult(display, kind, report(*beside), src.raw, after, written)
+    written = settings.write and changed
+    return FileResult(display, kind, report(*beside), before, after, written)
 
 
 _SHARED = (

@@ -36,12 +36,20 @@ def stamp_of(info: os.stat_result) -> Stamp:
 
 @dataclass(frozen=True)
 class Source:
-    raw: bytes
+    """A file as read. Its bytes are not kept beside its text: strict UTF-8 decodes one way
+    only, so `raw` encodes them again, and a dense values file (bench/dense.py) peaks with its
+    text, its rewritten text and their trees alive, where the bytes were a third copy."""
+
     text: str  # decoded, BOM removed, newlines as written
     bom: bool
     # Offsets where lines start, 8 bytes each (a list of ints costs ~36 per line).
     _line_starts: array[int] = field(default_factory=lambda: array("q"), repr=False, compare=False)
     stamp: Stamp | None = field(default=None, compare=False)  # the file as read, if from one
+
+    @property
+    def raw(self) -> bytes:
+        """The bytes read, as they were: a new object on each read."""
+        return self.encode(self.text)
 
     def encode(self, text: str) -> bytes:
         return (UTF8_BOM if self.bom else b"") + text.encode("utf-8")
@@ -74,7 +82,7 @@ def decode(raw: bytes) -> Source:
         raise SourceError(
             f"not UTF-8: byte 0x{body[exc.start]:02x} cannot be decoded", line
         ) from None
-    return Source(raw, text, bom)
+    return Source(text, bom)
 
 
 def read(path: Path, max_size: int) -> Source:
@@ -89,7 +97,7 @@ def read(path: Path, max_size: int) -> Source:
     if len(raw) > max_size:  # grew while we read it
         raise SourceError(f"file is over the {max_size}-byte limit")
     src = decode(raw)
-    return Source(src.raw, src.text, src.bom, stamp=stamp_of(info))
+    return Source(src.text, src.bom, stamp=stamp_of(info))
 
 
 def is_read_only(path: Path) -> bool:

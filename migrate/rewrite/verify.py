@@ -4,6 +4,7 @@ the same references, the rewritten ones as their targets, each a valid cache ref
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import attrgetter
 
 from migrate.classify import Verdict, classify
 from migrate.config import Config
@@ -12,6 +13,7 @@ from migrate.findings import Status
 from migrate.kinds.registry import Scanner
 from migrate.occurrence import Occurrence
 
+_AT = attrgetter("at")  # a C call per occurrence, not a lambda's frame
 # Distinct targets checked per file: past this, repeats are checked again rather than remembered.
 _CHECKED = 16384
 
@@ -19,7 +21,7 @@ _CHECKED = 16384
 def in_text_order(found: Iterable[Occurrence]) -> list[Occurrence]:
     """Reports read top to bottom whatever order a scanner resolves references in (an ARG
     default is found at the FROM that uses it)."""
-    return sorted(found, key=lambda occ: occ.at)
+    return sorted(found, key=_AT)
 
 
 class Unverified(Exception):

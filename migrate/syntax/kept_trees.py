@@ -107,7 +107,8 @@ def derive(text: str, new_text: str, splices: Sequence[Splice]) -> bool:
     if window is None or text is not window.text or window.kept is None:
         return False
     docs, window.kept, window.derived = window.kept, None, None
-    if not _derive(text, new_text, docs, sorted(set(splices))):
+    # dict.fromkeys: in the order given (text order), so the sort has little to do
+    if not _derive(text, new_text, docs, sorted(dict.fromkeys(splices))):
         return False
     window.derived = (new_text, docs)
     return True

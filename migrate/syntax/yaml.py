@@ -194,9 +194,16 @@ def mappings(roots: Iterable[Node | None]) -> Iterator[Mapping]:
 def fields(mapping: Mapping) -> dict[str, Node]:
     """String keys to values as a merge-aware loader sees them: own keys win over `<<:` merged
     ones, and earlier merged mappings win over later ones (yaml.org/type/merge.html)."""
-    out: dict[str, Node] = {}
-    flat = iter(mapping.flat)
-    for key, value in zip(flat, flat):  # the common case, no `<<:` at all: one plain loop
+    own = mapping.flat
+    try:  # the common case, in one comprehension: scalar keys, no `<<:`, none alike by value
+        out = {k.value: v for k, v in zip(own[::2], own[1::2]) if k.tag != MERGE}  # type: ignore[union-attr]
+        if 2 * len(out) == len(own):
+            return out
+    except AttributeError:  # a collection as a key (no `value`): the loop below skips it
+        pass
+    out = {}
+    pairs = iter(own)
+    for key, value in zip(pairs, pairs):
         if type(key) is Scalar:
             if key.tag == MERGE:
                 break
@@ -226,7 +233,8 @@ def fields(mapping: Mapping) -> dict[str, Node]:
 
 def string(node: Node | None) -> Scalar | None:
     """A non-empty string scalar: what an image value must be (null, numbers, maps are not)."""
-    if isinstance(node, Scalar) and node.tag == STR and node.value.strip():
+    # `isspace()`, not `strip()`: the same characters, and no new string per value
+    if isinstance(node, Scalar) and node.tag == STR and node.value and not node.value.isspace():
         return node
     return None
 
