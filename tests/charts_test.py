@@ -537,3 +537,55 @@ def test_a_chart_yaml_is_loaded_safely_by_libyaml(tmp_path: Path) -> None:
     assert dependencies._safe_loader() is (yaml.CSafeLoader if libyaml else yaml.SafeLoader)
     chart.write_text("name: !!python/object/apply:os.getcwd []\n")
     assert dependencies.load(chart) is None
+
+
+def _two_pods(chart: Path, a: str, b: str) -> Path:
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: two\nversion: 0.1.0\n")
+    (chart / "values.yaml").write_text(f"a:\n  image: {a}\nb:\n  image: {b}\n")
+    for name in ("a", "b"):
+        (chart / "templates" / f"{name}.yaml").write_text(
+            f"apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n  containers:\n"
+            f"    - name: {name}\n      image: {{{{ .Values.{name}.image }}}}\n"
+        )
+    return chart
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "---",
+        "a: 1\n---\nb: 2\n",
+        "---\na\n--- # x\r\nb\n----\nc\n ---\nd\n---\te\n---\t\nf\nx---\n---",
+        "a: |\n  ---\n---\r\n\n---\n",
+    ],
+)
+def test_helm_s_output_is_split_at_its_own_separator_lines(text: str) -> None:
+    """As the line-anchored pattern splits it, which took ~40 ms on argo-cd's CRDs."""
+    import re
+
+    assert images._documents(text) == re.split(r"(?m)^---[ \t]*(?:#[^\n]*)?\r?$", text)
+
+
+@needs_helm
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_dependency_neither_vendored_nor_in_the_repository_is_a_ptc011_note_when_enabled(
+    enabled: bool, tmp_path: Path
+) -> None:
+    """As `helm template` refuses the chart; the engine alone would render it without."""
+    chart = _two_pods(tmp_path, "nginx:1.27", "redis:7")
+    with (chart / "Chart.yaml").open("a") as out:
+        out.write("dependencies:\n  - name: db\n    version: 1.0.0\n    condition: db.enabled\n")
+    with (chart / "values.yaml").open("a") as out:
+        out.write(f"db:\n  enabled: {str(enabled).lower()}\n")
+    findings = _fix(chart)
+
+    notes = [f.message for f in findings if f.code == "PTC011"]
+    if enabled:
+        assert (
+            notes
+            and "dependencies neither vendored in charts/ nor in this repository: db" in notes[0]
+        )
+    else:
+        assert notes == [] and REGISTRY in (chart / "values.yaml").read_text()

@@ -49,9 +49,22 @@ def _found(document: str) -> tuple[tuple[str, str], ...]:
     return tuple(found for doc in docs for found in _walk(doc, ""))
 
 
+# A line of Helm's own between documents: `---`, maybe a comment. Searched from its literal
+# `---`, then kept only at a line's start: `(?m)^---` tries every offset of the text, and
+# argo-cd's 1.9 MB of CRDs took ~40 ms to split that way.
+_SEPARATOR = re.compile(r"---[ \t]*(?:#[^\n]*)?\r?$", re.MULTILINE)
+
+
 def _documents(text: str) -> list[str]:
     """The documents of Helm's output: it joins them with a `---` line of its own."""
-    return re.split(r"(?m)^---[ \t]*(?:#[^\n]*)?\r?$", text)
+    out, start = [], 0
+    for match in _SEPARATOR.finditer(text):
+        at = match.start()
+        if at == 0 or text[at - 1] == "\n":  # a match ends before its line's end: none hides
+            out.append(text[start:at])  # another at the next line's start
+            start = match.end()
+    out.append(text[start:])
+    return out
 
 
 def _walk(node: Any, at: str) -> Iterator[tuple[str, str]]:
