@@ -497,11 +497,13 @@ def test_a_chart_rendered_before_is_not_rendered_again_before_its_rewrite(
     shutil.copytree(FIXTURES / "helm" / "global_official" / "in", tmp_path, dirs_exist_ok=True)
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     asked: list[int] = []
+    known: list[object] = []  # the documents memo each request was given
     real = helm_child.render
 
-    def counted(jobs: list[helm_child.Job], timeout: float | None = None) -> list[object]:
+    def counted(jobs: list[helm_child.Job], **options: object) -> list[object]:
         asked.append(len(jobs))
-        return real(jobs, timeout)  # type: ignore[return-value]
+        known.append(options.get("known"))
+        return real(jobs, **options)  # type: ignore[arg-type,return-value]
 
     monkeypatch.setattr(helm_child, "render", counted)
 
@@ -520,7 +522,21 @@ def test_a_chart_rendered_before_is_not_rendered_again_before_its_rewrite(
     elsewhere = CONFIG.registry.replace("123456789012", "210987654321")
     results = engine.run(["."], replace(CONFIG, registry=elsewhere), tmp_path, fix=True, jobs=1)
     assert elsewhere in str([f.target for r in results for f in r.findings])
-    assert asked == [2, 2, 1]  # the chart as it is was kept
+    assert asked == [2, 2, 1]  # the chart as it is was kept, with its documents' images
+    assert known[-1] and set(known[-1]) <= set(known_by_then := _kept_documents(tmp_path))
+    assert known_by_then
+
+
+def _kept_documents(root: Path) -> set[str]:
+    """The digests of the documents memos kept beside renders in `root`'s git directory."""
+    import json
+
+    from migrate.provers import helm_cache
+
+    out: set[str] = set()
+    for entry in (root / ".git" / helm_cache.DIRECTORY).iterdir():
+        out |= set(json.loads(entry.read_text())["value"]["documents"])
+    return out
 
 
 def test_a_chart_yaml_is_loaded_safely_by_libyaml(tmp_path: Path) -> None:
@@ -549,6 +565,31 @@ def _two_pods(chart: Path, a: str, b: str) -> Path:
             f"    - name: {name}\n      image: {{{{ .Values.{name}.image }}}}\n"
         )
     return chart
+
+
+@needs_helm
+def test_a_rewrite_s_render_parses_only_the_documents_it_changed(tmp_path: Path) -> None:
+    """Given the documents memo of the chart as it is, a render takes the images of a document
+    whose text the memo holds from it, unparsed: here the memo is poisoned, and only the pod
+    whose image the rewrite changed is parsed (and comes out right)."""
+    from migrate.provers import helm_child
+
+    chart = _two_pods(tmp_path / "before", "nginx:1.27", "redis:7")
+    (first,) = helm_child.render([(chart, {})])
+    assert sorted(i for _, i in first.result[""]) == ["nginx:1.27", "redis:7"]
+    assert len(first.documents) == 2  # each document's images, by its text's digest
+    poisoned = {key: (("field", "poisoned"),) for key in first.documents}
+
+    rewrite = _two_pods(tmp_path / "after", "nginx:1.27", f"{REGISTRY}/docker-hub/library/redis:7")
+    (second,) = helm_child.render([(rewrite, {})], known=poisoned)
+    assert sorted(second.result[""]) == [
+        ("two/templates/a.yaml#0field", "poisoned"),  # the same text: not parsed again
+        (
+            "two/templates/b.yaml#0.spec.containers[0].image",
+            f"{REGISTRY}/docker-hub/library/redis:7",
+        ),
+    ]
+    assert len(second.documents) == 2 and set(first.documents) & set(second.documents)
 
 
 @pytest.mark.parametrize(

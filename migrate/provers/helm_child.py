@@ -26,10 +26,10 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
-    from migrate.provers.rendered import Rendered
+    from migrate.provers.rendered import Memo, Rendered
 
 TIMEOUT = 60.0  # seconds per request: far beyond what a real chart's renders take
 MEMORY = 2 << 30  # bytes of address space; Go's runtime reserves a large share just to start
@@ -40,6 +40,11 @@ _MAX_ANSWER = 64 << 20  # bytes: a chart's images are kilobytes; this is not an 
 # megabytes of manifests a chart's CRDs make), or why it does not render.
 Result = dict[str, "list[Rendered] | str"]
 Job = tuple[Path, Mapping[str, str]]  # a chart directory and its override values (name -> text)
+
+
+class Rendering(NamedTuple):
+    result: Result
+    documents: Memo  # the images of each document it parsed or was given (`rendered.images`)
 
 
 class _Child:
@@ -59,9 +64,11 @@ class _Child:
             close_fds=True,
         )
 
-    def ask(self, jobs: Sequence[Job], timeout: float) -> list[Result] | str:
+    def ask(
+        self, jobs: Sequence[Job], timeout: float, known: Memo | None = None
+    ) -> list[Rendering] | str:
         """The child's answer, or why there is none (the child is then dead)."""
-        request = [[str(chart), dict(overrides)] for chart, overrides in jobs]
+        request = [[[str(chart), dict(overrides)] for chart, overrides in jobs], known or {}]
         stdin, stdout = self.process.stdin, self.process.stdout
         assert stdin is not None and stdout is not None
         try:
@@ -80,7 +87,7 @@ class _Child:
             answer = None
         if not isinstance(answer, list) or len(answer) != len(jobs):
             return self._dead()
-        return [_result(one) for one in answer]
+        return [_rendering(one) for one in answer]
 
     def _dead(self) -> str:
         self.kill()
@@ -140,18 +147,22 @@ def _read_line(stream: IO[bytes], deadline: float) -> bytes | None:
                 return None
 
 
-def _result(answer: Any) -> Result:
-    from migrate.provers.rendered import Rendered
+def _rendering(answer: Any) -> Rendering:
+    from migrate.provers.rendered import Rendered, memo_of
 
-    if not isinstance(answer, dict):
-        return {"": "Helm's renderer answered nonsense"}
+    nonsense = Rendering({"": "Helm's renderer answered nonsense"}, {})
+    if not isinstance(answer, list) or len(answer) != 2:
+        return nonsense
+    images, documents = answer
+    if not isinstance(images, dict) or (memo := memo_of(documents)) is None:
+        return nonsense
     out: Result = {}
-    for name, value in answer.items():
+    for name, value in images.items():
         if isinstance(value, str):
             out[str(name)] = value
         elif isinstance(value, list):
             out[str(name)] = [Rendered(str(w), str(i)) for w, i in value]
-    return out
+    return Rendering(out, memo)
 
 
 _lock = threading.Lock()
@@ -160,18 +171,21 @@ _busy: set[_Child] = set()
 _stopped = False
 
 
-def render(jobs: Sequence[Job], timeout: float | None = None) -> list[Result]:
+def render(
+    jobs: Sequence[Job], timeout: float | None = None, known: Memo | None = None
+) -> list[Rendering]:
     """Each job's images per values set (`helm_render.render`, then `rendered.images`), found
-    in a child; a job the child could not finish has its reason for each of its values sets."""
+    in a child; a job the child could not finish has its reason for each of its values sets.
+    The documents of `known` (an earlier render's) are not parsed again."""
     limit = TIMEOUT if timeout is None else timeout
-    answer: list[Result] | str = "the run is stopping"
+    answer: list[Rendering] | str = "the run is stopping"
     try:
         child = _take()
     except OSError as exc:  # no process to be had (a limit on processes, memory)
         child, answer = None, f"Helm's renderer could not be started: {exc}"
     if child is not None:
         try:
-            answer = child.ask(jobs, limit)
+            answer = child.ask(jobs, limit, known)
         except BaseException:  # SIGTERM or Ctrl-C while waiting: the child goes with us
             _drop(child)
             raise
@@ -180,7 +194,7 @@ def render(jobs: Sequence[Job], timeout: float | None = None) -> list[Result]:
         else:
             _give_back(child)
     if isinstance(answer, str):
-        return [dict.fromkeys(("", *overrides), answer) for _, overrides in jobs]
+        return [Rendering(dict.fromkeys(("", *overrides), answer), {}) for _, overrides in jobs]
     return answer
 
 
@@ -253,30 +267,44 @@ def serve(memory: int) -> None:
     helm_render.available()  # load Helm's library while the parent stages the first chart
     for line in sys.stdin.buffer:
         try:
-            request = json.loads(line)
+            jobs, known = json.loads(line)
+            memo = rendered.memo_of(known)
+            if memo is None:
+                raise ValueError("not a documents memo")
             answers = [
-                _one(helm_render, rendered, Path(chart), overrides) for chart, overrides in request
+                _one(helm_render, rendered, Path(chart), overrides, memo)
+                for chart, overrides in jobs
             ]
         except (ValueError, TypeError) as exc:
-            answers = [{"": f"bad request: {exc}"}]
+            answers = [[{"": f"bad request: {exc}"}, {}]]
         sys.stdout.buffer.write(json.dumps(answers).encode() + b"\n")
         sys.stdout.buffer.flush()
 
 
-def _one(helm_render: Any, rendered: Any, chart: Path, overrides: Mapping[str, str]) -> Any:
+def _one(
+    helm_render: Any, rendered: Any, chart: Path, overrides: Mapping[str, str], memo: Memo
+) -> Any:
+    """[values set -> images or why not, the documents memo of this chart's renders]: the
+    request's memo is shared by its jobs (the chart as it is, then its rewrite), and each job
+    answers with the part its own documents used."""
     missing = helm_render.available()
     if missing is not None:
-        return dict.fromkeys(("", *overrides), missing)
+        return [dict.fromkeys(("", *overrides), missing), {}]
     try:
         manifests = helm_render.render(chart, overrides)
-        return {
-            name: out if isinstance(out, str) else [list(r) for r in rendered.images(out)]
-            for name, out in manifests.items()
-        }
+        used: Memo = {}
+        images: dict[str, Any] = {}
+        for name, out in manifests.items():
+            if isinstance(out, str):
+                images[name] = out
+                continue
+            images[name] = [list(r) for r in rendered.images(out, memo, used)]
+        return [images, used]
     except MemoryError:
-        return dict.fromkeys(("", *overrides), f"over the {_mib()} MiB memory limit")
+        return [dict.fromkeys(("", *overrides), f"over the {_mib()} MiB memory limit"), {}]
     except Exception as exc:  # noqa: BLE001 - the chart's fault or the SDK's: one line either way
-        return dict.fromkeys(("", *overrides), f"Helm's renderer failed: {type(exc).__name__}")
+        why = f"Helm's renderer failed: {type(exc).__name__}"
+        return [dict.fromkeys(("", *overrides), why), {}]
 
 
 def _mib() -> int:
