@@ -610,6 +610,35 @@ def test_helm_s_output_is_split_at_its_own_separator_lines(text: str) -> None:
 
 
 @needs_helm
+def test_prover_threads_beyond_the_children_wait_for_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On two CPUs one child renders: a second costs as much to start as a chart's render."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from migrate.provers import helm_child
+
+    started: list[object] = []
+    real = helm_child._Child
+
+    def counted() -> object:
+        started.append(real())
+        return started[-1]
+
+    helm_child.stop()  # none left idle by other tests
+    helm_child.reset()
+    monkeypatch.setattr(helm_child, "_CHILDREN", 1)
+    monkeypatch.setattr(helm_child, "_Child", counted)
+    charts = [_two_pods(tmp_path / str(i), "nginx:1.27", f"redis:{i}") for i in range(4)]
+    with ThreadPoolExecutor(4) as threads:
+        found = list(threads.map(lambda chart: helm_child.render([(chart, {})])[0], charts))
+    assert [sorted(i for _, i in f.result[""])[1] for f in found] == [
+        f"redis:{i}" for i in range(4)
+    ]
+    assert len(started) == 1
+
+
+@needs_helm
 @pytest.mark.parametrize("enabled", [True, False])
 def test_a_dependency_neither_vendored_nor_in_the_repository_is_a_ptc011_note_when_enabled(
     enabled: bool, tmp_path: Path
