@@ -41,7 +41,10 @@ def render(chart: Path, overrides: Mapping[str, str]) -> dict[str, dict[str, str
                     values = helm_python.values_from_yaml(text) if text.strip() else None
                     # `helm template` refuses a chart whose enabled dependencies are not in
                     # charts/; the engine alone would render it without them, silently.
-                    absent = _enabled(loaded, loaded.merge_values(values), missing)
+                    # (Merging the values crosses into Helm and back as JSON: only if needed.)
+                    absent = (
+                        _enabled(loaded, loaded.merge_values(values), missing) if missing else []
+                    )
                     if absent:
                         out[name] = (
                             "dependencies neither vendored in charts/ nor in this repository: "
