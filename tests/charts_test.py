@@ -497,11 +497,13 @@ def test_a_chart_rendered_before_is_not_rendered_again_before_its_rewrite(
     shutil.copytree(FIXTURES / "helm" / "global_official" / "in", tmp_path, dirs_exist_ok=True)
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
     asked: list[int] = []
+    known: list[object] = []  # the documents memo each request was given
     real = helm_child.render
 
-    def counted(jobs: list[helm_child.Job], timeout: float | None = None) -> list[object]:
+    def counted(jobs: list[helm_child.Job], **options: object) -> list[object]:
         asked.append(len(jobs))
-        return real(jobs, timeout)  # type: ignore[return-value]
+        known.append(options.get("known"))
+        return real(jobs, **options)  # type: ignore[arg-type,return-value]
 
     monkeypatch.setattr(helm_child, "render", counted)
 
@@ -520,7 +522,21 @@ def test_a_chart_rendered_before_is_not_rendered_again_before_its_rewrite(
     elsewhere = CONFIG.registry.replace("123456789012", "210987654321")
     results = engine.run(["."], replace(CONFIG, registry=elsewhere), tmp_path, fix=True, jobs=1)
     assert elsewhere in str([f.target for r in results for f in r.findings])
-    assert asked == [2, 2, 1]  # the chart as it is was kept
+    assert asked == [2, 2, 1]  # the chart as it is was kept, with its documents' images
+    assert known[-1] and set(known[-1]) <= set(known_by_then := _kept_documents(tmp_path))
+    assert known_by_then
+
+
+def _kept_documents(root: Path) -> set[str]:
+    """The digests of the documents memos kept beside renders in `root`'s git directory."""
+    import json
+
+    from migrate.provers import helm_cache
+
+    out: set[str] = set()
+    for entry in (root / ".git" / helm_cache.DIRECTORY).iterdir():
+        out |= set(json.loads(entry.read_text())["value"]["documents"])
+    return out
 
 
 def test_a_chart_yaml_is_loaded_safely_by_libyaml(tmp_path: Path) -> None:
@@ -537,3 +553,109 @@ def test_a_chart_yaml_is_loaded_safely_by_libyaml(tmp_path: Path) -> None:
     assert dependencies._safe_loader() is (yaml.CSafeLoader if libyaml else yaml.SafeLoader)
     chart.write_text("name: !!python/object/apply:os.getcwd []\n")
     assert dependencies.load(chart) is None
+
+
+def _two_pods(chart: Path, a: str, b: str) -> Path:
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: two\nversion: 0.1.0\n")
+    (chart / "values.yaml").write_text(f"a:\n  image: {a}\nb:\n  image: {b}\n")
+    for name in ("a", "b"):
+        (chart / "templates" / f"{name}.yaml").write_text(
+            f"apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n  containers:\n"
+            f"    - name: {name}\n      image: {{{{ .Values.{name}.image }}}}\n"
+        )
+    return chart
+
+
+@needs_helm
+def test_a_rewrite_s_render_parses_only_the_documents_it_changed(tmp_path: Path) -> None:
+    """Given the documents memo of the chart as it is, a render takes the images of a document
+    whose text the memo holds from it, unparsed: here the memo is poisoned, and only the pod
+    whose image the rewrite changed is parsed (and comes out right)."""
+    from migrate.provers import helm_child
+
+    chart = _two_pods(tmp_path / "before", "nginx:1.27", "redis:7")
+    (first,) = helm_child.render([(chart, {})])
+    assert sorted(i for _, i in first.result[""]) == ["nginx:1.27", "redis:7"]
+    assert len(first.documents) == 2  # each document's images, by its text's digest
+    poisoned = {key: (("field", "poisoned"),) for key in first.documents}
+
+    rewrite = _two_pods(tmp_path / "after", "nginx:1.27", f"{REGISTRY}/docker-hub/library/redis:7")
+    (second,) = helm_child.render([(rewrite, {})], known=poisoned)
+    assert sorted(second.result[""]) == [
+        ("two/templates/a.yaml#0field", "poisoned"),  # the same text: not parsed again
+        (
+            "two/templates/b.yaml#0.spec.containers[0].image",
+            f"{REGISTRY}/docker-hub/library/redis:7",
+        ),
+    ]
+    assert len(second.documents) == 2 and set(first.documents) & set(second.documents)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "---",
+        "a: 1\n---\nb: 2\n",
+        "---\na\n--- # x\r\nb\n----\nc\n ---\nd\n---\te\n---\t\nf\nx---\n---",
+        "a: |\n  ---\n---\r\n\n---\n",
+    ],
+)
+def test_helm_s_output_is_split_at_its_own_separator_lines(text: str) -> None:
+    """As the line-anchored pattern splits it, which took ~40 ms on argo-cd's CRDs."""
+    import re
+
+    assert images._documents(text) == re.split(r"(?m)^---[ \t]*(?:#[^\n]*)?\r?$", text)
+
+
+@needs_helm
+def test_prover_threads_beyond_the_children_wait_for_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On two CPUs one child renders: a second costs as much to start as a chart's render."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from migrate.provers import helm_child
+
+    started: list[object] = []
+    real = helm_child._Child
+
+    def counted() -> object:
+        started.append(real())
+        return started[-1]
+
+    helm_child.stop()  # none left idle by other tests
+    helm_child.reset()
+    monkeypatch.setattr(helm_child, "_CHILDREN", 1)
+    monkeypatch.setattr(helm_child, "_Child", counted)
+    charts = [_two_pods(tmp_path / str(i), "nginx:1.27", f"redis:{i}") for i in range(4)]
+    with ThreadPoolExecutor(4) as threads:
+        found = list(threads.map(lambda chart: helm_child.render([(chart, {})])[0], charts))
+    assert [sorted(i for _, i in f.result[""])[1] for f in found] == [
+        f"redis:{i}" for i in range(4)
+    ]
+    assert len(started) == 1
+
+
+@needs_helm
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_dependency_neither_vendored_nor_in_the_repository_is_a_ptc011_note_when_enabled(
+    enabled: bool, tmp_path: Path
+) -> None:
+    """As `helm template` refuses the chart; the engine alone would render it without."""
+    chart = _two_pods(tmp_path, "nginx:1.27", "redis:7")
+    with (chart / "Chart.yaml").open("a") as out:
+        out.write("dependencies:\n  - name: db\n    version: 1.0.0\n    condition: db.enabled\n")
+    with (chart / "values.yaml").open("a") as out:
+        out.write(f"db:\n  enabled: {str(enabled).lower()}\n")
+    findings = _fix(chart)
+
+    notes = [f.message for f in findings if f.code == "PTC011"]
+    if enabled:
+        assert (
+            notes
+            and "dependencies neither vendored in charts/ nor in this repository: db" in notes[0]
+        )
+    else:
+        assert notes == [] and REGISTRY in (chart / "values.yaml").read_text()

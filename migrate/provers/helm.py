@@ -27,7 +27,7 @@ from migrate.provers import staging
 from migrate.provers.protocol import Change, Objection
 
 if TYPE_CHECKING:
-    from migrate.provers.helm_child import Result
+    from migrate.provers.helm_child import Rendering
     from migrate.provers.helm_compare import Wrong
 
 NAME = "helm"
@@ -98,8 +98,11 @@ def _objections(
     keys = helm_cache.keys(repo.root, plan, [(values, files) for _, values, files in jobs])
     kept = [_kept(helm_cache.load(repo.root, key), overrides) for key in keys]
     if all(have is not None for have in kept):
-        before, after = kept
+        before, after = (have.result for have in kept if have is not None)
     else:
+        # The documents the chart as it is rendered are not parsed again in its rewrite's
+        # render: only those whose text the rewrite changed.
+        known = {k: v for have in kept if have is not None for k, v in have.documents.items()}
         scratch = _scratch(repo)
         _sweep(scratch)
         with tempfile.TemporaryDirectory(prefix=PREFIX, dir=scratch) as tmp:
@@ -109,11 +112,13 @@ def _objections(
                     copy = Path(tmp) / name / unit.name
                     plan.materialize(copy, True, files)  # replaced files: never hard links
                     unrendered.append((copy, values))
-            rendered = iter(child.render(unrendered))
-            before, after = (have if have is not None else next(rendered) for have in kept)
-        for key, have, result in zip(keys, kept, (before, after)):
-            if have is None:
-                helm_cache.store(repo.root, key, result)
+            rendered = iter(child.render(unrendered, known=known))
+            renderings = [have if have is not None else next(rendered) for have in kept]
+        for key, have, rendering, (name, _, _) in zip(keys, kept, renderings, jobs):
+            if have is None:  # a rewrite's memo serves no later render: the next rewrite's
+                kept_as = rendering if name == "before" else rendering._replace(documents={})
+                helm_cache.store(repo.root, key, kept_as)  # documents are not its documents
+        before, after = (rendering.result for rendering in renderings)
     assert before is not None and after is not None
     for name in before:
         old, new = before[name], after[name]
@@ -148,9 +153,10 @@ def _objections(
 _SKIP = frozenset({".git"})
 
 
-def _kept(cached: Result | None, overrides: Mapping[str, str]) -> Result | None:
+def _kept(cached: Rendering | None, overrides: Mapping[str, str]) -> Rendering | None:
     """A kept render, if it has every values set this one asks for."""
-    return cached if cached is not None and set(cached) == {_DEFAULTS, *overrides} else None
+    wanted = {_DEFAULTS, *overrides}
+    return cached if cached is not None and set(cached.result) == wanted else None
 
 
 def _plan_dependency(

@@ -3,7 +3,8 @@ only the rewrite. A render is a function of the staged chart (every regular file
 Helm reads: the chart and the dependencies staged beside it, as `staging.Plan` finds them
 before any copy is made), the override values, Helm's
 renderer and this program: that is the key. Only renders that succeeded for every values set
-are kept (`cache_store`: in the git directory, bounded)."""
+are kept (`cache_store`: in the git directory, bounded), each with its documents' images by
+their text (`rendered.Memo`): a new rewrite's render parses only the documents it changed."""
 
 from __future__ import annotations
 
@@ -16,10 +17,10 @@ from migrate import __version__
 from migrate.provers import cache_store
 
 if TYPE_CHECKING:
-    from migrate.provers.helm_child import Result
+    from migrate.provers.helm_child import Rendering, Result
     from migrate.provers.staging import Plan
 
-FORMAT = 2  # 2: keyed by the planned copy's files (1: by the staged copy's)
+FORMAT = 3  # 3: with the documents' images (2: keyed by the planned copy's files)
 MAX_BYTES = 256 * 1024 * 1024  # what staging copies at most (`staging.MAX_BYTES`)
 DIRECTORY = "ecr-ptc-renders"  # not `ecr-ptc-helm-*`: the stale staging copies' sweep takes those
 
@@ -62,27 +63,36 @@ def keys(
     return [d.hexdigest() for d in digests]
 
 
-def load(root: Path, digest: str | None) -> Result | None:
-    from migrate.provers.rendered import Rendered
+def load(root: Path, digest: str | None) -> Rendering | None:
+    from migrate.provers.helm_child import Rendering
+    from migrate.provers.rendered import Rendered, memo_of
 
     value = cache_store.load(root, DIRECTORY, digest, FORMAT)
-    if not isinstance(value, dict):
+    if not isinstance(value, dict) or not isinstance(by_values := value.get("images"), dict):
+        return None
+    documents = memo_of(value.get("documents"))
+    if documents is None:
         return None
     out: Result = {}
-    for name, images in value.items():
+    for name, images in by_values.items():
         if not isinstance(images, list) or not all(
             isinstance(i, list) and len(i) == 2 and all(isinstance(p, str) for p in i)
             for i in images
         ):
             return None
         out[str(name)] = [Rendered(where, image) for where, image in images]
-    return out
+    return Rendering(out, documents)
 
 
-def store(root: Path, digest: str | None, result: Result) -> None:
-    if any(isinstance(images, str) for images in result.values()):
+def store(root: Path, digest: str | None, rendering: Rendering) -> None:
+    if any(isinstance(images, str) for images in rendering.result.values()):
         return  # a render that failed may succeed next time (a time limit, a busy machine)
-    value = {name: [list(i) for i in images] for name, images in result.items()}
+    value = {
+        "images": {name: [list(i) for i in images] for name, images in rendering.result.items()},
+        "documents": {
+            key: [list(pair) for pair in found] for key, found in rendering.documents.items()
+        },
+    }
     cache_store.store(root, DIRECTORY, digest, FORMAT, value)
 
 

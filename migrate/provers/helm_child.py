@@ -4,8 +4,9 @@
 Each child renders one request at a time (any number of charts and values sets) under a time
 limit per request and an address-space limit (RLIMIT_AS) set by the child before Helm loads;
 a child that overruns is killed and each of its charts gets a one-line reason instead (PTC011
-for the prover). Children are kept for the run and reused, one per prover thread at most: a
-run proving many charts starts Python and loads Helm's library a few times, not per chart.
+for the prover). Children are kept for the run and reused, one for every two CPUs at most
+(`_CHILDREN`): a run proving many charts starts Python and loads Helm's library a few times,
+not per chart.
 SIGTERM or Ctrl-C in the parent kills every child at once (`stop`); a child whose parent is
 gone exits by itself.
 
@@ -26,10 +27,10 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
-    from migrate.provers.rendered import Rendered
+    from migrate.provers.rendered import Memo, Rendered
 
 TIMEOUT = 60.0  # seconds per request: far beyond what a real chart's renders take
 MEMORY = 2 << 30  # bytes of address space; Go's runtime reserves a large share just to start
@@ -40,6 +41,11 @@ _MAX_ANSWER = 64 << 20  # bytes: a chart's images are kilobytes; this is not an 
 # megabytes of manifests a chart's CRDs make), or why it does not render.
 Result = dict[str, "list[Rendered] | str"]
 Job = tuple[Path, Mapping[str, str]]  # a chart directory and its override values (name -> text)
+
+
+class Rendering(NamedTuple):
+    result: Result
+    documents: Memo  # the images of each document it parsed or was given (`rendered.images`)
 
 
 class _Child:
@@ -59,9 +65,11 @@ class _Child:
             close_fds=True,
         )
 
-    def ask(self, jobs: Sequence[Job], timeout: float) -> list[Result] | str:
+    def ask(
+        self, jobs: Sequence[Job], timeout: float, known: Memo | None = None
+    ) -> list[Rendering] | str:
         """The child's answer, or why there is none (the child is then dead)."""
-        request = [[str(chart), dict(overrides)] for chart, overrides in jobs]
+        request = [[[str(chart), dict(overrides)] for chart, overrides in jobs], known or {}]
         stdin, stdout = self.process.stdin, self.process.stdout
         assert stdin is not None and stdout is not None
         try:
@@ -80,7 +88,7 @@ class _Child:
             answer = None
         if not isinstance(answer, list) or len(answer) != len(jobs):
             return self._dead()
-        return [_result(one) for one in answer]
+        return [_rendering(one) for one in answer]
 
     def _dead(self) -> str:
         self.kill()
@@ -140,38 +148,58 @@ def _read_line(stream: IO[bytes], deadline: float) -> bytes | None:
                 return None
 
 
-def _result(answer: Any) -> Result:
-    from migrate.provers.rendered import Rendered
+def _rendering(answer: Any) -> Rendering:
+    from migrate.provers.rendered import Rendered, memo_of
 
-    if not isinstance(answer, dict):
-        return {"": "Helm's renderer answered nonsense"}
+    nonsense = Rendering({"": "Helm's renderer answered nonsense"}, {})
+    if not isinstance(answer, list) or len(answer) != 2:
+        return nonsense
+    images, documents = answer
+    if not isinstance(images, dict) or (memo := memo_of(documents)) is None:
+        return nonsense
     out: Result = {}
-    for name, value in answer.items():
+    for name, value in images.items():
         if isinstance(value, str):
             out[str(name)] = value
         elif isinstance(value, list):
             out[str(name)] = [Rendered(str(w), str(i)) for w, i in value]
-    return out
+    return Rendering(out, memo)
 
 
-_lock = threading.Lock()
+_lock = threading.Condition()
 _idle: list[_Child] = []
 _busy: set[_Child] = set()
 _stopped = False
 
 
-def render(jobs: Sequence[Job], timeout: float | None = None) -> list[Result]:
+# Children at most, the prover threads beyond them waiting for one: a child costs ~0.15 CPU s
+# to start (Python, PyYAML, Helm's library), about what Helm takes to render a large chart, and
+# each render keeps a prover thread busy staging the next chart: half the CPUs render. On two
+# CPUs a second child cost more than it saved, in CPU time and on a busy machine in wall time
+# (`fix --check` on the corpus charts, a new rewrite: 1.8x -> 1.6x the unproven run's CPU).
+def _cpus() -> int:
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity else os.cpu_count() or 1
+
+
+_CHILDREN = max(1, _cpus() // 2)
+
+
+def render(
+    jobs: Sequence[Job], timeout: float | None = None, known: Memo | None = None
+) -> list[Rendering]:
     """Each job's images per values set (`helm_render.render`, then `rendered.images`), found
-    in a child; a job the child could not finish has its reason for each of its values sets."""
+    in a child; a job the child could not finish has its reason for each of its values sets.
+    The documents of `known` (an earlier render's) are not parsed again."""
     limit = TIMEOUT if timeout is None else timeout
-    answer: list[Result] | str = "the run is stopping"
+    answer: list[Rendering] | str = "the run is stopping"
     try:
         child = _take()
     except OSError as exc:  # no process to be had (a limit on processes, memory)
         child, answer = None, f"Helm's renderer could not be started: {exc}"
     if child is not None:
         try:
-            answer = child.ask(jobs, limit)
+            answer = child.ask(jobs, limit, known)
         except BaseException:  # SIGTERM or Ctrl-C while waiting: the child goes with us
             _drop(child)
             raise
@@ -180,12 +208,13 @@ def render(jobs: Sequence[Job], timeout: float | None = None) -> list[Result]:
         else:
             _give_back(child)
     if isinstance(answer, str):
-        return [dict.fromkeys(("", *overrides), answer) for _, overrides in jobs]
+        return [Rendering(dict.fromkeys(("", *overrides), answer), {}) for _, overrides in jobs]
     return answer
 
 
 def _take() -> _Child | None:
     with _lock:
+        _lock.wait_for(lambda: _stopped or _idle or len(_busy) < _CHILDREN)
         if _stopped:
             return None
         child = _idle.pop() if _idle else None
@@ -204,12 +233,14 @@ def _give_back(child: _Child) -> None:
             child.kill()
         else:
             _idle.append(child)
+        _lock.notify()
 
 
 def _drop(child: _Child) -> None:
     child.kill()
     with _lock:
         _busy.discard(child)
+        _lock.notify()
 
 
 def stop() -> None:
@@ -219,6 +250,7 @@ def stop() -> None:
         _stopped = True
         idle, busy = list(_idle), list(_busy)
         _idle.clear()
+        _lock.notify_all()
     for child in idle:
         child.kill()
     for child in busy:  # their threads close them (`_drop`, `_give_back`)
@@ -253,30 +285,44 @@ def serve(memory: int) -> None:
     helm_render.available()  # load Helm's library while the parent stages the first chart
     for line in sys.stdin.buffer:
         try:
-            request = json.loads(line)
+            jobs, known = json.loads(line)
+            memo = rendered.memo_of(known)
+            if memo is None:
+                raise ValueError("not a documents memo")
             answers = [
-                _one(helm_render, rendered, Path(chart), overrides) for chart, overrides in request
+                _one(helm_render, rendered, Path(chart), overrides, memo)
+                for chart, overrides in jobs
             ]
         except (ValueError, TypeError) as exc:
-            answers = [{"": f"bad request: {exc}"}]
+            answers = [[{"": f"bad request: {exc}"}, {}]]
         sys.stdout.buffer.write(json.dumps(answers).encode() + b"\n")
         sys.stdout.buffer.flush()
 
 
-def _one(helm_render: Any, rendered: Any, chart: Path, overrides: Mapping[str, str]) -> Any:
+def _one(
+    helm_render: Any, rendered: Any, chart: Path, overrides: Mapping[str, str], memo: Memo
+) -> Any:
+    """[values set -> images or why not, the documents memo of this chart's renders]: the
+    request's memo is shared by its jobs (the chart as it is, then its rewrite), and each job
+    answers with the part its own documents used."""
     missing = helm_render.available()
     if missing is not None:
-        return dict.fromkeys(("", *overrides), missing)
+        return [dict.fromkeys(("", *overrides), missing), {}]
     try:
         manifests = helm_render.render(chart, overrides)
-        return {
-            name: out if isinstance(out, str) else [list(r) for r in rendered.images(out)]
-            for name, out in manifests.items()
-        }
+        used: Memo = {}
+        images: dict[str, Any] = {}
+        for name, out in manifests.items():
+            if isinstance(out, str):
+                images[name] = out
+                continue
+            images[name] = [list(r) for r in rendered.images(out, memo, used)]
+        return [images, used]
     except MemoryError:
-        return dict.fromkeys(("", *overrides), f"over the {_mib()} MiB memory limit")
+        return [dict.fromkeys(("", *overrides), f"over the {_mib()} MiB memory limit"), {}]
     except Exception as exc:  # noqa: BLE001 - the chart's fault or the SDK's: one line either way
-        return dict.fromkeys(("", *overrides), f"Helm's renderer failed: {type(exc).__name__}")
+        why = f"Helm's renderer failed: {type(exc).__name__}"
+        return [dict.fromkeys(("", *overrides), why), {}]
 
 
 def _mib() -> int:

@@ -33,18 +33,18 @@ def render(chart: Path, overrides: Mapping[str, str]) -> dict[str, dict[str, str
 
     out: dict[str, dict[str, str] | str] = {}
     try:
-        missing = {
-            d["name"]
-            for d in helm_python.dependency_list(chart)
-            if d.get("status") not in ("ok", "unpacked")
-        }
         with helm_python.Chart.load(chart) as loaded:
+            # Helm's dependency list loads the whole chart again: only for a chart with some.
+            missing = _missing(chart) if loaded.metadata.get("dependencies") else set()
             for name, text in {"": "", **overrides}.items():
                 try:
                     values = helm_python.values_from_yaml(text) if text.strip() else None
                     # `helm template` refuses a chart whose enabled dependencies are not in
                     # charts/; the engine alone would render it without them, silently.
-                    absent = _enabled(loaded, loaded.merge_values(values), missing)
+                    # (Merging the values crosses into Helm and back as JSON: only if needed.)
+                    absent = (
+                        _enabled(loaded, loaded.merge_values(values), missing) if missing else []
+                    )
                     if absent:
                         out[name] = (
                             "dependencies neither vendored in charts/ nor in this repository: "
@@ -64,9 +64,15 @@ def missing(chart: Path) -> set[str]:
     import helm_python
 
     try:
-        listed = helm_python.dependency_list(chart)
+        return _missing(chart)
     except helm_python.HelmError:
         return set()
+
+
+def _missing(chart: Path) -> set[str]:
+    import helm_python
+
+    listed = helm_python.dependency_list(chart)
     return {d["name"] for d in listed if d.get("status") not in ("ok", "unpacked")}
 
 

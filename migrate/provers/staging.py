@@ -148,16 +148,21 @@ class Plan:
                     continue
                 try:
                     is_dir = entry.is_dir()  # follows a symlink: `inside` then bounds it
+                    link = not is_dir and entry.is_symlink()
                 except OSError:
                     continue
                 if is_dir:
                     todo.append((Path(entry.path), there / entry.name))
-                else:
-                    self._add_file(root, Path(entry.path), (there / entry.name).as_posix(), budget)
+                    continue
+                rel = f"{there.as_posix()}/{entry.name}" if there.parts else entry.name
+                # Not a symlink, in a real directory: its path is its real path already
+                # (resolving each of a chart's files took most of the plan's time).
+                real_file = inside(root, Path(entry.path)) if link else Path(entry.path)
+                if real_file is not None:
+                    self._add_file(real_file, rel, budget)
 
-    def _add_file(self, root: Path, source: Path, rel: str, budget: Budget) -> None:
-        real = inside(root, source)
-        if real is None or rel in self.files:
+    def _add_file(self, real: Path, rel: str, budget: Budget) -> None:
+        if rel in self.files:
             return
         try:
             info = os.stat(real, follow_symlinks=False)
