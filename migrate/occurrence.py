@@ -111,6 +111,13 @@ class Occurrence:
         rare = (code, note, kept, credentials, before_login, package, beside)
         _set_rare(self, None if rare == _NONE else _Rare(*rare))
 
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        # Pickled (a pool worker's results) and copied as its fields: the default restores
+        # slots one by one through the frozen __setattr__, which refuses them.
+        rare = self._rare or _NONE  # type: ignore[attr-defined]
+        return _restored, (self.kind, self.written, self.parts, self.at, self.end,
+                           self.unresolved, *rare)  # fmt: skip
+
 
 _NONE = _Rare()
 _SETTERS = {name: getattr(Occurrence, name).__set__ for name in Occurrence.__slots__}
@@ -129,6 +136,13 @@ def _rare_field(index: int) -> property:
 
 for _index, _name in enumerate(_Rare._fields):
     setattr(Occurrence, _name, _rare_field(_index))
+
+
+def _restored(
+    kind: str, written: str, parts: tuple[Part, ...], at: int, end: int, unresolved: str | None,
+    *rare: object,
+) -> Occurrence:  # fmt: skip
+    return Occurrence(kind, written, parts, at, end, unresolved, **dict(zip(_Rare._fields, rare)))  # type: ignore[arg-type]
 
 
 def set_beside(occ: Occurrence, parts: tuple[Part, ...], beside: tuple[str, str]) -> None:

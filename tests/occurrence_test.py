@@ -86,3 +86,25 @@ def test_set_beside_shares_what_it_sets_among_occurrences() -> None:
 
     assert [occ.beside for occ in found] == [beside] * 3
     assert len({id(occ._rare) for occ in found}) == 1  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "occ",
+    [
+        Occurrence("image", "nginx:1", (Part("ref", 7, 14),), 7, 14),
+        Occurrence("image", "nginx:1", (), 7, 14, "why", **_RARE),
+        Occurrence("image", "nginx:1", (), 7, 14, code="PTC012"),
+    ],
+    ids=["common", "every-rare-field", "one-rare-field"],
+)
+def test_pickled_and_copied_as_its_fields(occ: Occurrence) -> None:
+    """A pool worker's results cross a pipe pickled, and records get copied: the frozen slots
+    must come back whole, not through the frozen `__setattr__`."""
+    import copy
+    import pickle
+
+    for again in (pickle.loads(pickle.dumps(occ)), copy.copy(occ), copy.deepcopy(occ)):
+        assert again == occ and hash(again) == hash(occ)
+        assert {name: getattr(again, name) for name in _RARE} == {
+            name: getattr(occ, name) for name in _RARE
+        }
