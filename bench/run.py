@@ -9,8 +9,8 @@ table shows the median wall time, the ratio to its baseline (`python -c pass` fo
 `grep -r image` for the tree), and peak RSS from wait4() (the largest process of the child's
 tree: with a process pool, each worker stays at or below it) and CPU seconds (user + system of
 the whole tree: on a busy machine, wall time shows the contention and CPU time does not).
-Renovate cannot run here: its figure is scaled per MB from the issue's measurements
-(bitnami/charts, 37 MB in 9.3 s).
+Renovate's extraction on the same trees: bench/renovate.py (it needs Node 24 and Renovate,
+installed outside the repository).
 """
 
 from __future__ import annotations
@@ -32,9 +32,6 @@ sys.path.insert(0, str(HERE))
 from generate import MB, generate  # a script beside this one, not a package
 
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
-# Renovate 39 on a 2-core machine (the issue): bitnami/charts 37 MB in 9.3 s, argo-cd 17 MB in
-# 6.2 s. The faster of the two per MB (0.25 s/MB) keeps the comparison conservative.
-RENOVATE_S_PER_MB = 9.3 / 37
 
 HOOK_DOCKERFILE = "FROM node:20-bookworm AS build\nRUN npm ci\nFROM nginx:1.27\nCOPY --from=build /app /usr/share/nginx/html\n"
 HOOK_COMPOSE = "services:\n  web:\n    image: nginx:1.27\n  cache:\n    image: redis:7.4\n"
@@ -164,9 +161,7 @@ def _tree_rows(tree: Path, work: Path) -> list[Row]:
     ]
 
 
-def _table(
-    title: str, rows: Sequence[Row], base: Row, extra: dict[str, float] | None = None
-) -> str:
+def _table(title: str, rows: Sequence[Row], base: Row) -> str:
     out = [
         f"\n{title}",
         "",
@@ -179,8 +174,6 @@ def _table(
             f"| {row.label} | {row.median:.3f} | {min(row.times):.3f} | {ratio:.1f} | "
             f"{statistics.median(row.cpu):.2f} | {row.rss_kb / 1024:.0f} |"
         )
-    for label, seconds in (extra or {}).items():
-        out.append(f"| {label} | {seconds:.2f} | | {seconds / base.median:.0f} | | |")
     return "\n".join(out)
 
 
@@ -214,19 +207,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             rows = _tree_rows(tree, Path(scratch))
             _measure(rows, args.runs)
             grep, scan, serial, fix = rows
-            renovate = RENOVATE_S_PER_MB * size_bytes / MB
             print(
                 _table(
                     f"Tree: {size_bytes / MB:.1f} MB, {files} files (baseline: grep -r image)",
                     rows[1:],
                     grep,
-                    {"Renovate 39, scaled per MB (not run here)": renovate},
                 )
             )
             print(
                 f"  grep: {grep.median:.3f} s; scan: {scan.median:.3f} s "
-                f"({size_bytes / MB / scan.median:.0f} MB/s, {renovate / scan.median:.0f}x "
-                f"faster than Renovate scaled); fix/scan: {fix.median / scan.median:.2f}; "
+                f"({size_bytes / MB / scan.median:.0f} MB/s); fix/scan: {fix.median / scan.median:.2f}; "
                 f"1 process/pool: {serial.median / scan.median:.2f}"
             )
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
