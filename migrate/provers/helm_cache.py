@@ -65,7 +65,7 @@ def keys(
 
 def load(root: Path, digest: str | None) -> Rendering | None:
     from migrate.provers.helm_child import Rendering
-    from migrate.provers.rendered import Rendered, memo_of
+    from migrate.provers.rendered import Rendered, memo_of, pairs
 
     value = cache_store.load(root, DIRECTORY, digest, FORMAT)
     if not isinstance(value, dict) or not isinstance(by_values := value.get("images"), dict):
@@ -75,12 +75,10 @@ def load(root: Path, digest: str | None) -> Rendering | None:
         return None
     out: Result = {}
     for name, images in by_values.items():
-        if not isinstance(images, list) or not all(
-            isinstance(i, list) and len(i) == 2 and all(isinstance(p, str) for p in i)
-            for i in images
-        ):
+        read = pairs(images)
+        if read is None:
             return None
-        out[str(name)] = [Rendered(where, image) for where, image in images]
+        out[str(name)] = [Rendered(where, image) for where, image in read]
     return Rendering(out, documents)
 
 

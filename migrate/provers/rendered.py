@@ -66,13 +66,21 @@ def memo_of(value: Any) -> Memo | None:
         return None
     out: Memo = {}
     for key, found in value.items():
-        if not isinstance(found, list) or not all(
-            isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)
-            for pair in found
-        ):
+        read = pairs(found)
+        if read is None:
             return None
-        out[str(key)] = tuple((field, image) for field, image in found)
+        out[str(key)] = read
     return out
+
+
+def pairs(value: Any) -> Found | None:
+    """String pairs from their JSON form (a list of two-string lists), or None: not that."""
+    if not isinstance(value, list) or not all(
+        isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)
+        for pair in value
+    ):
+        return None
+    return tuple((first, second) for first, second in value)
 
 
 def digest(document: str) -> str:
