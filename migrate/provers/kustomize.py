@@ -109,7 +109,7 @@ class _Run:
         self._built: dict[str, list[str] | str] = {}  # directory -> its images before the run
         self._flows: tuple[Flow, Flow] | None = None  # the last static check's, before and after
         self._changed: tuple[set[str] | None] | None = None  # `_changed_images`, once per check
-        # (component, files) -> its probe's images before the run (`_probe_before`), or None
+        # (component, files) -> its probe's images before the run (`_before`), or None: it fails
         self._probed: dict[tuple[str, Probe], list[str] | None] = {}
 
     def refuse(self, objection: Objection) -> None:
