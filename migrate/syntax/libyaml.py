@@ -87,7 +87,6 @@ IMPLICIT: dict[str, tuple[str, ...]] = {
     "=": ("value",),
     **dict.fromkeys("!&*", ("yaml",)),
 }
-_implicit_starts = frozenset(IMPLICIT)
 _compiled: dict[str, re.Pattern[str]] = {}  # compiled on first use: most runs need few
 
 
@@ -184,7 +183,7 @@ def _compose(parsed: str, text: str) -> list[Node] | None:
     ) = _parser
     get = CParser(parsed).get_event
     tags = _tags.get
-    starts = _implicit_starts
+    starts = IMPLICIT  # first characters that may resolve to another tag than str
     shared: dict[str, str] = {}
     share = shared.setdefault
     documents: list[Node] = []
